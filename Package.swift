@@ -1,0 +1,79 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "audit-forwarder",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "audit-forwarder", targets: ["audit-forwarder"]),
+        .executable(name: "forwarder-benchmark", targets: ["ForwarderBenchmark"]),
+        .library(name: "Emulators", targets: ["Emulators"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+    ],
+    targets: [
+        // The SQLite state: cursors, spool, sink offsets, dedupe index, dead letters, run lock.
+        .target(
+            name: "Checkpoint",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The event schema, its encodings, and one translator per upstream and sink.
+        .target(
+            name: "Connectors",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Configuration, the engine and the modes.
+        .target(
+            name: "Forwarder",
+            dependencies: [
+                "Checkpoint",
+                "Connectors",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Faithful fakes of every upstream and sink, written from PROTOCOLS.md. Never imports Connectors.
+        .target(
+            name: "Emulators",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "audit-forwarder",
+            dependencies: [
+                "Forwarder",
+                "Emulators",  // only for `demo`
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "ForwarderBenchmark",
+            dependencies: ["Forwarder", "Emulators"],
+            path: "Benchmarks/ForwarderBenchmark"
+        ),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
+        .testTarget(name: "ConnectorsTests", dependencies: ["Connectors"]),
+        .testTarget(name: "EmulatorsTests", dependencies: ["Emulators"]),
+        .testTarget(
+            name: "ForwarderTests",
+            dependencies: ["Forwarder", "Emulators", "Checkpoint", "Connectors"]
+        ),
+    ]
+)
