@@ -1,0 +1,68 @@
+import GRDB
+
+extension StateStore {
+    /// Versioned schema. Never edit a registered migration; add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE source_cursor (
+                        source TEXT PRIMARY KEY NOT NULL,
+                        position TEXT,
+                        updated_at REAL NOT NULL,
+                        last_success REAL,
+                        last_error TEXT,
+                        last_error_at REAL
+                    );
+                    -- AUTOINCREMENT: a pruned sequence number is never reused, so sink offsets stay meaningful.
+                    CREATE TABLE spool (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        source TEXT NOT NULL,
+                        event_id TEXT NOT NULL,
+                        event_time REAL NOT NULL,
+                        event_type TEXT NOT NULL,
+                        severity TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        payload BLOB NOT NULL,
+                        spooled_at REAL NOT NULL,
+                        -- NULL: every sink; else ",a,b," — only these sinks (backfills, dead-letter replays).
+                        only_sinks TEXT
+                    );
+                    CREATE TABLE sink_offset (
+                        sink TEXT PRIMARY KEY NOT NULL,
+                        delivered_seq INTEGER NOT NULL,
+                        updated_at REAL NOT NULL,
+                        last_error TEXT,
+                        last_error_at REAL
+                    );
+                    CREATE TABLE dedupe (
+                        source TEXT NOT NULL,
+                        upstream_id TEXT NOT NULL,
+                        seen_at REAL NOT NULL,
+                        PRIMARY KEY (source, upstream_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX dedupe_seen_at ON dedupe(seen_at);
+                    CREATE TABLE dead_letter (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        sink TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        source TEXT NOT NULL,
+                        event_id TEXT NOT NULL,
+                        event_time REAL NOT NULL,
+                        event_type TEXT NOT NULL,
+                        severity TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        payload BLOB NOT NULL,
+                        status INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX dead_letter_sink ON dead_letter(sink, id);
+                    """)
+        }
+        return migrator
+    }
+}

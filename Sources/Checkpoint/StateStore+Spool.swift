@@ -1,0 +1,190 @@
+import Foundation
+import GRDB
+
+extension StateStore {
+    /// Appends one fetched page and moves the source's cursor, in a single transaction.
+    ///
+    /// Entries whose (source, upstream id) is already in the dedupe index are skipped,
+    /// including repeats inside the page. `cursor`, when given, replaces the source's
+    /// position in the same transaction: a crash leaves both the events and the cursor,
+    /// or neither. `onlySinks` limits the new events to those sinks (backfills).
+    @discardableResult
+    public func appendPage(
+        source: String, entries: [SpoolEntry], cursor: String?, onlySinks: [String]? = nil,
+        now: Date = Date()
+    ) throws -> AppendResult {
+        try pool.write { db in
+            var result = AppendResult(inserted: 0, duplicates: 0)
+            let seen = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO dedupe (source, upstream_id, seen_at) VALUES (?, ?, ?)")
+            let spool = try db.cachedStatement(
+                sql: """
+                    INSERT INTO spool (source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let sinkList = onlySinks.map { "," + $0.joined(separator: ",") + "," }
+            let stamp = now.timeIntervalSince1970
+            for entry in entries {
+                try seen.execute(arguments: [source, entry.upstreamID, stamp])
+                guard db.changesCount == 1 else {
+                    result.duplicates += 1
+                    continue
+                }
+                try spool.execute(arguments: [
+                    source, entry.eventID, entry.eventTime.timeIntervalSince1970, entry.eventType,
+                    entry.severity, entry.action, entry.outcome, entry.payload, stamp, sinkList,
+                ])
+                result.inserted += 1
+            }
+            if let cursor {
+                try Self.writeCursor(db, source: source, position: cursor, now: now, success: true)
+            }
+            return result
+        }
+    }
+
+    /// The spool's events after `seq` meant for `sink`, oldest first, at most `limit` of them and
+    /// at most `maxBytes` of payload (always at least one). Memory is bounded by the batch, not the backlog.
+    public func readBatch(sink: String, after seq: Int64, limit: Int, maxBytes: Int = .max) throws -> [SpoolRecord] {
+        try pool.read { db in
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at
+                    FROM spool
+                    WHERE seq > ? AND (only_sinks IS NULL OR instr(only_sinks, ?) > 0)
+                    ORDER BY seq LIMIT ?
+                    """,
+                arguments: [seq, "," + sink + ",", limit])
+            var batch: [SpoolRecord] = []
+            var bytes = 0
+            while let row = try rows.next() {
+                let record = Self.spoolRecord(row)
+                if !batch.isEmpty && bytes + record.payload.count > maxBytes { break }
+                bytes += record.payload.count
+                batch.append(record)
+            }
+            return batch
+        }
+    }
+
+    static func spoolRecord(_ row: Row) -> SpoolRecord {
+        SpoolRecord(
+            seq: row[0], source: row[1], eventID: row[2],
+            eventTime: Date(timeIntervalSince1970: row[3]), eventType: row[4], severity: row[5],
+            action: row[6], outcome: row[7], payload: row[8],
+            spooledAt: Date(timeIntervalSince1970: row[9]))
+    }
+
+    /// Ensures each sink has an offset row. A sink seen for the first time starts at the
+    /// beginning of what is still spooled, so it receives everything not yet pruned.
+    public func registerSinks(_ sinks: [String], now: Date = Date()) throws {
+        try pool.write { db in
+            for sink in sinks {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO sink_offset (sink, delivered_seq, updated_at) VALUES (?, 0, ?)",
+                    arguments: [sink, now.timeIntervalSince1970])
+            }
+        }
+    }
+
+    /// The highest sequence number `sink` has passed (delivered, filtered out or dead-lettered).
+    public func offset(sink: String) throws -> Int64 {
+        try pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT delivered_seq FROM sink_offset WHERE sink = ?", arguments: [sink]) ?? 0
+        }
+    }
+
+    /// Records that `sink` is done with every event up to `seq`: the dead letters are written and
+    /// the offset moves in one transaction. The offset never moves backwards.
+    public func commitDelivery(sink: String, through seq: Int64, deadLetters: [DeadLetterEntry] = [], now: Date = Date()) throws {
+        try pool.write { db in
+            for letter in deadLetters {
+                let r = letter.record
+                try db.execute(
+                    sql: """
+                        INSERT INTO dead_letter (sink, seq, source, event_id, event_time, event_type, severity, action, outcome, payload, status, reason, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        sink, r.seq, r.source, r.eventID, r.eventTime.timeIntervalSince1970, r.eventType, r.severity,
+                        r.action, r.outcome, r.payload, letter.status, letter.reason, now.timeIntervalSince1970,
+                    ])
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO sink_offset (sink, delivered_seq, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(sink) DO UPDATE SET delivered_seq = max(delivered_seq, excluded.delivered_seq),
+                        updated_at = excluded.updated_at, last_error = NULL, last_error_at = NULL
+                    """,
+                arguments: [sink, seq, now.timeIntervalSince1970])
+        }
+    }
+
+    /// Remembers a sink's latest failure for `status` (the offset is unchanged).
+    public func recordSinkError(sink: String, error: String, now: Date = Date()) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE sink_offset SET last_error = ?, last_error_at = ? WHERE sink = ?",
+                arguments: [error, now.timeIntervalSince1970, sink])
+        }
+    }
+
+    /// Deletes spooled events that every one of `activeSinks` has passed. Returns how many.
+    @discardableResult
+    public func prune(activeSinks: [String]) throws -> Int {
+        guard !activeSinks.isEmpty else { return 0 }
+        return try pool.write { db in
+            let placeholders = Array(repeating: "?", count: activeSinks.count).joined(separator: ",")
+            var arguments = StatementArguments(activeSinks)
+            // A configured sink without an offset row has passed nothing.
+            let minimum =
+                try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT CASE WHEN count(*) < \(activeSinks.count) THEN 0 ELSE min(delivered_seq) END
+                        FROM sink_offset WHERE sink IN (\(placeholders))
+                        """,
+                    arguments: arguments) ?? 0
+            arguments = [minimum]
+            try db.execute(sql: "DELETE FROM spool WHERE seq <= ?", arguments: arguments)
+            return db.changesCount
+        }
+    }
+
+    /// How many events are spooled (delivered or not by some sink).
+    /// Sequence numbers are contiguous between pruned prefixes, so this is O(log n), not a table scan.
+    public func spoolDepth() throws -> Int64 {
+        try pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT min(seq), max(seq) FROM spool")
+            guard let row, let low = row[0] as Int64?, let high = row[1] as Int64? else { return 0 }
+            return high - low + 1
+        }
+    }
+
+    /// The highest sequence number ever spooled (0 when nothing was).
+    public func headSeq() throws -> Int64 {
+        try pool.read { db in
+            let spooled = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM spool") ?? 0
+            // After a full prune the table is empty; sqlite_sequence still remembers the head.
+            let remembered = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'spool'") ?? 0
+            return max(spooled, remembered)
+        }
+    }
+
+    /// Removes dedupe keys first seen before `cutoff` (the end of `dedupe_window`).
+    @discardableResult
+    public func pruneDedupe(seenBefore cutoff: Date) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM dedupe WHERE seen_at < ?", arguments: [cutoff.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    /// Number of upstream ids currently remembered for `source`.
+    public func dedupeCount(source: String) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM dedupe WHERE source = ?", arguments: [source]) ?? 0
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+
+/// The SQLite state of one forwarder: source cursors, the spool, per-sink offsets,
+/// the dedupe index and dead letters.
+///
+/// Durability rules (DESIGN.md §1) live here:
+/// - `appendPage` writes a page's new events, their dedupe keys and the source's
+///   cursor in one transaction, so a crash leaves both or neither;
+/// - each sink has its own offset into the append-only spool;
+/// - `prune` deletes only events every active sink has passed.
+public final class StateStore: Sendable {
+    /// `PRAGMA application_id` of our files ("AFWD"), so a foreign database is refused, not overwritten.
+    static let applicationID: Int32 = 0x4146_5744
+
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the state file at `path` and runs pending migrations.
+    public init(path: String) throws {
+        self.path = path
+        try Self.refuseForeignFile(at: path)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // FULL: a committed page survives power loss too, not only a killed process.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.write { db in
+            let tableCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+            let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            if appID != Self.applicationID {
+                guard tableCount == 0 else {
+                    throw StateError(
+                        .foreignDatabase,
+                        "state file \(path) is an SQLite database of another program (application_id \(appID)); refusing to touch it — point state.path at a new file")
+                }
+                try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)")
+            }
+        }
+        let migrator = Self.migrator
+        let known = Set(migrator.migrations)
+        let applied = try pool.read { try migrator.appliedIdentifiers($0) }
+        if let unknown = applied.first(where: { !known.contains($0) }) {
+            throw StateError(
+                .newerSchema,
+                "state file \(path) was written by a newer audit-forwarder (migration \(unknown)); upgrade this binary")
+        }
+        try migrator.migrate(pool)
+    }
+
+    /// An SQLite file starts with this header; anything else is not ours to open.
+    private static func refuseForeignFile(at path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        if header.isEmpty { return }
+        if header != Data("SQLite format 3\0".utf8) {
+            throw StateError(
+                .notADatabase,
+                "state file \(path) is not an SQLite database (corrupt or foreign); refusing to overwrite it — move it away or point state.path elsewhere")
+        }
+    }
+
+    /// Runs SQLite's own consistency check; returns "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
+        }
+    }
+}

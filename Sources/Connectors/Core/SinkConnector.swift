@@ -1,0 +1,93 @@
+import Foundation
+
+/// One event of a batch, already encoded for its sink.
+public struct EncodedEvent: Sendable, Equatable {
+    /// The stable event id.
+    public var id: String
+    public var time: Date
+    /// The event in the sink's encoding (a JSON object).
+    public var body: Data
+
+    public init(id: String, time: Date, body: Data) {
+        self.id = id
+        self.time = time
+        self.body = body
+    }
+}
+
+/// What a sink's answer means for a batch. The engine's one retry loop acts on it.
+public enum SinkOutcome: Sendable, Equatable {
+    /// Every event arrived.
+    case delivered
+    /// Nothing is known to have arrived; send again, after `after` when the sink said so (Retry-After).
+    case retry(after: Duration?, reason: String)
+    /// Some events arrived; the events at `retry` indexes should be sent again, the ones in `rejected` never.
+    case partial(retry: [Int], rejected: [Rejection], retryAfter: Duration?)
+    /// The whole batch is refused for good (dead letters).
+    case rejected(status: Int, reason: String)
+    /// The endpoint is gone (webhook 410): dead-letter the batch and stop this sink.
+    case gone(status: Int, reason: String)
+
+    public struct Rejection: Sendable, Equatable {
+        public var index: Int
+        public var status: Int
+        public var reason: String
+
+        public init(index: Int, status: Int, reason: String) {
+            self.index = index
+            self.status = status
+            self.reason = reason
+        }
+    }
+}
+
+/// An HTTP sink turns a batch into one request and a response into an outcome.
+public protocol HTTPSinkConnector: Sendable {
+    var name: String { get }
+    /// The request for `batch`, as attempt time `now` (signatures carry a timestamp).
+    func makeRequest(batch: [EncodedEvent], now: Date) throws -> WireRequest
+    /// Classifies the sink's answer.
+    func classify(_ response: WireResponse, batch: [EncodedEvent]) -> SinkOutcome
+}
+
+extension HTTPSinkConnector {
+    /// The classification most HTTP sinks share: 2xx delivered; 408, 429 and 5xx retried
+    /// (honouring Retry-After); every other status rejected for good.
+    public func classifyByStatus(_ response: WireResponse) -> SinkOutcome {
+        switch response.status {
+        case 200..<300:
+            return .delivered
+        case 408, 429, 500...599:
+            return .retry(
+                after: RetryAfter.parse(response.header("Retry-After")),
+                reason: "HTTP \(response.status)" + RetryAfter.bodyHint(response.body))
+        default:
+            return .rejected(status: response.status, reason: "HTTP \(response.status)" + RetryAfter.bodyHint(response.body))
+        }
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP-date (RFC 9110 §10.2.3).
+public enum RetryAfter {
+    public static func parse(_ value: String?, now: Date = Date()) -> Duration? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Double(value), seconds >= 0, seconds.isFinite {
+            return .milliseconds(Int64(seconds * 1000))
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: value) {
+                return .milliseconds(Int64(max(0, date.timeIntervalSince(now)) * 1000))
+            }
+        }
+        return nil
+    }
+
+    /// ": <start of body>" for error reasons, or "" for an empty body.
+    static func bodyHint(_ body: Data) -> String {
+        body.isEmpty ? "" : ": " + MalformedPayload.excerpt(of: body, limit: 300)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// The time range one poll covers: `start` inclusive, `end` fixed when the poll starts.
+public struct PollWindow: Sendable, Equatable {
+    public var start: Date
+    public var end: Date
+
+    public init(start: Date, end: Date) {
+        self.start = start
+        self.end = end
+    }
+}
+
+/// A source connector turns a window into HTTP requests and pages into normalized events.
+/// Scheduling, retry, dedupe and durability are the engine's.
+public protocol SourceConnector: Sendable {
+    /// The source's configured name (used in event ids, metrics and the state).
+    var name: String { get }
+    /// Starts one poll over `window`.
+    func makePoll(window: PollWindow) -> any SourcePoll
+    /// The upstream's own error message in a non-2xx response, for a clear error (nil: none found).
+    func upstreamMessage(in response: WireResponse) -> String?
+}
+
+/// The paging state of one poll. The engine calls `nextRequest`, sends it, and hands the
+/// 2xx response to `consume`, until `nextRequest` returns nil.
+public protocol SourcePoll: Sendable {
+    /// The next page's request, or nil when the window has been read completely.
+    mutating func nextRequest() throws -> WireRequest?
+    /// Interprets one 2xx page. Throws `SourceError` when the page is an error or malformed.
+    mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]
+    /// How far the source's cursor may safely move once the pages consumed so far are spooled.
+    /// Newest-first APIs answer nil until the last page; the engine then uses the window end.
+    var checkpoint: Date? { get }
+    /// Things an operator should know about this poll that did not stop it (the engine logs each once).
+    var warnings: [String] { get }
+}
+
+extension SourcePoll {
+    public var warnings: [String] { [] }
+}
+
+/// One upstream entry, normalized, with the id the dedupe index keys on.
+public struct NormalizedEntry: Sendable, Equatable {
+    public var upstreamID: String
+    public var event: AuditEvent
+
+    public init(upstreamID: String, event: AuditEvent) {
+        self.upstreamID = upstreamID
+        self.event = event
+    }
+}
+
+/// Why a page could not be used. The cursor stays where it was.
+public struct SourceError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: String, Sendable {
+        /// The upstream answered with an error of its own (e.g. an HTTP-200 `{"ok": false}` envelope).
+        case upstream
+        /// The page is not what the protocol promises (bad JSON, wrong types).
+        case malformed
+        /// Paging does not make progress or loops.
+        case pagination
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// Any JSON value, kept as the upstream sent it (integers stay exact; objects keep every key).
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// A string, or an integer rendered as one (upstream ids come both ways).
+    public var scalarText: String? {
+        switch self {
+        case .string(let s): return s
+        case .integer(let i): return String(i)
+        case .double(let d): return String(d)
+        case .bool(let b): return String(b)
+        default: return nil
+        }
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    public var isNull: Bool { self == .null }
+
+    /// The JSON type's name, for error messages ("expected array, got string").
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .integer, .double: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+}
+
+extension JSONValue: Codable {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let b = try? container.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? container.decode(Int64.self) {
+            self = .integer(i)
+        } else if let d = try? container.decode(Double.self) {
+            self = .double(d)
+        } else if let s = try? container.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? container.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let b): try container.encode(b)
+        case .integer(let i): try container.encode(i)
+        case .double(let d): try container.encode(d)
+        case .string(let s): try container.encode(s)
+        case .array(let a): try container.encode(a)
+        case .object(let o): try container.encode(o)
+        }
+    }
+}
+
+extension JSONValue {
+    /// Parses bytes as JSON; the error quotes the start of the bytes so an operator sees what came back.
+    public static func parse(_ data: Data) throws -> JSONValue {
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw MalformedPayload(reason: "not valid JSON", excerpt: MalformedPayload.excerpt(of: data))
+        }
+    }
+}
+
+/// A page or response that is not what the protocol promises.
+public struct MalformedPayload: Error, CustomStringConvertible, Sendable {
+    public var reason: String
+    public var excerpt: String
+
+    public init(reason: String, excerpt: String) {
+        self.reason = reason
+        self.excerpt = excerpt
+    }
+
+    public var description: String { "\(reason): \(excerpt)" }
+
+    /// The first bytes of a body, printable, for error messages.
+    public static func excerpt(of data: Data, limit: Int = 200) -> String {
+        if data.isEmpty { return "(empty body)" }
+        let prefix = String(decoding: data.prefix(limit), as: UTF8.self)
+            .replacingOccurrences(of: "\n", with: "\\n")
+        return "\"" + prefix + (data.count > limit ? "…\" (\(data.count) bytes)" : "\"")
+    }
+}

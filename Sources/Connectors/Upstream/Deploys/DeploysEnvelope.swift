@@ -1,0 +1,39 @@
+import Foundation
+
+/// deploys.app answers expected errors with HTTP 200 too: `{"ok": false, "error": {"message"}}`.
+enum DeploysEnvelope {
+    /// The items of a successful `auditLog.list` answer; throws with the upstream message otherwise.
+    static func items(of body: Data) throws -> [JSONValue] {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(body)
+        } catch let error as MalformedPayload {
+            throw SourceError(.malformed, "deploys.app page is \(error)")
+        }
+        guard case .object(let object) = json else {
+            throw SourceError(.malformed, "deploys.app page is a JSON \(json.typeName), not an object: \(MalformedPayload.excerpt(of: body))")
+        }
+        guard object["ok"] == .bool(true) else {
+            let message = errorMessage(json) ?? "unknown error"
+            throw SourceError(.upstream, "deploys.app refused the request: \(message)")
+        }
+        guard let items = object["result"]?["items"] else {
+            throw SourceError(.malformed, "deploys.app page has no result.items: \(MalformedPayload.excerpt(of: body))")
+        }
+        if items.isNull { return [] }
+        guard case .array(let array) = items else {
+            throw SourceError(.malformed, "deploys.app result.items is a \(items.typeName), not an array: \(MalformedPayload.excerpt(of: body))")
+        }
+        return array
+    }
+
+    /// `error.message` (plus validation `items`), or a top-level `message`.
+    static func errorMessage(_ json: JSONValue) -> String? {
+        let error = json["error"]
+        guard let message = error?["message"]?.stringValue ?? json["message"]?.stringValue else { return nil }
+        let details = (error?["items"] ?? json["items"])?.arrayValue?.compactMap { item -> String? in
+            item.stringValue ?? (try? String(decoding: JSONEncoder().encode(item), as: UTF8.self))
+        } ?? []
+        return details.isEmpty ? message : message + " (" + details.joined(separator: "; ") + ")"
+    }
+}

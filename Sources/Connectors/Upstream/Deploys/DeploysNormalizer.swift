@@ -1,0 +1,102 @@
+import Foundation
+
+/// Maps one deploys.app audit item into the schema.
+enum DeploysNormalizer {
+    static func normalize(_ item: JSONValue, configuration: DeploysConfiguration, receivedAt: Date) throws -> NormalizedEntry {
+        guard case .object = item else {
+            throw SourceError(.malformed, "deploys.app item is a \(item.typeName), not an object")
+        }
+        guard let idValue = item["id"], let upstreamID = idValue.integerText else {
+            throw SourceError(.malformed, "deploys.app item has no integer id: \(excerpt(item))")
+        }
+        guard let created = item["createdAt"]?.stringValue, let time = RFC3339.parse(created) else {
+            throw SourceError(.malformed, "deploys.app item \(upstreamID) has no RFC 3339 createdAt: \(excerpt(item))")
+        }
+        let action = item["action"]?.stringValue ?? ""
+        let resource = item["resource"]
+        let actorJSON = item["actor"]
+        let upstreamOutcome = item["outcome"]?.stringValue ?? ""
+        let outcome = outcomes[upstreamOutcome] ?? .unknown
+        let resourceType = resource?["type"]?.scalarText
+        let actor = AuditEvent.Actor(
+            id: actorJSON?["email"]?.stringValue,
+            name: actorJSON?["label"]?.stringValue ?? actorJSON?["email"]?.stringValue,
+            email: actorJSON?["email"]?.stringValue,
+            type: actorTypes[actorJSON?["type"]?.stringValue ?? ""] ?? .unknown)
+        let target = AuditEvent.Target(
+            type: resourceType, id: resource?["id"]?.scalarText, name: resource?["name"]?.scalarText,
+            location: resource?["locationId"]?.scalarText)
+        var details: [String: JSONValue] = [:]
+        if let channel = item["channel"], !channel.isNull { details["channel"] = channel }
+        if !upstreamOutcome.isEmpty { details["upstream_outcome"] = .string(upstreamOutcome) }
+        let detail = item["detail"]?.stringValue ?? ""
+        let summary: [String] = [actor.email ?? "unknown actor", action, target.name ?? target.id ?? ""]
+        let message = detail.isEmpty ? summary.filter { !$0.isEmpty }.joined(separator: " ") : detail
+        let event = AuditEvent(
+            id: AuditEvent.stableID(sourceName: configuration.name, upstreamID: upstreamID),
+            time: time, receivedAt: receivedAt,
+            source: .init(name: configuration.name, type: DeploysSource.type, eventID: upstreamID),
+            eventType: eventType(action: action, resourceType: resourceType),
+            action: action, outcome: outcome, severity: severity(outcome: outcome, action: action),
+            actor: actor, target: target, organization: nil, project: configuration.project,
+            message: message, details: details, raw: item)
+        return NormalizedEntry(upstreamID: upstreamID, event: event)
+    }
+
+    /// Upstream outcome → schema outcome (PROTOCOLS.md: success, forbidden, error).
+    static let outcomes: [String: AuditEvent.Outcome] = [
+        "success": .success, "forbidden": .denied, "error": .failure, "failure": .failure,
+    ]
+
+    static let actorTypes: [String: AuditEvent.ActorType] = [
+        "User": .user, "user": .user, "ServiceAccount": .serviceAccount, "serviceAccount": .serviceAccount,
+    ]
+
+    /// Resource families whose changes grant or revoke access.
+    static let authorizationResources: Set<String> = [
+        "role", "permission", "collaborator", "member", "serviceaccount", "serviceaccountkey", "policy", "iam", "apikey",
+    ]
+    /// Verbs that read or export data (deploys.app logs no plain reads, but exports are logged).
+    static let dataAccessVerbs: Set<String> = ["get", "read", "export", "download", "reveal", "dump"]
+    static let authenticationVerbs: Set<String> = ["login", "logout", "signin", "signout", "authenticate"]
+
+    /// `deployment.deploy` → configuration; `role.grant` → authorization; `user.login` → authentication.
+    static func eventType(action: String, resourceType: String?) -> AuditEvent.EventType {
+        let parts = action.split(separator: ".").map { $0.lowercased() }
+        let family = (resourceType ?? parts.first ?? "").lowercased()
+        let verb = parts.last ?? ""
+        if authenticationVerbs.contains(verb) { return .authentication }
+        if authorizationResources.contains(family) || parts.contains(where: authorizationResources.contains) {
+            return .authorization
+        }
+        if dataAccessVerbs.contains(verb) { return .dataAccess }
+        if action.isEmpty { return .other }
+        return .configuration
+    }
+
+    /// A refused action is worth a look; a failed one less so; deletions are low; the rest informational.
+    static func severity(outcome: AuditEvent.Outcome, action: String) -> AuditEvent.Severity {
+        switch outcome {
+        case .denied: return .medium
+        case .failure: return .low
+        default: return action.lowercased().hasSuffix("delete") ? .low : .info
+        }
+    }
+
+    private static func excerpt(_ item: JSONValue) -> String {
+        let data = (try? JSONEncoder().encode(item)) ?? Data()
+        return MalformedPayload.excerpt(of: data)
+    }
+}
+
+extension JSONValue {
+    /// An integer id, as a number or a string of digits.
+    var integerText: String? {
+        switch self {
+        case .integer(let i): return String(i)
+        case .string(let s) where !s.isEmpty && s.allSatisfy(\.isNumber): return s
+        case .double(let d) where d.rounded() == d && abs(d) < 9e15: return String(Int64(d))
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Yams
+
+/// Reads one mapping of the configuration document, tracking the key path for error messages,
+/// expanding `${VAR}` in scalars, and remembering which keys were read so unknown ones are errors.
+final class ConfigReader {
+    let path: String
+    private let pairs: [(key: String, value: Node)]
+    private var read: Set<String> = []
+    private let context: Context
+
+    /// Shared by every reader of one load: the environment and the problems found so far.
+    final class Context {
+        let environment: [String: String]
+        var problems: [ConfigurationError.Problem] = []
+        init(environment: [String: String]) { self.environment = environment }
+        func fail(_ path: String, _ message: String) {
+            problems.append(.init(path: path, message: message))
+        }
+    }
+
+    init?(node: Node, path: String, context: Context) {
+        self.path = path
+        self.context = context
+        guard case .mapping(let mapping) = node else {
+            context.fail(path, "must be a mapping of keys to values")
+            return nil
+        }
+        var pairs: [(String, Node)] = []
+        for (key, value) in mapping {
+            guard case .scalar(let scalar) = key else {
+                context.fail(path, "keys must be plain strings")
+                continue
+            }
+            pairs.append((scalar.string, value))
+        }
+        self.pairs = pairs
+    }
+
+    func fail(_ key: String?, _ message: String) {
+        context.fail(key.map(child) ?? path, message)
+    }
+
+    func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func has(_ key: String) -> Bool { node(key) != nil }
+
+    private func node(_ key: String) -> Node? {
+        read.insert(key)
+        guard let value = pairs.first(where: { $0.key == key })?.value else { return nil }
+        if case .scalar = value, value.null != nil { return nil }
+        return value
+    }
+
+    /// A scalar as text, `${VAR}` expanded; nil when absent.
+    private func scalar(_ key: String, at path: String? = nil) -> String? {
+        guard let value = node(key) else { return nil }
+        return scalarText(value, path: path ?? child(key))
+    }
+
+    private func scalarText(_ value: Node, path: String) -> String? {
+        guard case .scalar(let scalar) = value else {
+            context.fail(path, "must be a single value, not a \(value.isMapping ? "mapping" : "list")")
+            return nil
+        }
+        do {
+            return try EnvironmentExpansion.expand(scalar.string, environment: context.environment)
+        } catch .unset(let name) {
+            context.fail(path, "environment variable \(name) is not set (use ${\(name):-default} for a default)")
+        } catch {
+            context.fail(path, "unterminated ${ in value")
+        }
+        return nil
+    }
+
+    func string(_ key: String) -> String? { scalar(key) }
+
+    func requiredString(_ key: String) -> String? {
+        guard let value = scalar(key) else {
+            if !has(key) { fail(key, "is required") }
+            return nil
+        }
+        if value.isEmpty { fail(key, "must not be empty") }
+        return value.isEmpty ? nil : value
+    }
+
+    func int(_ key: String, default defaultValue: Int, range: ClosedRange<Int>) -> Int {
+        guard let text = scalar(key) else { return defaultValue }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+            fail(key, "must be a whole number, got \"\(text)\"")
+            return defaultValue
+        }
+        guard range.contains(value) else {
+            fail(key, "must be between \(range.lowerBound) and \(range.upperBound)")
+            return defaultValue
+        }
+        return value
+    }
+
+    func optionalInt(_ key: String, range: ClosedRange<Int>) -> Int? {
+        guard has(key) else { return nil }
+        return int(key, default: range.lowerBound, range: range)
+    }
+
+    func bool(_ key: String, default defaultValue: Bool) -> Bool {
+        guard let text = scalar(key) else { return defaultValue }
+        switch text.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default:
+            fail(key, "must be true or false, got \"\(text)\"")
+            return defaultValue
+        }
+    }
+
+    func duration(_ key: String, default defaultValue: Duration, minimum: Duration = .zero) -> Duration {
+        guard let text = scalar(key) else { return defaultValue }
+        guard let value = DurationText.parse(text) else {
+            fail(key, "must be a duration like 500ms, 10s, 5m, 2h or 7d, got \"\(text)\"")
+            return defaultValue
+        }
+        guard value >= minimum else {
+            fail(key, "must be at least \(DurationText.format(minimum))")
+            return defaultValue
+        }
+        return value
+    }
+
+    func choice<T: RawRepresentable>(_ key: String, default defaultValue: T) -> T where T.RawValue == String, T: CaseIterable {
+        guard let text = scalar(key) else { return defaultValue }
+        guard let value = T(rawValue: text) else {
+            fail(key, "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+            return defaultValue
+        }
+        return value
+    }
+
+    func url(_ key: String, required: Bool) -> URL? {
+        guard let text = required ? requiredString(key) : string(key) else { return nil }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            url.host != nil
+        else {
+            fail(key, "must be an http:// or https:// URL")
+            return nil
+        }
+        return url
+    }
+
+    /// A list of strings; a single string is accepted as a list of one.
+    func stringList(_ key: String) -> [String]? {
+        guard let value = node(key) else { return nil }
+        if case .scalar = value { return scalarText(value, path: child(key)).map { [$0] } }
+        guard case .sequence(let sequence) = value else {
+            fail(key, "must be a list of strings")
+            return nil
+        }
+        return sequence.enumerated().compactMap { index, item in
+            scalarText(item, path: "\(child(key))[\(index)]")
+        }
+    }
+
+    func mapping(_ key: String) -> ConfigReader? {
+        guard let value = node(key) else { return nil }
+        return ConfigReader(node: value, path: child(key), context: context)
+    }
+
+    func list(_ key: String) -> [ConfigReader] {
+        guard let value = node(key) else { return [] }
+        guard case .sequence(let sequence) = value else {
+            fail(key, "must be a list")
+            return []
+        }
+        return sequence.enumerated().compactMap { index, item in
+            ConfigReader(node: item, path: "\(child(key))[\(index)]", context: context)
+        }
+    }
+
+    /// Reports every key that no reader asked for: typos must not pass silently.
+    func rejectUnknownKeys() {
+        for (key, _) in pairs where !read.contains(key) {
+            let known = read.sorted().joined(separator: ", ")
+            fail(key, "unknown key (known here: \(known))")
+        }
+    }
+}
+
+extension Node {
+    var isMapping: Bool {
+        if case .mapping = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,91 @@
+import Connectors
+import Foundation
+import Logging
+import Yams
+
+/// Loads and validates a configuration file (YAML or JSON). Every problem is reported at once,
+/// each with its key path; nothing is validated later, at first use.
+public enum ConfigurationLoader {
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> ForwarderConfiguration
+    {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(path: "", "cannot read configuration file \(path): \(error.localizedDescription)")
+        }
+        return try parse(text, environment: environment)
+    }
+
+    public static func parse(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> ForwarderConfiguration
+    {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigurationError(path: "", "not valid YAML or JSON: \(error)")
+        }
+        let context = ConfigReader.Context(environment: environment)
+        guard let root, let document = ConfigReader(node: root, path: "", context: context) else {
+            throw ConfigurationError(problems: context.problems.isEmpty ? [.init(path: "", message: "the document is empty")] : context.problems)
+        }
+        let configuration = read(document, environment: environment)
+        document.rejectUnknownKeys()
+        if !context.problems.isEmpty { throw ConfigurationError(problems: context.problems) }
+        return configuration
+    }
+
+    private static func read(_ document: ConfigReader, environment: [String: String]) -> ForwarderConfiguration {
+        let stateReader = document.mapping("state")
+        let defaultStatePath = environment["STATE_DIRECTORY"].map { dir in
+            // systemd may pass several directories separated by ':'; the first is ours.
+            (dir.split(separator: ":").first.map(String.init) ?? dir) + "/state.sqlite"
+        } ?? "./audit-forwarder.sqlite"
+        let state = ForwarderConfiguration.State(
+            path: stateReader?.string("path") ?? defaultStatePath,
+            spoolMaxEvents: stateReader?.int("spool_max_events", default: 1_000_000, range: 100...1_000_000_000) ?? 1_000_000,
+            dedupeWindow: stateReader?.duration("dedupe_window", default: .seconds(7 * 86400), minimum: .seconds(60))
+                ?? .seconds(7 * 86400))
+        stateReader?.rejectUnknownKeys()
+
+        var telemetry: ForwarderConfiguration.Telemetry?
+        if let reader = document.mapping("telemetry") {
+            if let listen = reader.string("listen") { telemetry = .init(listen: listen) }
+            reader.rejectUnknownKeys()
+        }
+
+        let logReader = document.mapping("log")
+        var level = Logger.Level.info
+        if let text = logReader?.string("level") {
+            if let parsed = Logger.Level(rawValue: text.lowercased()) { level = parsed } else {
+                logReader?.fail("level", "must be one of trace, debug, info, notice, warning, error, critical")
+            }
+        }
+        let log = ForwarderConfiguration.Log(
+            level: level, format: logReader?.choice("format", default: ForwarderConfiguration.Log.Format.json) ?? .json)
+        logReader?.rejectUnknownKeys()
+
+        let sources = document.list("sources").compactMap { SourceConfigurationReader.read($0) }
+        let sinks = document.list("sinks").compactMap { SinkConfigurationReader.read($0) }
+        if sources.isEmpty, !document.has("sources") { document.fail("sources", "at least one source is required") }
+        if sinks.isEmpty, !document.has("sinks") { document.fail("sinks", "at least one sink is required") }
+        rejectDuplicateNames(sources.map(\.name), key: "sources", in: document)
+        rejectDuplicateNames(sinks.map(\.name), key: "sinks", in: document)
+        return ForwarderConfiguration(state: state, telemetry: telemetry, log: log, sources: sources, sinks: sinks)
+    }
+
+    private static func rejectDuplicateNames(_ names: [String], key: String, in document: ConfigReader) {
+        var seen: Set<String> = []
+        for (index, name) in names.enumerated() where !seen.insert(name).inserted {
+            document.fail("\(key)[\(index)].name", "\"\(name)\" is used by another entry; names must be unique")
+        }
+    }
+
+    /// Names end up in ids, metrics and the state: keep them to a safe alphabet.
+    static func validName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }
+    }
+}

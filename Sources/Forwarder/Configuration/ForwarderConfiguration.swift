@@ -1,0 +1,95 @@
+import Connectors
+import Foundation
+import Logging
+
+/// The whole configuration document (DESIGN.md §5). Defaults are stated on each field and in config/.
+public struct ForwarderConfiguration: Sendable {
+    public var state: State
+    /// Omitted: no telemetry endpoint.
+    public var telemetry: Telemetry?
+    public var log: Log
+    public var sources: [SourceConfiguration]
+    public var sinks: [SinkConfiguration]
+
+    public struct State: Sendable {
+        /// Default: `$STATE_DIRECTORY/state.sqlite`, else `./audit-forwarder.sqlite`.
+        public var path: String
+        /// When the spool holds this many events, polling pauses. Default: 1,000,000.
+        public var spoolMaxEvents: Int
+        /// How long upstream ids are remembered for dedupe. Default: 7d.
+        public var dedupeWindow: Duration
+    }
+
+    public struct Telemetry: Sendable {
+        /// `host:port` for /metrics, /healthz, /readyz.
+        public var listen: String
+    }
+
+    public struct Log: Sendable {
+        /// Default: info.
+        public var level: Logger.Level
+        /// Default: json (one object per line); text for people.
+        public var format: Format
+
+        public enum Format: String, Sendable, CaseIterable { case json, text }
+    }
+}
+
+/// Settings every source takes, whatever its type.
+public struct SourceConfiguration: Sendable {
+    public var name: String
+    public var type: String
+    /// Time between polls. Default: 5m.
+    public var pollInterval: Duration
+    /// How far the first poll reaches back. Default: 24h.
+    public var lookback: Duration
+    /// How far each poll re-reads behind the cursor, for late and boundary events. Default: 2m.
+    public var overlap: Duration
+    /// How far behind now each poll's window ends, for upstreams that index late. Default: 0s.
+    public var settleDelay: Duration
+    /// Per request. Default: 30s.
+    public var timeout: Duration
+    public var tls: TLSOptions
+    public var connector: any SourceConnector
+}
+
+/// Settings every sink takes, whatever its type.
+public struct SinkConfiguration: Sendable {
+    public var name: String
+    public var type: String
+    /// Events per request. Default: 1 for webhook, 500 otherwise; 1…10000.
+    public var batchSize: Int
+    /// Payload bytes per request. Default: 1 MiB for webhook, 5 MiB otherwise.
+    public var maxBatchBytes: Int
+    /// How long a partial batch may wait for more events. Default: 1s.
+    public var flushInterval: Duration
+    /// Default: native.
+    public var encoding: Encoding
+    /// Per request. Default: 30s.
+    public var timeout: Duration
+    public var retry: RetryPolicy
+    public var filters: EventFilter
+    /// Dotted field paths removed before encoding (e.g. `actor.ip`, `raw.password`).
+    public var redact: [String]
+    public var tls: TLSOptions
+    public var kind: Kind
+
+    public enum Kind: Sendable {
+        case http(any HTTPSinkConnector)
+        case file(FileSink)
+    }
+
+    public enum Encoding: String, Sendable, CaseIterable {
+        case native
+    }
+}
+
+/// TLS settings of one endpoint. Defaults: the system's trust store, full verification.
+public struct TLSOptions: Sendable, Equatable {
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+    public var insecureSkipVerify: Bool = false
+
+    public static let standard = TLSOptions()
+}

@@ -1,0 +1,116 @@
+import Connectors
+import Foundation
+
+/// Reads one `sinks[i]` entry: the common keys (batching, retry, filters, redact), then the keys of its type.
+enum SinkConfigurationReader {
+    static let supportedTypes = [WebhookSink.type, FileSink.type]
+
+    static func read(_ reader: ConfigReader) -> SinkConfiguration? {
+        defer { reader.rejectUnknownKeys() }
+        let name = reader.requiredString("name") ?? ""
+        if !name.isEmpty, !ConfigurationLoader.validName(name) {
+            reader.fail("name", "use letters, digits, '_', '-' or '.' (at most 64)")
+        }
+        guard let type = reader.requiredString("type") else { return nil }
+        let isWebhook = type == WebhookSink.type
+        let batchSize = reader.int("batch_size", default: isWebhook ? 1 : 500, range: 1...10000)
+        let maxBatchBytes = reader.int(
+            "max_batch_bytes", default: isWebhook ? 1 << 20 : 5 << 20, range: 1024...(512 << 20))
+        let flushInterval = reader.duration("flush_interval", default: .seconds(1))
+        let encoding = reader.choice("encoding", default: SinkConfiguration.Encoding.native)
+        if let compression = reader.string("compression"), compression != "none" {
+            reader.fail("compression", "\"\(compression)\" is not available for \(type) sinks in this version (none)")
+        }
+        let timeout = reader.duration("timeout", default: .seconds(30), minimum: .milliseconds(100))
+        let retry = readRetry(reader.mapping("retry"))
+        let filters = readFilters(reader.mapping("filters"))
+        let redact = reader.stringList("redact") ?? []
+        for (index, path) in redact.enumerated() where path.isEmpty || path.hasPrefix(".") || path.hasSuffix(".") {
+            reader.fail("redact[\(index)]", "must be a dotted field path like actor.ip")
+        }
+        let tls = TLSOptionsReader.read(reader.mapping("tls"), allowClientCertificate: true)
+
+        let kind: SinkConfiguration.Kind?
+        switch type {
+        case WebhookSink.type:
+            kind = readWebhook(reader, name: name, batchSize: batchSize).map { .http($0) }
+        case FileSink.type:
+            kind = reader.requiredString("path").map { .file(FileSink(name: name, path: $0)) }
+        default:
+            reader.fail("type", "unsupported sink type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
+            kind = nil
+        }
+        guard let kind, !name.isEmpty else { return nil }
+        return SinkConfiguration(
+            name: name, type: type, batchSize: batchSize, maxBatchBytes: maxBatchBytes, flushInterval: flushInterval,
+            encoding: encoding, timeout: timeout, retry: retry, filters: filters, redact: redact, tls: tls, kind: kind)
+    }
+
+    private static func readWebhook(_ reader: ConfigReader, name: String, batchSize: Int) -> WebhookSink? {
+        let url = reader.url("url", required: true)
+        var auth: WebhookConfiguration.Auth?
+        if let authReader = reader.mapping("auth") {
+            auth = readWebhookAuth(authReader)
+            authReader.rejectUnknownKeys()
+        }
+        let secret = reader.string("signing_secret").map(Secret.init)
+        if let secret, WebhookSignature.key(fromSecret: secret.reveal()) == nil {
+            reader.fail("signing_secret", "must be whsec_ followed by base64")
+        }
+        guard let url else { return nil }
+        return try? WebhookSink(
+            configuration: WebhookConfiguration(name: name, url: url, auth: auth, signingSecret: secret, batchSize: batchSize))
+    }
+
+    private static func readWebhookAuth(_ reader: ConfigReader) -> WebhookConfiguration.Auth? {
+        switch reader.requiredString("type") {
+        case "bearer":
+            return reader.requiredString("token").map { .bearer(Secret($0)) }
+        case "basic":
+            guard let user = reader.requiredString("username"), let password = reader.requiredString("password") else { return nil }
+            return .basic(user: user, password: Secret(password))
+        case "header":
+            guard let header = reader.requiredString("name"), let value = reader.requiredString("value") else { return nil }
+            return .header(name: header, value: Secret(value))
+        case let other?:
+            reader.fail("type", "must be bearer, basic or header, got \"\(other)\"")
+            return nil
+        case nil:
+            return nil
+        }
+    }
+
+    private static func readRetry(_ reader: ConfigReader?) -> RetryPolicy {
+        guard let reader else { return RetryPolicy() }
+        defer { reader.rejectUnknownKeys() }
+        var policy = RetryPolicy()
+        policy.maxAttempts = reader.optionalInt("max_attempts", range: 1...1_000_000)
+        policy.backoff = reader.choice("backoff", default: RetryPolicy.Backoff.exponential)
+        policy.initialBackoff = reader.duration("initial_backoff", default: policy.initialBackoff, minimum: .milliseconds(1))
+        policy.maxBackoff = reader.duration("max_backoff", default: policy.maxBackoff, minimum: .milliseconds(1))
+        if policy.maxBackoff < policy.initialBackoff {
+            reader.fail("max_backoff", "must not be shorter than initial_backoff")
+        }
+        return policy
+    }
+
+    private static func readFilters(_ reader: ConfigReader?) -> EventFilter {
+        guard let reader else { return EventFilter() }
+        defer { reader.rejectUnknownKeys() }
+        var filter = EventFilter()
+        filter.sources = reader.stringList("sources").map(Set.init)
+        filter.eventTypes = checked(reader, "event_types", AuditEvent.EventType.allCases.map(\.rawValue))
+        filter.actions = reader.stringList("actions")
+        filter.outcomes = checked(reader, "outcomes", AuditEvent.Outcome.allCases.map(\.rawValue))
+        filter.severities = checked(reader, "severity", AuditEvent.Severity.allCases.map(\.rawValue))
+        return filter
+    }
+
+    private static func checked(_ reader: ConfigReader, _ key: String, _ allowed: [String]) -> Set<String>? {
+        guard let values = reader.stringList(key) else { return nil }
+        for (index, value) in values.enumerated() where !allowed.contains(value) {
+            reader.fail("\(key)[\(index)]", "\"\(value)\" is not one of \(allowed.joined(separator: ", "))")
+        }
+        return Set(values)
+    }
+}

@@ -1,0 +1,94 @@
+import Connectors
+import Foundation
+
+/// Reads one `sources[i]` entry: the common keys, then the keys of its type.
+enum SourceConfigurationReader {
+    static let supportedTypes = [DeploysSource.type]
+
+    static func read(_ reader: ConfigReader) -> SourceConfiguration? {
+        defer { reader.rejectUnknownKeys() }
+        let name = reader.requiredString("name") ?? ""
+        if !name.isEmpty, !ConfigurationLoader.validName(name) {
+            reader.fail("name", "use letters, digits, '_', '-' or '.' (at most 64)")
+        }
+        guard let type = reader.requiredString("type") else { return nil }
+        let pollInterval = reader.duration("poll_interval", default: .seconds(300), minimum: .seconds(1))
+        let lookback = reader.duration("lookback", default: .seconds(86400))
+        let overlap = reader.duration("overlap", default: .seconds(120))
+        let settleDelay = reader.duration("settle_delay", default: .zero)
+        let timeout = reader.duration("timeout", default: .seconds(30), minimum: .milliseconds(100))
+        let tls = TLSOptionsReader.read(reader.mapping("tls"), allowClientCertificate: false)
+
+        let connector: (any SourceConnector)?
+        switch type {
+        case DeploysSource.type:
+            connector = readDeploys(reader, name: name)
+        default:
+            reader.fail("type", "unsupported source type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
+            connector = nil
+        }
+        guard let connector, !name.isEmpty else { return nil }
+        return SourceConfiguration(
+            name: name, type: type, pollInterval: pollInterval, lookback: lookback, overlap: overlap,
+            settleDelay: settleDelay, timeout: timeout, tls: tls, connector: connector)
+    }
+
+    private static func readDeploys(_ reader: ConfigReader, name: String) -> DeploysSource? {
+        let baseURL = reader.url("base_url", required: false) ?? DeploysConfiguration.defaultBaseURL
+        let project = reader.requiredString("project")
+        let pageSize = reader.int("page_size", default: DeploysConfiguration.maximumPageSize, range: 1...DeploysConfiguration.maximumPageSize)
+        let auth = readAuth(reader)
+        let filters = reader.mapping("filters")
+        let resourceType = filters?.string("resource_type")
+        let actor = filters?.string("actor")
+        let channel = filters?.string("channel")
+        let outcome = filters?.string("outcome")
+        filters?.rejectUnknownKeys()
+        guard let project, let auth else { return nil }
+        return DeploysSource(
+            configuration: DeploysConfiguration(
+                name: name, baseURL: baseURL, project: project, auth: auth, pageSize: pageSize,
+                resourceType: resourceType, actor: actor, channel: channel, outcome: outcome))
+    }
+
+    /// `token` (Bearer), or `username` + `password` (Basic: a service account's email and key).
+    private static func readAuth(_ reader: ConfigReader) -> DeploysConfiguration.Auth? {
+        let token = reader.string("token")
+        let username = reader.string("username")
+        let password = reader.string("password")
+        switch (token, username, password) {
+        case (let token?, nil, nil) where !token.isEmpty:
+            return .bearer(Secret(token))
+        case (nil, let user?, let password?):
+            return .basic(user: user, password: Secret(password))
+        case (nil, nil, nil):
+            reader.fail("token", "is required (or username and password)")
+        default:
+            reader.fail("token", "give either token, or username and password, not both; and not empty")
+        }
+        return nil
+    }
+}
+
+enum TLSOptionsReader {
+    static func read(_ reader: ConfigReader?, allowClientCertificate: Bool) -> TLSOptions {
+        guard let reader else { return .standard }
+        defer { reader.rejectUnknownKeys() }
+        var options = TLSOptions()
+        options.caFile = reader.string("ca_file")
+        if allowClientCertificate {
+            options.certFile = reader.string("cert_file")
+            options.keyFile = reader.string("key_file")
+            if (options.certFile == nil) != (options.keyFile == nil) {
+                reader.fail("cert_file", "cert_file and key_file go together")
+            }
+        }
+        options.insecureSkipVerify = reader.bool("insecure_skip_verify", default: false)
+        for (key, file) in [("ca_file", options.caFile), ("cert_file", options.certFile), ("key_file", options.keyFile)] {
+            if let file, !FileManager.default.isReadableFile(atPath: file) {
+                reader.fail(key, "cannot read \(file)")
+            }
+        }
+        return options
+    }
+}

@@ -1,0 +1,71 @@
+import Checkpoint
+import Connectors
+import Foundation
+import Logging
+
+/// The assembled forwarder: the state, one poller per source, one worker per sink, and the
+/// HTTP clients they share. Modes (`once`, `run`) drive it.
+public final class Engine: Sendable {
+    public let configuration: ForwarderConfiguration
+    public let store: StateStore
+    let pollers: [SourcePoller]
+    let workers: [SinkWorker]
+    private let clients: [WireClient]
+    let logger: Logger
+
+    /// Opens the state and builds every connector. Does not take the run lock.
+    public init(configuration: ForwarderConfiguration, logger: Logger, sleeper: any Sleeper = ShutdownAwareSleeper()) throws {
+        self.configuration = configuration
+        self.logger = logger
+        store = try StateStore(path: configuration.state.path)
+        try store.registerSinks(configuration.sinks.map(\.name))
+
+        // One HTTP client per distinct TLS setting.
+        var clientsByTLS: [(TLSOptions, WireClient)] = []
+        func client(for tls: TLSOptions) throws -> WireClient {
+            if let existing = clientsByTLS.first(where: { $0.0 == tls }) { return existing.1 }
+            let made = try WireClient(tls: tls)
+            clientsByTLS.append((tls, made))
+            return made
+        }
+        let store = self.store
+        pollers = try configuration.sources.map { source in
+            SourcePoller(
+                configuration: source, store: store, client: try client(for: source.tls),
+                spoolMaxEvents: configuration.state.spoolMaxEvents, sleeper: sleeper, logger: logger)
+        }
+        workers = try configuration.sinks.map { sink in
+            let delivery: any SinkDelivery
+            switch sink.kind {
+            case .http(let connector):
+                delivery = HTTPSinkDelivery(connector: connector, client: try client(for: sink.tls), timeout: sink.timeout)
+            case .file(let file):
+                delivery = FileSinkDelivery(sink: file)
+            }
+            return SinkWorker(configuration: sink, store: store, delivery: delivery, sleeper: sleeper, logger: logger)
+        }
+        clients = clientsByTLS.map(\.1)
+    }
+
+    /// Drops spooled events every sink has passed, and dedupe keys older than `dedupe_window`.
+    func maintain(now: Date = Date()) {
+        do {
+            try store.prune(activeSinks: configuration.sinks.map(\.name))
+            try store.pruneDedupe(seenBefore: now.addingTimeInterval(-configuration.state.dedupeWindow.seconds))
+        } catch {
+            logger.error("state maintenance failed", metadata: [LogKey.error: "\(error)"])
+        }
+    }
+
+    /// Whether any sink still has events after its offset.
+    func pendingSinks() throws -> [String] {
+        try workers.filter { worker in
+            let offset = try store.offset(sink: worker.name)
+            return !(try store.readBatch(sink: worker.name, after: offset, limit: 1)).isEmpty
+        }.map(\.name)
+    }
+
+    public func shutdown() async {
+        for client in clients { await client.shutdown() }
+    }
+}

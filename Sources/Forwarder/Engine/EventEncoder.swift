@@ -1,0 +1,46 @@
+import Checkpoint
+import Connectors
+import Foundation
+
+/// Turns spooled events into a sink's encoding, after removing `redact` paths.
+struct EventEncoder: Sendable {
+    let encoding: SinkConfiguration.Encoding
+    let redact: [[String]]
+
+    init(encoding: SinkConfiguration.Encoding, redact: [String]) {
+        self.encoding = encoding
+        self.redact = redact.map { $0.split(separator: ".").map(String.init) }
+    }
+
+    /// The native payload passes through untouched when nothing is redacted: the hot path decodes nothing.
+    func encode(_ record: SpoolRecord) throws -> EncodedEvent {
+        guard !redact.isEmpty else {
+            return EncodedEvent(id: record.eventID, time: record.eventTime, body: record.payload)
+        }
+        var json = try JSONValue.parse(record.payload)
+        for path in redact { json.remove(path: path[...]) }
+        return EncodedEvent(id: record.eventID, time: record.eventTime, body: try NativeEncoding.encode(json))
+    }
+}
+
+extension JSONValue {
+    /// Removes the value at a dotted path; arrays apply the rest of the path to each element.
+    mutating func remove(path: ArraySlice<String>) {
+        guard let key = path.first else { return }
+        switch self {
+        case .object(var object):
+            if path.count == 1 {
+                object.removeValue(forKey: key)
+            } else if var child = object[key] {
+                child.remove(path: path.dropFirst())
+                object[key] = child
+            }
+            self = .object(object)
+        case .array(var array):
+            for index in array.indices { array[index].remove(path: path) }
+            self = .array(array)
+        default:
+            break
+        }
+    }
+}

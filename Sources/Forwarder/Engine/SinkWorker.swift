@@ -1,0 +1,151 @@
+import Checkpoint
+import Connectors
+import Foundation
+import Logging
+
+/// Moves one sink's offset through the spool: read a batch, filter, encode, deliver with the
+/// shared retry loop, then dead letters and the new offset in one transaction.
+final class SinkWorker: Sendable {
+    let configuration: SinkConfiguration
+    let store: StateStore
+    let delivery: any SinkDelivery
+    let encoder: EventEncoder
+    let sleeper: any Sleeper
+    let logger: Logger
+    private let stopped = Flag()
+
+    enum Step: Equatable {
+        /// Nothing to send right now.
+        case idle
+        /// A partial batch waits for more events until `flush_interval` has passed.
+        case waiting
+        /// The offset moved.
+        case progressed(events: Int)
+        /// The sink is gone (webhook 410); it sends nothing more until restarted.
+        case stopped
+    }
+
+    init(configuration: SinkConfiguration, store: StateStore, delivery: any SinkDelivery, sleeper: any Sleeper, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.delivery = delivery
+        self.encoder = EventEncoder(encoding: configuration.encoding, redact: configuration.redact)
+        self.sleeper = sleeper
+        var logger = logger
+        logger[metadataKey: LogKey.sink] = .string(configuration.name)
+        self.logger = logger
+    }
+
+    var name: String { configuration.name }
+    var isStopped: Bool { stopped.value }
+
+    /// Handles the next batch. `flushNow` sends a partial batch without waiting for `flush_interval`.
+    func step(flushNow: Bool, now: Date = Date()) async throws -> Step {
+        if stopped.value { return .stopped }
+        let offset = try store.offset(sink: name)
+        let records = try store.readBatch(
+            sink: name, after: offset, limit: configuration.batchSize, maxBytes: configuration.maxBatchBytes)
+        guard let last = records.last else { return .idle }
+        if !flushNow, records.count < configuration.batchSize,
+            now.timeIntervalSince(records[0].spooledAt) < configuration.flushInterval.seconds
+        {
+            return .waiting
+        }
+        var deadLetters: [DeadLetterEntry] = []
+        var selected: [(record: SpoolRecord, event: EncodedEvent)] = []
+        for record in records where configuration.filters.matches(record) {
+            do {
+                selected.append((record, try encoder.encode(record)))
+            } catch {
+                deadLetters.append(.init(record: record, status: 0, reason: "cannot encode: \(error)"))
+            }
+        }
+        let gone: Bool
+        if selected.isEmpty {
+            gone = false
+        } else {
+            let result = try await deliverWithRetry(selected)
+            deadLetters += result.deadLetters
+            gone = result.gone
+        }
+        try store.commitDelivery(sink: name, through: last.seq, deadLetters: deadLetters)
+        if !deadLetters.isEmpty {
+            logger.error("events dead-lettered", metadata: [LogKey.deadLetters: "\(deadLetters.count)", LogKey.error: "\(deadLetters[0].reason)"])
+        }
+        if gone {
+            stopped.set()
+            logger.critical("sink endpoint is gone; this sink stops until the configuration is fixed and the forwarder restarted")
+            return .stopped
+        }
+        return .progressed(events: records.count)
+    }
+
+    /// The one retry loop every sink shares. Returns what was rejected for good. Throws only
+    /// when cancelled (the batch is abandoned; its offset did not move, so it is sent again later).
+    private func deliverWithRetry(_ batch: [(record: SpoolRecord, event: EncodedEvent)]) async throws
+        -> (deadLetters: [DeadLetterEntry], gone: Bool)
+    {
+        var pending = batch
+        var deadLetters: [DeadLetterEntry] = []
+        var attempts = 0
+        while !pending.isEmpty {
+            attempts += 1
+            let outcome: SinkOutcome
+            do {
+                outcome = try await delivery.deliver(pending.map(\.event))
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                outcome = .retry(after: nil, reason: String(describing: error))
+            }
+            let retryAfter: Duration?
+            let reason: String
+            switch outcome {
+            case .delivered:
+                return (deadLetters, false)
+            case .rejected(let status, let why):
+                deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: status, reason: why) }
+                return (deadLetters, false)
+            case .gone(let status, let why):
+                deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: status, reason: why) }
+                return (deadLetters, true)
+            case .partial(let retry, let rejected, let after):
+                deadLetters += rejected.filter { pending.indices.contains($0.index) }.map {
+                    DeadLetterEntry(record: pending[$0.index].record, status: $0.status, reason: $0.reason)
+                }
+                pending = retry.filter { pending.indices.contains($0) }.map { pending[$0] }
+                if pending.isEmpty { return (deadLetters, false) }
+                retryAfter = after
+                reason = "\(pending.count) of the batch need another attempt"
+            case .retry(let after, let why):
+                retryAfter = after
+                reason = why
+            }
+            try? store.recordSinkError(sink: name, error: reason)
+            guard configuration.retry.allowsAnother(after: attempts) else {
+                logger.error("retries exhausted", metadata: [LogKey.attempt: "\(attempts)", LogKey.error: "\(reason)"])
+                deadLetters += pending.map {
+                    DeadLetterEntry(record: $0.record, status: 0, reason: "retries exhausted after \(attempts) attempts: \(reason)")
+                }
+                return (deadLetters, false)
+            }
+            let delay = min(configuration.retry.delay(afterAttempts: attempts, retryAfter: retryAfter), .seconds(3600))
+            logger.warning(
+                "delivery failed, retrying",
+                metadata: [
+                    LogKey.error: "\(reason)", LogKey.attempt: "\(attempts)", LogKey.delay: "\(DurationText.format(delay))",
+                    LogKey.events: "\(pending.count)",
+                ])
+            try await sleeper.sleep(for: delay)
+        }
+        return (deadLetters, false)
+    }
+}
+
+/// A set-once flag readable from any thread.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+    var value: Bool { lock.withLock { raised } }
+    func set() { lock.withLock { raised = true } }
+}

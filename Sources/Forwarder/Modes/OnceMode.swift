@@ -1,0 +1,109 @@
+import Checkpoint
+import Foundation
+import Logging
+
+/// `once`: poll every source up to now, deliver everything, exit. For cron and systemd timers.
+public enum OnceMode {
+    public enum Outcome: Equatable, Sendable {
+        /// Everything fetched was delivered (exit 0).
+        case complete
+        /// The deadline passed with events still spooled; they are safe and go out next time (exit 75).
+        case deadlineExceeded(pendingSinks: [String])
+        /// A source or sink failed; what was fetched is spooled (exit 1).
+        case failed([String])
+
+        public var exitCode: Int32 {
+            switch self {
+            case .complete: 0
+            case .deadlineExceeded: 75
+            case .failed: 1
+            }
+        }
+    }
+
+    public static func run(engine: Engine, deadline: Duration) async -> Outcome {
+        let failures = Failures()
+        let sourcesDone = Flag()
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await work(engine: engine, sourcesDone: sourcesDone, failures: failures)
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: deadline)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        engine.maintain()
+        let pending = (try? engine.pendingSinks()) ?? engine.workers.map(\.name)
+        let problems = failures.all
+        if !finished {
+            engine.logger.warning("deadline passed before everything was delivered; the rest stays spooled", metadata: ["pending": "\(pending)"])
+            return .deadlineExceeded(pendingSinks: pending)
+        }
+        if !problems.isEmpty { return .failed(problems) }
+        if !pending.isEmpty { return .failed(["sinks still pending: \(pending.joined(separator: ", "))"]) }
+        return .complete
+    }
+
+    private static func work(engine: Engine, sourcesDone: Flag, failures: Failures) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskGroup(of: Void.self) { sources in
+                    for poller in engine.pollers {
+                        sources.addTask {
+                            do {
+                                try await poller.poll()
+                            } catch {
+                                failures.add("source \(poller.name): \(error)")
+                            }
+                        }
+                    }
+                }
+                sourcesDone.set()
+            }
+            for worker in engine.workers {
+                group.addTask { await drain(worker, sourcesDone: sourcesDone, failures: failures) }
+            }
+        }
+    }
+
+    /// Sends until the sources are done and nothing is left for this sink.
+    private static func drain(_ worker: SinkWorker, sourcesDone: Flag, failures: Failures) async {
+        while !Task.isCancelled {
+            // Read the flag before stepping: events spooled after an idle step are not missed.
+            let done = sourcesDone.value
+            do {
+                switch try await worker.step(flushNow: done) {
+                case .progressed:
+                    continue
+                case .stopped:
+                    failures.add("sink \(worker.name) stopped: its endpoint is gone")
+                    return
+                case .idle where done:
+                    return
+                case .idle, .waiting:
+                    try await Task.sleep(for: .milliseconds(done ? 10 : 50))
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                failures.add("sink \(worker.name): \(error)")
+                worker.logger.error("sink step failed", metadata: [LogKey.error: "\(error)"])
+                return
+            }
+        }
+    }
+}
+
+/// Problems collected from concurrent tasks.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ item: String) { lock.withLock { items.append(item) } }
+    var all: [String] { lock.withLock { items } }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import Forwarder
+import Foundation
+
+@main
+struct AuditForwarder: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit-forwarder",
+        abstract: "Pulls SaaS audit logs, keeps a checkpoint per source, and delivers them to SIEMs without loss.",
+        subcommands: [RunCommand.self, OnceCommand.self, CheckCommand.self])
+}
+
+/// `-c FILE`, defaulting to $AUDIT_FORWARDER_CONFIG, then /etc/audit-forwarder/config.yaml.
+struct ConfigOption: ParsableArguments {
+    @Option(name: [.customShort("c"), .customLong("config")], help: "Configuration file (YAML or JSON).")
+    var config: String?
+
+    var path: String {
+        config ?? ProcessInfo.processInfo.environment["AUDIT_FORWARDER_CONFIG"] ?? "/etc/audit-forwarder/config.yaml"
+    }
+}

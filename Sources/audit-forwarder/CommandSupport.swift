@@ -1,0 +1,65 @@
+import ArgumentParser
+import Checkpoint
+import Forwarder
+import Foundation
+import Logging
+
+/// sysexits, as DESIGN.md §4 lists them.
+enum ExitStatus {
+    static let failure: Int32 = 1
+    static let usage: Int32 = 64
+    static let tempFail: Int32 = 75
+    static let config: Int32 = 78
+}
+
+/// Prints to stderr.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Loads the configuration, or exits 78 with every problem named by its key path.
+func loadConfiguration(_ option: ConfigOption) throws -> ForwarderConfiguration {
+    do {
+        return try ConfigurationLoader.load(path: option.path)
+    } catch let error as ConfigurationError {
+        printError("invalid configuration \(option.path):\n" + error.problems.map { "  " + $0.description }.joined(separator: "\n"))
+        throw ExitCode(ExitStatus.config)
+    }
+}
+
+/// Logging is bootstrapped once per process, from the configuration.
+func bootstrapLogging(_ configuration: ForwarderConfiguration) -> Logger {
+    let level = configuration.log.level
+    let json = configuration.log.format == .json
+    LoggingSystem.bootstrap { label in StdoutLogHandler(label: label, level: level, json: json) }
+    return Logger(label: "audit-forwarder")
+}
+
+/// Takes the run lock, or exits with a clear message.
+func acquireLock(_ configuration: ForwarderConfiguration, wait: Duration) async throws -> RunLock {
+    let lock = RunLock(statePath: configuration.state.path)
+    do {
+        try await lock.acquire(wait: wait)
+    } catch let error as StateError {
+        printError("audit-forwarder: \(error.message)")
+        throw ExitCode(ExitStatus.tempFail)
+    }
+    return lock
+}
+
+/// Opens the engine, or exits 1 with the state error (corrupt or foreign state file, …).
+func openEngine(_ configuration: ForwarderConfiguration, logger: Logger) throws -> Engine {
+    do {
+        return try Engine(configuration: configuration, logger: logger)
+    } catch {
+        printError("audit-forwarder: cannot open state: \(error)")
+        throw ExitCode(ExitStatus.failure)
+    }
+}
+
+func parseDuration(_ text: String) throws -> Duration {
+    guard let value = DurationText.parse(text) else {
+        throw ValidationError("not a duration: \(text) (use 500ms, 10s, 5m, 2h, 7d)")
+    }
+    return value
+}

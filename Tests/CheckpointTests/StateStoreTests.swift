@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+
+@testable import Checkpoint
+
+/// A fresh state file in its own temporary directory.
+func temporaryStatePath() -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cp-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent("state.sqlite").path
+}
+
+func entry(_ id: Int, type: String = "configuration", severity: String = "info", bytes: Int = 10) -> SpoolEntry {
+    SpoolEntry(
+        upstreamID: "u\(id)", eventID: "e\(id)", eventTime: Date(timeIntervalSince1970: Double(1_700_000_000 + id)),
+        eventType: type, severity: severity, action: "thing.update", outcome: "success",
+        payload: Data(repeating: UInt8(ascii: "x"), count: bytes))
+}
+
+@Suite struct StateStoreTests {
+    @Test func appendSkipsSeenIdsAndMovesCursorWithThePage() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        let first = try store.appendPage(source: "s", entries: [entry(1), entry(2), entry(2)], cursor: "c1")
+        #expect(first == AppendResult(inserted: 2, duplicates: 1))
+        #expect(try store.cursor(source: "s") == "c1")
+        let second = try store.appendPage(source: "s", entries: [entry(2), entry(3)], cursor: "c2")
+        #expect(second == AppendResult(inserted: 1, duplicates: 1))
+        #expect(try store.cursor(source: "s") == "c2")
+        // The same upstream id in another source is another event.
+        #expect(try store.appendPage(source: "other", entries: [entry(1)], cursor: nil).inserted == 1)
+        #expect(try store.cursor(source: "other") == nil)
+        let all = try store.readBatch(sink: "any", after: 0, limit: 100)
+        #expect(all.map(\.eventID) == ["e1", "e2", "e3", "e1"])
+        #expect(all.map(\.seq) == [1, 2, 3, 4])
+    }
+
+    @Test func pageWithoutCursorLeavesCursorAlone() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        try store.appendPage(source: "s", entries: [], cursor: "c1")
+        try store.appendPage(source: "s", entries: [entry(1)], cursor: nil)
+        #expect(try store.cursor(source: "s") == "c1")
+    }
+
+    @Test func readBatchHonoursLimitBytesAndAddressedSinks() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        try store.appendPage(source: "s", entries: (1...10).map { entry($0, bytes: 100) }, cursor: nil)
+        try store.appendPage(source: "b", entries: [entry(11)], cursor: nil, onlySinks: ["archive"])
+        #expect(try store.readBatch(sink: "x", after: 0, limit: 4).count == 4)
+        #expect(try store.readBatch(sink: "x", after: 0, limit: 100, maxBytes: 250).count == 2)
+        // One oversized event still comes alone, so it can be sent or dead-lettered, never stuck.
+        #expect(try store.readBatch(sink: "x", after: 0, limit: 100, maxBytes: 10).count == 1)
+        #expect(try store.readBatch(sink: "x", after: 8, limit: 100).map(\.seq) == [9, 10])
+        #expect(try store.readBatch(sink: "archive", after: 8, limit: 100).map(\.seq) == [9, 10, 11])
+    }
+
+    @Test func offsetsAreMonotonicAndPruneKeepsWhatASinkStillNeeds() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        try store.registerSinks(["a", "b"])
+        try store.appendPage(source: "s", entries: (1...10).map { entry($0) }, cursor: nil)
+        try store.commitDelivery(sink: "a", through: 8)
+        try store.commitDelivery(sink: "a", through: 3)
+        #expect(try store.offset(sink: "a") == 8)
+        try store.commitDelivery(sink: "b", through: 5)
+        #expect(try store.prune(activeSinks: ["a", "b"]) == 5)
+        #expect(try store.spoolDepth() == 5)
+        #expect(try store.readBatch(sink: "b", after: 5, limit: 100).map(\.seq) == [6, 7, 8, 9, 10])
+        // A configured sink with no offset row has passed nothing.
+        #expect(try store.prune(activeSinks: ["a", "b", "new"]) == 0)
+        try store.commitDelivery(sink: "b", through: 10)
+        try store.commitDelivery(sink: "a", through: 10)
+        #expect(try store.prune(activeSinks: ["a", "b"]) == 5)
+        #expect(try store.spoolDepth() == 0)
+        // Sequence numbers are never reused after a full prune.
+        try store.appendPage(source: "s", entries: [entry(99)], cursor: nil)
+        #expect(try store.headSeq() == 11)
+    }
+
+    @Test func deadLettersAreWrittenWithTheOffsetAndCanBeReplayedOrPurged() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        try store.registerSinks(["hook", "file"])
+        try store.appendPage(source: "s", entries: (1...3).map { entry($0) }, cursor: nil)
+        let batch = try store.readBatch(sink: "hook", after: 0, limit: 10)
+        try store.commitDelivery(
+            sink: "hook", through: 3, deadLetters: [DeadLetterEntry(record: batch[1], status: 400, reason: "HTTP 400: bad")])
+        let letters = try store.deadLetters(sink: "hook")
+        #expect(letters.count == 1)
+        #expect(letters[0].eventID == "e2")
+        #expect(letters[0].status == 400)
+        #expect(letters[0].reason == "HTTP 400: bad")
+        #expect(try store.sinkStates().first { $0.sink == "hook" }?.deadLetters == 1)
+
+        #expect(try store.replayDeadLetters(sink: "hook") == 1)
+        #expect(try store.deadLetters().isEmpty)
+        // The replayed event is queued for that sink only.
+        #expect(try store.readBatch(sink: "hook", after: 3, limit: 10).map(\.eventID) == ["e2"])
+        #expect(try store.readBatch(sink: "file", after: 3, limit: 10).isEmpty)
+
+        try store.commitDelivery(sink: "hook", through: 4, deadLetters: [DeadLetterEntry(record: batch[0], status: 0, reason: "x")])
+        #expect(try store.purgeDeadLetters(sink: "hook") == 1)
+        #expect(try store.deadLetterCount(sink: "hook") == 0)
+    }
+
+    @Test func dedupeKeysExpireAfterTheWindow() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        let old = Date(timeIntervalSince1970: 1_000)
+        try store.appendPage(source: "s", entries: [entry(1)], cursor: nil, now: old)
+        try store.appendPage(source: "s", entries: [entry(2)], cursor: nil, now: Date())
+        #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 2_000)) == 1)
+        #expect(try store.dedupeCount(source: "s") == 1)
+        #expect(try store.appendPage(source: "s", entries: [entry(1), entry(2)], cursor: nil).inserted == 1)
+    }
+
+    @Test func cursorsCanBeSetResetAndCarryTheLastError() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        try store.recordSourceError(source: "s", error: "HTTP 401")
+        #expect(try store.sourceStates().first?.lastError == "HTTP 401")
+        try store.appendPage(source: "s", entries: [], cursor: "2026-01-01T00:00:00.000Z")
+        let state = try #require(try store.sourceStates().first)
+        #expect(state.lastError == nil)
+        #expect(state.lastSuccess != nil)
+        try store.setCursor(source: "s", position: "x")
+        #expect(try store.cursor(source: "s") == "x")
+        try store.resetCursor(source: "s")
+        #expect(try store.cursor(source: "s") == nil)
+    }
+
+    @Test func stateSurvivesReopening() throws {
+        let path = temporaryStatePath()
+        do {
+            let store = try StateStore(path: path)
+            try store.appendPage(source: "s", entries: [entry(1)], cursor: "c")
+        }
+        let reopened = try StateStore(path: path)
+        #expect(try reopened.cursor(source: "s") == "c")
+        #expect(try reopened.integrityCheck() == "ok")
+    }
+
+    @Test func refusesAFileThatIsNotADatabase() throws {
+        let path = temporaryStatePath()
+        try Data("hello, not sqlite".utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try StateStore(path: path)
+        } throws: { ($0 as? StateError)?.code == .notADatabase }
+        // Untouched.
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "hello, not sqlite")
+    }
+
+    @Test func refusesAnotherProgramsDatabase() throws {
+        let path = temporaryStatePath()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()", path]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        #expect {
+            try StateStore(path: path)
+        } throws: { ($0 as? StateError)?.code == .foreignDatabase }
+    }
+}
+
+@Suite struct RunLockTests {
+    @Test func secondHolderIsRefusedUntilTheFirstReleases() async throws {
+        let path = temporaryStatePath()
+        let first = RunLock(statePath: path)
+        try await first.acquire()
+        let second = RunLock(statePath: path)
+        await #expect {
+            try await second.acquire(wait: .milliseconds(300))
+        } throws: { ($0 as? StateError)?.code == .locked }
+        first.release()
+        try await second.acquire(wait: .milliseconds(300))
+        second.release()
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+
+@testable import Connectors
+
+@Suite struct DeploysSourceTests {
+    let configuration = DeploysConfiguration(
+        name: "deploys", baseURL: URL(string: "http://127.0.0.1:9/api")!, project: "acme", auth: .bearer(Secret("t0k")),
+        pageSize: 3)
+
+    func item(_ id: Int, _ time: String, outcome: String = "success", action: String = "deployment.deploy", actorType: String = "User") -> String {
+        """
+        {"id": \(id), "resource": {"type": "deployment", "id": "d\(id)", "name": "web", "locationId": "gke.cluster-rcf2"},
+         "actor": {"email": "a@acme.io", "type": "\(actorType)", "label": "Alice"}, "channel": "console",
+         "action": "\(action)", "outcome": "\(outcome)", "detail": "", "createdAt": "\(time)"}
+        """
+    }
+
+    func page(_ items: [String]) -> WireResponse {
+        WireResponse(status: 200, body: Data((#"{"ok": true, "result": {"items": ["# + items.joined(separator: ",") + "]}}").utf8))
+    }
+
+    func body(_ request: WireRequest?) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: try #require(request?.body)) as! [String: Any]
+    }
+
+    @Test func firstRequestIsAnAuthenticatedPostWithTheFixedWindow() throws {
+        let window = PollWindow(start: RFC3339.parse("2026-05-01T10:00:00Z")!, end: RFC3339.parse("2026-05-01T11:00:00Z")!)
+        var poll = DeploysSource(configuration: configuration).makePoll(window: window)
+        let request = try #require(try poll.nextRequest())
+        #expect(request.method == "POST")
+        #expect(request.url.absoluteString == "http://127.0.0.1:9/api/auditLog.list")
+        #expect(request.header("Authorization") == "Bearer t0k")
+        let fields = try body(request)
+        #expect(fields["project"] as? String == "acme")
+        #expect(fields["before"] as? String == "2026-05-01T11:00:00Z")
+        #expect(fields["after"] as? String == "2026-05-01T09:59:59Z")
+        #expect(fields["limit"] as? Int == 3)
+        // Absent filters are omitted, never sent as "".
+        #expect(fields["resourceType"] == nil && fields["actor"] == nil)
+        #expect(poll.checkpoint == nil)
+    }
+
+    @Test func pagesBackwardsReAskingTheBoundarySecondWithoutRepeats() throws {
+        let window = PollWindow(start: RFC3339.parse("2026-05-01T00:00:00Z")!, end: RFC3339.parse("2026-05-02T00:00:00Z")!)
+        var poll = DeploysSource(configuration: configuration).makePoll(window: window)
+        _ = try poll.nextRequest()
+        // Full page; its oldest second (10:00:05) has more rows upstream.
+        let first = try poll.consume(page([item(9, "2026-05-01T10:00:07Z"), item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z")]), receivedAt: Date())
+        #expect(first.map(\.upstreamID) == ["9", "8", "7"])
+        #expect(poll.checkpoint == nil)
+        let second = try poll.nextRequest()
+        #expect(try body(second)["before"] as? String == "2026-05-01T10:00:06Z")
+        // The server repeats 8 and 7 (same second) and gives 6 from that second too.
+        let repeated = try poll.consume(page([item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z"), item(6, "2026-05-01T10:00:05Z")]), receivedAt: Date())
+        #expect(repeated.map(\.upstreamID) == ["6"])
+        _ = try poll.nextRequest()
+        let last = try poll.consume(page([item(7, "2026-05-01T10:00:05Z"), item(6, "2026-05-01T10:00:05Z"), item(5, "2026-05-01T10:00:05Z")]), receivedAt: Date())
+        #expect(last.map(\.upstreamID) == ["5"])
+        _ = try poll.nextRequest()
+        let tail = try poll.consume(page([item(5, "2026-05-01T10:00:05Z"), item(4, "2026-05-01T09:00:00Z")]), receivedAt: Date())
+        #expect(tail.map(\.upstreamID) == ["4"])
+        #expect(try poll.nextRequest() == nil)
+        #expect(poll.checkpoint == window.end)
+        #expect(poll.warnings.isEmpty)
+    }
+
+    @Test func aSecondWithMoreRowsThanAPageIsSteppedOverWithAWarning() throws {
+        let window = PollWindow(start: Date(timeIntervalSince1970: 0), end: RFC3339.parse("2026-05-02T00:00:00Z")!)
+        var poll = DeploysSource(configuration: configuration).makePoll(window: window)
+        _ = try poll.nextRequest()
+        let rows = [item(9, "2026-05-01T10:00:05Z"), item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z")]
+        _ = try poll.consume(page(rows), receivedAt: Date())
+        _ = try poll.nextRequest()
+        #expect(try poll.consume(page(rows), receivedAt: Date()).isEmpty)
+        #expect(poll.warnings.count == 1)
+        #expect(try body(try poll.nextRequest())["before"] as? String == "2026-05-01T10:00:05Z")
+    }
+
+    @Test(arguments: [("success", AuditEvent.Outcome.success), ("forbidden", .denied), ("error", .failure), ("weird", .unknown)])
+    func outcomesMapToTheSchema(upstream: String, expected: AuditEvent.Outcome) throws {
+        var poll = DeploysSource(configuration: configuration).makePoll(window: PollWindow(start: Date(timeIntervalSince1970: 0), end: Date()))
+        _ = try poll.nextRequest()
+        let entries = try poll.consume(page([item(1, "2026-05-01T10:00:00Z", outcome: upstream)]), receivedAt: Date())
+        #expect(entries.first?.event.outcome == expected)
+    }
+
+    @Test func normalizesAnItemIntoTheSchema() throws {
+        var poll = DeploysSource(configuration: configuration).makePoll(window: PollWindow(start: Date(timeIntervalSince1970: 0), end: Date()))
+        _ = try poll.nextRequest()
+        let entries = try poll.consume(page([item(81234, "2026-05-01T10:30:00Z", actorType: "ServiceAccount")]), receivedAt: Date())
+        let event = try #require(entries.first?.event)
+        #expect(event.id == AuditEvent.stableID(sourceName: "deploys", upstreamID: "81234"))
+        #expect(event.id.count == 64)
+        #expect(event.source == .init(name: "deploys", type: "deploys", eventID: "81234"))
+        #expect(event.time == RFC3339.parse("2026-05-01T10:30:00Z"))
+        #expect(event.eventType == .configuration)
+        #expect(event.action == "deployment.deploy")
+        #expect(event.actor == .init(id: "a@acme.io", name: "Alice", email: "a@acme.io", type: .serviceAccount))
+        #expect(event.target == .init(type: "deployment", id: "d81234", name: "web", location: "gke.cluster-rcf2"))
+        #expect(event.project == "acme")
+        #expect(event.details["channel"] == .string("console"))
+        #expect(event.raw["id"] == .integer(81234))
+        // The native encoding round-trips.
+        let decoded = try JSONDecoder().decode(AuditEvent.self, from: try NativeEncoding.encode(event))
+        #expect(decoded.id == event.id && decoded.raw == event.raw && decoded.actor == event.actor)
+    }
+
+    @Test(arguments: [
+        ("deployment.deploy", nil as String?, AuditEvent.EventType.configuration), ("role.grant", "role", .authorization),
+        ("user.login", "user", .authentication), ("serviceAccount.createKey", "serviceAccount", .authorization),
+        ("secret.export", "secret", .dataAccess), ("", nil, .other),
+    ])
+    func eventTypesFollowTheAction(action: String, resource: String?, expected: AuditEvent.EventType) {
+        #expect(DeploysNormalizer.eventType(action: action, resourceType: resource) == expected)
+    }
+
+    @Test func errorEnvelopesAnswered200AreErrorsWithTheUpstreamMessage() throws {
+        var poll = DeploysSource(configuration: configuration).makePoll(window: PollWindow(start: Date(timeIntervalSince1970: 0), end: Date()))
+        _ = try poll.nextRequest()
+        #expect {
+            try poll.consume(WireResponse(status: 200, body: Data(#"{"ok": false, "error": {"message": "api: unauthorized"}}"#.utf8)), receivedAt: Date())
+        } throws: { error in
+            (error as? SourceError)?.kind == .upstream && "\(error)".contains("api: unauthorized")
+        }
+        #expect {
+            try poll.consume(WireResponse(status: 200, body: Data(#"{"ok": false, "error": {"message": "api: validate error", "items": ["limit"]}}"#.utf8)), receivedAt: Date())
+        } throws: { "\($0)".contains("api: validate error (limit)") }
+    }
+
+    @Test(arguments: [
+        "<html>oops", #"{"ok": true, "result": {"items": "nope"}}"#, #"{"ok": true}"#, "[1,2]",
+        #"{"ok": true, "result": {"items": [{"id": "x1", "createdAt": "2026-05-01T10:00:00Z"}]}}"#,
+        #"{"ok": true, "result": {"items": [{"id": 5, "createdAt": "yesterday"}]}}"#, #"{"ok": true, "result": {"items": [{"id": 5"#,
+    ])
+    func malformedPagesAreErrorsQuotingTheBytes(body: String) throws {
+        var poll = DeploysSource(configuration: configuration).makePoll(window: PollWindow(start: Date(timeIntervalSince1970: 0), end: Date()))
+        _ = try poll.nextRequest()
+        #expect {
+            try poll.consume(WireResponse(status: 200, body: Data(body.utf8)), receivedAt: Date())
+        } throws: { error in
+            (error as? SourceError)?.kind == .malformed && "\(error)".count > 20
+        }
+    }
+}
+
+@Suite struct SchemaTests {
+    @Test func stableIDDependsOnSourceAndUpstreamIdOnly() {
+        let a = AuditEvent.stableID(sourceName: "deploys", upstreamID: "1")
+        #expect(a == AuditEvent.stableID(sourceName: "deploys", upstreamID: "1"))
+        #expect(a != AuditEvent.stableID(sourceName: "deploys2", upstreamID: "1"))
+        // The separator keeps ("ab","c") and ("a","bc") apart.
+        #expect(AuditEvent.stableID(sourceName: "ab", upstreamID: "c") != AuditEvent.stableID(sourceName: "a", upstreamID: "bc"))
+    }
+
+    @Test func secretsNeverPrint() {
+        let secret = Secret("hunter2")
+        #expect("\(secret)" == "<redacted>")
+        #expect(String(reflecting: secret) == "<redacted>")
+        #expect(secret.reveal() == "hunter2")
+    }
+
+    @Test func rfc3339AcceptsFractionsAndOffsets() {
+        #expect(RFC3339.parse("2026-05-01T10:30:00Z") == Date(timeIntervalSince1970: 1_777_631_400))
+        #expect(RFC3339.parse("2026-05-01T12:30:00+02:00") == Date(timeIntervalSince1970: 1_777_631_400))
+        #expect(RFC3339.parse("2026-05-01T10:30:00.250Z") == Date(timeIntervalSince1970: 1_777_631_400.25))
+        #expect(RFC3339.format(Date(timeIntervalSince1970: 1_777_631_400.25)) == "2026-05-01T10:30:00.250Z")
+        #expect(RFC3339.parse("May 1st") == nil)
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build links against, when missing (GRDB needs SQLite's headers,
+# NIO's zlib the zlib headers). Needs root or sudo only when something is missing.
+set -euo pipefail
+missing=()
+for package in libsqlite3-dev zlib1g-dev; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  echo "installing ${missing[*]}" >&2
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi

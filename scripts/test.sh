@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command: builds everything first (the crash and signal tests run the real binary
+# from .build/debug/audit-forwarder), then runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build --build-tests
+swift test --skip-build "$@"
