@@ -62,7 +62,10 @@ enum SourceConfigurationReader {
         case (nil, let user?, let password?):
             return .basic(user: user, password: Secret(password))
         case (nil, nil, nil):
-            reader.fail("token", "is required (or username and password)")
+            // A present key whose ${VAR} is unset was already reported.
+            if !reader.has("token") && !reader.has("username") {
+                reader.fail("token", "is required (or username and password)")
+            }
         default:
             reader.fail("token", "give either token, or username and password, not both; and not empty")
         }
