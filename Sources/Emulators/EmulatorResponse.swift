@@ -1,0 +1,41 @@
+import Foundation
+
+/// What an emulator answers, independent of the HTTP server underneath.
+struct EmulatorResponse: Sendable {
+    var status: Int
+    var headers: [(name: String, value: String)] = []
+    var body: Data = Data()
+
+    static func json(_ text: String, status: Int = 200) -> EmulatorResponse {
+        EmulatorResponse(status: status, headers: [("Content-Type", "application/json")], body: Data(text.utf8))
+    }
+
+    static func text(_ text: String, status: Int, contentType: String = "text/plain; charset=utf-8") -> EmulatorResponse {
+        EmulatorResponse(status: status, headers: [("Content-Type", contentType)], body: Data(text.utf8))
+    }
+
+    static func empty(status: Int = 200) -> EmulatorResponse {
+        EmulatorResponse(status: status)
+    }
+
+    /// The answers for the faults that mean the same thing to every emulator.
+    /// `statusBody` supplies the body of a `.status` fault given without one.
+    static func forFault(
+        _ fault: FaultInjector.Fault,
+        statusBody: (Int) -> EmulatorResponse
+    ) -> EmulatorResponse? {
+        switch fault {
+        case .status(let code, let retryAfter, let body):
+            var response = body.map { EmulatorResponse.text($0, status: code) } ?? statusBody(code)
+            response.status = code
+            if let retryAfter { response.headers.append(("Retry-After", retryAfter)) }
+            return response
+        case .garbage:
+            return .text(FaultInjector.Fault.garbageBody, status: 200, contentType: "text/html")
+        case .truncatedJSON:
+            return .json(FaultInjector.Fault.truncatedBody)
+        case .errorEnvelope, .delay:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// Answers one recorded request.
+typealias EmulatorHandler = @Sendable (RecordedRequest) async -> EmulatorResponse
+
+/// Errors of the emulator lifecycle.
+public struct EmulatorError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// The plumbing every emulator shares: a Hummingbird server on 127.0.0.1 port 0,
+/// the record of every request, start and graceful stop.
+final class EmulatorServer: Sendable {
+    private struct Running: Sendable {
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+        let url: URL
+    }
+
+    /// Bodies above this are refused by Hummingbird; far above any batch a test sends.
+    private static let maxBodySize = 64 << 20
+
+    private let name: String
+    private let running = NIOLockedValueBox<Running?>(nil)
+    private let recorded = NIOLockedValueBox<[RecordedRequest]>([])
+
+    init(name: String) {
+        self.name = name
+    }
+
+    var baseURL: URL? { running.withLockedValue { $0?.url } }
+
+    func requests() -> [RecordedRequest] { recorded.withLockedValue { $0 } }
+
+    func clearRequests() { recorded.withLockedValue { $0.removeAll() } }
+
+    /// Starts listening and returns `http://127.0.0.1:PORT` once the socket is bound.
+    /// Calling it again while running returns the same URL.
+    func start(handler: @escaping EmulatorHandler) async throws -> URL {
+        if let url = baseURL { return url }
+
+        let recorded = self.recorded
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: Self.maxBodySize)
+            let seen = RecordedRequest(
+                method: request.method.rawValue,
+                path: request.head.path ?? "/",
+                headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
+                body: Data(body.readableBytesView)
+            )
+            recorded.withLockedValue { $0.append(seen) }
+            return Response(await handler(seen))
+        }
+
+        // Quiet by default: the emulators run inside test output and the demo.
+        var logger = Logger(label: "emulator.\(name)")
+        logger.logLevel = .warning
+
+        // The only way to learn the port picked for port 0 is the running channel.
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                portSink.yield(channel.localAddress?.port ?? 0)
+                portSink.finish()
+            },
+            logger: logger
+        )
+        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+        // A stop must be fast even with a request parked in a `.delay` fault.
+        configuration.maximumGracefulShutdownDuration = .seconds(1)
+        configuration.maximumCancellationDuration = .seconds(1)
+        let group = ServiceGroup(configuration: configuration)
+        let task = Task {
+            defer { portSink.finish() }
+            try await group.run()
+        }
+
+        guard let port = await ports.first(where: { _ in true }), port > 0 else {
+            // run() ended before listening: surface its error.
+            try await task.value
+            throw EmulatorError(description: "\(name) emulator stopped before listening")
+        }
+        let url = URL(string: "http://127.0.0.1:\(port)")!
+        let mine = Running(group: group, task: task, url: url)
+        // Two concurrent starts: the first to finish wins, the other server goes away.
+        let winner = running.withLockedValue { state -> Running in
+            if let existing = state { return existing }
+            state = mine
+            return mine
+        }
+        if winner.url != url {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+        }
+        return winner.url
+    }
+
+    /// Graceful shutdown: stop accepting, let in-flight requests finish (at most 1 s).
+    func stop() async {
+        guard let current = running.withLockedValue({ state -> Running? in
+            defer { state = nil }
+            return state
+        }) else { return }
+        await current.group.triggerGracefulShutdown()
+        _ = try? await current.task.value
+    }
+}
+
+extension Response {
+    fileprivate init(_ reply: EmulatorResponse) {
+        var fields = HTTPFields()
+        for header in reply.headers {
+            // Spelled through HTTPFields (re-exported by Hummingbird) to avoid importing HTTPTypes.
+            if let name = HTTPFields.Element.Name(header.name) {
+                fields.append(HTTPFields.Element(name: name, value: header.value))
+            }
+        }
+        self.init(
+            status: HTTPResponse.Status(code: reply.status),
+            headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body))
+        )
+    }
+}

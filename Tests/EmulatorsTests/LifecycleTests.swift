@@ -1,0 +1,85 @@
+import Emulators
+import Foundation
+import Testing
+
+@Suite struct LifecycleTests {
+    @Test func startsOnAnEphemeralLoopbackPortAndStops() async throws {
+        let emulator = DeploysEmulator()
+        let receiver = WebhookReceiver()
+        #expect(emulator.baseURL == nil)
+        let first = try await emulator.start()
+        let second = try await receiver.start()
+        #expect(first.host == "127.0.0.1")
+        #expect(first.port != nil && first.port != second.port)
+        #expect(emulator.baseURL == first)
+        #expect(try await emulator.start() == first)  // idempotent while running
+
+        await emulator.stop()
+        await receiver.stop()
+        #expect(emulator.baseURL == nil)
+        await #expect(throws: (any Error).self) {
+            _ = try await postJSON(first, ["project": "acme"])
+        }
+    }
+
+    @Test func stopIsFastWithARequestParkedInADelay() async throws {
+        let emulator = DeploysEmulator()
+        let url = try await emulator.start()
+        await emulator.faults.enqueue(.delay(.seconds(30)))
+        let parked = Task { try? await postJSON(url, ["project": "acme"]) }
+        try await Task.sleep(for: .milliseconds(200))
+        let clock = ContinuousClock()
+        let start = clock.now
+        await emulator.stop()
+        #expect(clock.now - start < .seconds(5))
+        _ = await parked.value
+    }
+}
+
+@Suite struct GenerateTests {
+    @Test func idsTimesAndVariety() {
+        let from = at(0)
+        let to = at(99)
+        let items = DeploysEmulator.generate(count: 1_000, firstID: 500, from: from, to: to)
+        #expect(items.count == 1_000)
+        #expect(items.map(\.id) == Array(500..<1_500))
+        #expect(items.first?.createdAt == from)
+        #expect(items.last?.createdAt == to)
+        // Second precision, non-decreasing, several per second.
+        #expect(items.allSatisfy { $0.createdAt.timeIntervalSince1970.rounded(.down) == $0.createdAt.timeIntervalSince1970 })
+        #expect(zip(items, items.dropFirst()).allSatisfy { $0.createdAt <= $1.createdAt })
+        #expect(Set(items.map(\.createdAt)).count == 100)
+        #expect(Set(items.map(\.channel)) == ["api", "console", "mcp", "cli"])
+        #expect(Set(items.map(\.outcome)) == ["success", "forbidden", "error"])
+        #expect(Set(items.map(\.actorType)) == ["User", "ServiceAccount"])
+        #expect(Set(items.map(\.resourceType)).count >= 5)
+        #expect(Set(items.map(\.action)).count >= 10)
+        // Deterministic.
+        #expect(DeploysEmulator.generate(count: 1_000, firstID: 500, from: from, to: to) == items)
+    }
+
+    @Test func edgeCounts() {
+        #expect(DeploysEmulator.generate(count: 0, from: at(0), to: at(1)).isEmpty)
+        #expect(DeploysEmulator.generate(count: 1, from: at(5), to: at(9)).map(\.createdAt) == [at(5)])
+    }
+
+    @Test func aMillionItemsStayFast() async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let items = DeploysEmulator.generate(count: 1_000_000, from: at(0), to: at(30 * 86_400))
+        try await withDeploys { (emulator, url) async throws in
+            await emulator.seed(items)
+            #expect(await emulator.itemCount() == 1_000_000)
+            let setup = clock.now - start
+            let queryStart = clock.now
+            for _ in 0..<20 {
+                let reply = try await postJSON(url, ["project": "acme", "limit": 100, "before": "2026-05-15T00:00:00Z"])
+                #expect(reply.ids.count == 100)
+            }
+            let queries = clock.now - queryStart
+            // Generous bounds for a debug build on a shared machine.
+            #expect(setup < .seconds(20), "generate + seed took \(setup)")
+            #expect(queries < .seconds(5), "20 pages took \(queries)")
+        }
+    }
+}
