@@ -188,3 +188,13 @@ extension StateStore {
         }
     }
 }
+
+extension StateStore {
+    /// Every upstream id of `source` in the dedupe index: what has been fetched and spooled
+    /// (within `dedupe_window`). Tests use it to prove the cursor never ran ahead of the spool.
+    public func seenUpstreamIDs(source: String) throws -> Set<String> {
+        try pool.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT upstream_id FROM dedupe WHERE source = ?", arguments: [source]))
+        }
+    }
+}

@@ -65,12 +65,30 @@ import Testing
         #expect(poll.warnings.isEmpty)
     }
 
-    @Test func aSecondWithMoreRowsThanAPageIsSteppedOverWithAWarning() throws {
+    @Test func aSecondWithMoreRowsThanPageSizeIsAskedAgainWithTheLargestPage() throws {
         let window = PollWindow(start: Date(timeIntervalSince1970: 0), end: RFC3339.parse("2026-05-02T00:00:00Z")!)
         var poll = DeploysSource(configuration: configuration).makePoll(window: window)
         _ = try poll.nextRequest()
         let rows = [item(9, "2026-05-01T10:00:05Z"), item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z")]
         _ = try poll.consume(page(rows), receivedAt: Date())
+        _ = try poll.nextRequest()
+        #expect(try poll.consume(page(rows), receivedAt: Date()).isEmpty)
+        let wider = try body(try poll.nextRequest())
+        #expect(wider["limit"] as? Int == 100)
+        #expect(wider["before"] as? String == "2026-05-01T10:00:06Z")
+        let rest = try poll.consume(page(rows + [item(6, "2026-05-01T10:00:05Z"), item(5, "2026-05-01T09:00:00Z")]), receivedAt: Date())
+        #expect(rest.map(\.upstreamID) == ["6", "5"])
+        #expect(poll.warnings.isEmpty)
+    }
+
+    @Test func aSecondWithMoreRowsThanTheAPIMaximumIsSteppedOverWithAWarning() throws {
+        var wide = configuration
+        wide.pageSize = 100
+        let window = PollWindow(start: Date(timeIntervalSince1970: 0), end: RFC3339.parse("2026-05-02T00:00:00Z")!)
+        var poll = DeploysSource(configuration: wide).makePoll(window: window)
+        _ = try poll.nextRequest()
+        let rows = (1...100).reversed().map { item($0, "2026-05-01T10:00:05Z") }
+        #expect(try poll.consume(page(rows), receivedAt: Date()).count == 100)
         _ = try poll.nextRequest()
         #expect(try poll.consume(page(rows), receivedAt: Date()).isEmpty)
         #expect(poll.warnings.count == 1)

@@ -31,6 +31,9 @@ struct DeploysPoll: SourcePoll {
     /// The `before` of the next request; nil once the window is read.
     private var before: Date?
     private var pending = true
+    /// The `limit` of the next request: `page_size`, raised to the API maximum when one second
+    /// holds more rows than a page.
+    private var limit: Int
     /// Ids (and times) returned within the current boundary second: all that a re-ask can repeat.
     private var boundaryIDs: [String: Date] = [:]
     private(set) var warnings: [String] = []
@@ -39,6 +42,7 @@ struct DeploysPoll: SourcePoll {
         self.configuration = configuration
         self.window = window
         self.before = window.end
+        self.limit = configuration.pageSize
     }
 
     var checkpoint: Date? { pending ? nil : window.end }
@@ -54,7 +58,7 @@ struct DeploysPoll: SourcePoll {
             // `after` may be strict upstream: ask from one second earlier; dedupe drops the repeat.
             after: RFC3339.formatSeconds(window.start.addingTimeInterval(-1)),
             before: RFC3339.formatSeconds(before),
-            limit: configuration.pageSize)
+            limit: limit)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var headers = [WireRequest.Header("Content-Type", "application/json"), WireRequest.Header("Accept", "application/json")]
@@ -82,16 +86,22 @@ struct DeploysPoll: SourcePoll {
             guard boundaryIDs[entry.upstreamID] == nil else { continue }
             entries.append(entry)
         }
-        guard items.count >= configuration.pageSize, let oldest else {
+        guard items.count >= limit, let oldest else {
             pending = false
             return entries
         }
         let boundarySecond = Date(timeIntervalSince1970: oldest.timeIntervalSince1970.rounded(.down))
+        if entries.isEmpty, limit < DeploysConfiguration.maximumPageSize {
+            // One second holds more rows than page_size: ask the same second again with the largest page.
+            limit = DeploysConfiguration.maximumPageSize
+            return entries
+        }
+        limit = configuration.pageSize
         if entries.isEmpty {
             // A full page of rows this poll has all seen: more rows share one second than a page
             // holds, and the API cannot page inside one second. Step past it, and say so.
             warnings.append(
-                "more than \(configuration.pageSize) events share the second \(RFC3339.formatSeconds(oldest)); the API cannot page within one second, so some of them may be skipped: lower page_size pressure with filters or a shorter poll_interval"
+                "more than \(DeploysConfiguration.maximumPageSize) events share the second \(RFC3339.formatSeconds(oldest)); the API cannot page within one second, so some of them may be skipped: lower page_size pressure with filters or a shorter poll_interval"
             )
             before = oldest
         } else {

@@ -1,0 +1,208 @@
+import Checkpoint
+import Connectors
+import Emulators
+import Foundation
+import Testing
+
+@testable import Forwarder
+
+@Suite(.serialized) struct DeliveryTests {
+    @Test func onceMovesFiveThousandEventsAndEachArrivesExactlyOnce() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await harness.seed(5000)
+        let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 100"))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(120)) == .complete)
+        let webhook = await harness.receiver.receivedEventIDs()
+        let file = try harness.fileEventIDs()
+        #expect(webhook.count == 5000)
+        #expect(Set(webhook) == harness.expectedIDs(items))
+        #expect(file.count == 5000)
+        #expect(Set(file) == harness.expectedIDs(items))
+        // Every delivery was signed and authorized; the spool is empty once both sinks passed.
+        #expect(await harness.receiver.deliveries().allSatisfy { $0.signatureValid == true })
+        #expect(try engine.store.spoolDepth() == 0)
+        await engine.shutdown()
+    }
+
+    @Test func eventsSharingSecondsAcrossPageBoundariesAreAllDelivered() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        // 600 events in 6 seconds (100 per second), read 40 at a time: every page boundary
+        // falls inside a second, and each second holds more rows than a page.
+        let second = Date().addingTimeInterval(-600).timeIntervalSince1970.rounded(.down)
+        let items = (0..<600).map { index in
+            DeploysAuditItem(id: Int64(index + 1), createdAt: Date(timeIntervalSince1970: second + Double(index / 100)))
+        }
+        await harness.deploys.seed(items)
+        let engine = try harness.engine(try harness.configuration(source: "    page_size: 40", webhook: "    batch_size: 50"))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let webhook = await harness.receiver.receivedEventIDs()
+        #expect(webhook.count == 600)
+        #expect(Set(webhook) == harness.expectedIDs(items))
+        #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
+        await engine.shutdown()
+    }
+
+    @Test func aLateEventBehindTheCursorIsDeliveredOnceAndNothingRepeats() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await harness.seed(200, span: 600)
+        let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 20"))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let cursor = try #require(try engine.store.cursor(source: "deploys").flatMap(RFC3339.parse))
+        // Indexed late upstream: it is dated 30 s before the cursor, inside the 2 m overlap.
+        let late = DeploysAuditItem(id: 9999, action: "role.grant", createdAt: cursor.addingTimeInterval(-30))
+        await harness.deploys.insert(late)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let webhook = await harness.receiver.receivedEventIDs()
+        #expect(webhook.count == 201)
+        #expect(Set(webhook) == harness.expectedIDs(items + [late]))
+        #expect(try harness.fileEventIDs().count == 201)
+        await engine.shutdown()
+    }
+
+    @Test func retryAfterIsHonouredThenTheBatchArrivesOnce() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await harness.seed(3)
+        await harness.receiver.faults.enqueue(.status(503, retryAfter: "1"), times: 3)
+        let sleeper = RecordingSleeper()
+        let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 10"), sleeper: sleeper)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(sleeper.waits == [.seconds(1), .seconds(1), .seconds(1)])
+        let webhook = await harness.receiver.receivedEventIDs()
+        #expect(webhook.count == 3)
+        #expect(Set(webhook) == harness.expectedIDs(items))
+        // The same webhook-id on every attempt: the receiver's idempotency key.
+        let attempts = await harness.receiver.requests()
+        #expect(attempts.count == 4)
+        #expect(Set(attempts.compactMap { $0.header("webhook-id") }).count == 1)
+        await engine.shutdown()
+    }
+
+    @Test func aRejectedEventIsDeadLetteredAndTheRestFlowsOn() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(5)
+        await harness.receiver.faults.enqueue(.status(400, body: #"{"error":"bad event"}"#))
+        let engine = try harness.engine(try harness.configuration())
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(await harness.receiver.receivedEventIDs().count == 4)
+        let letters = try engine.store.deadLetters(sink: "hook")
+        #expect(letters.count == 1)
+        #expect(letters.first?.status == 400)
+        #expect(letters.first?.reason.contains("bad event") == true)
+        // The file sink is not affected by the webhook's rejection.
+        #expect(try harness.fileEventIDs().count == 5)
+        // Replayed, it goes out again (to that sink only).
+        #expect(try engine.store.replayDeadLetters(sink: "hook") == 1)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(Set(await harness.receiver.receivedEventIDs()).count == 5)
+        #expect(try harness.fileEventIDs().count == 5)
+        await engine.shutdown()
+    }
+
+    @Test func retriesExhaustedGoToDeadLettersWithTheReason() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(1)
+        await harness.receiver.faults.enqueue(.status(502), times: 5)
+        let engine = try harness.engine(
+            try harness.configuration(webhookRetry: "{ max_attempts: 3, initial_backoff: 1ms }"),
+            sleeper: RecordingSleeper())
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let letter = try #require(try engine.store.deadLetters(sink: "hook").first)
+        #expect(letter.reason.hasPrefix("retries exhausted after 3 attempts: HTTP 502"))
+        #expect(await harness.receiver.requests().count == 3)
+        await engine.shutdown()
+    }
+
+    @Test func upstreamErrorEnvelopeFailsThePollAndKeepsTheCursor() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await harness.seed(30)
+        await harness.deploys.faults.enqueue(.errorEnvelope("iam: forbidden"))
+        let engine = try harness.engine(try harness.configuration())
+        let outcome = await OnceMode.run(engine: engine, deadline: .seconds(60))
+        guard case .failed(let problems) = outcome else { Issue.record("expected failure, got \(outcome)"); return }
+        #expect(problems.joined().contains("iam: forbidden"))
+        #expect(try engine.store.cursor(source: "deploys") == nil)
+        #expect(try engine.store.sourceStates().first?.lastError?.contains("iam: forbidden") == true)
+        // The next poll gets everything.
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
+        await engine.shutdown()
+    }
+
+    @Test(arguments: ["garbage", "truncated"])
+    func aMalformedPageStopsThePollQuotesTheBytesAndLosesNothing(kind: String) async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await harness.seed(250)
+        let engine = try harness.engine(try harness.configuration(source: "    page_size: 100"))
+        // The second page is broken: the first page is spooled, the cursor stays put.
+        await harness.deploys.faults.enqueue(.delay(.zero))
+        await harness.deploys.faults.enqueue(kind == "garbage" ? .garbage : .truncatedJSON)
+        let outcome = await OnceMode.run(engine: engine, deadline: .seconds(60))
+        guard case .failed(let problems) = outcome else { Issue.record("expected failure, got \(outcome)"); return }
+        #expect(problems.joined().contains("deploys.app page is"))
+        #expect(try engine.store.cursor(source: "deploys") == nil)
+        #expect(try harness.fileEventIDs().count == 100)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(try harness.fileEventIDs().count == 250)
+        #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
+        await engine.shutdown()
+    }
+
+    @Test func transientUpstreamErrorsAreRetriedHonouringRetryAfter() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await harness.seed(10)
+        await harness.deploys.faults.enqueue(.status(429, retryAfter: "2"))
+        await harness.deploys.faults.enqueue(.status(500))
+        let sleeper = RecordingSleeper()
+        let engine = try harness.engine(try harness.configuration(), sleeper: sleeper)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(sleeper.waits.first == .seconds(2))
+        #expect(sleeper.waits.count == 2)
+        #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
+        await engine.shutdown()
+    }
+
+    @Test func filtersAndRedactionApplyPerSink() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.deploys.seed([
+            DeploysAuditItem(id: 1, action: "deployment.deploy", outcome: "success", createdAt: Date().addingTimeInterval(-300)),
+            DeploysAuditItem(id: 2, action: "role.grant", outcome: "forbidden", createdAt: Date().addingTimeInterval(-200)),
+            DeploysAuditItem(id: 3, action: "role.revoke", outcome: "success", createdAt: Date().addingTimeInterval(-100)),
+        ])
+        let engine = try harness.engine(
+            try harness.configuration(webhook: "    filters: { event_types: [authorization], outcomes: [denied] }\n    redact: [actor.email, raw.actor]"))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let received = try #require(await harness.receiver.receivedEvents())
+        #expect(received.count == 1)
+        #expect(received.first?["action"] as? String == "role.grant")
+        let actor = received.first?["actor"] as? [String: Any]
+        #expect(actor?["email"] == nil && actor?["name"] as? String == "Alice")
+        #expect((received.first?["raw"] as? [String: Any])?["actor"] == nil)
+        #expect(try harness.fileEventIDs().count == 3)
+        await engine.shutdown()
+    }
+
+    @Test func deadlineLeavesTheRestSpooledForNextTime() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await harness.seed(20)
+        await harness.receiver.faults.enqueue(.status(503), times: 1000)
+        let engine = try harness.engine(try harness.configuration())
+        let outcome = await OnceMode.run(engine: engine, deadline: .milliseconds(800))
+        #expect(outcome == .deadlineExceeded(pendingSinks: ["hook"]))
+        #expect(outcome.exitCode == 75)
+        await harness.receiver.faults.clear()
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(Set(await harness.receiver.receivedEventIDs()) == harness.expectedIDs(items))
+        await engine.shutdown()
+    }
+}
