@@ -1,1 +1,117 @@
-print("bench")
+// Moves N events from the emulated deploys.app API to emulated sinks through the real
+// `audit-forwarder once` binary, and reports events/s and the forwarder's peak RSS.
+//
+//   swift build -c release && .build/release/forwarder-benchmark [--events 100000] [--binary PATH]
+import Emulators
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct Options {
+    var events = 100_000
+    var binary = ".build/release/audit-forwarder"
+    var scenarios = ["file", "webhook+file"]
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--events": events = Int(iterator.next() ?? "") ?? events
+            case "--binary": binary = iterator.next() ?? binary
+            case "--scenario": scenarios = [iterator.next() ?? "file"]
+            default:
+                FileHandle.standardError.write(Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file]\n".utf8))
+                exit(64)
+            }
+        }
+    }
+}
+
+struct Result {
+    var scenario: String
+    var events: Int
+    var seconds: Double
+    var peakRSSMiB: Double
+    var delivered: Int
+}
+
+func run(scenario: String, options: Options) async throws -> Result {
+    let directory = NSTemporaryDirectory() + "af-bench-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let deploys = DeploysEmulator(token: "bench", project: "acme")
+    let receiver = WebhookReceiver()
+    let now = Date()
+    await deploys.seed(DeploysEmulator.generate(count: options.events, firstID: 1, from: now.addingTimeInterval(-7 * 86400), to: now.addingTimeInterval(-60)))
+    let deploysURL = try await deploys.start()
+    let webhookURL = try await receiver.start()
+    let webhook = scenario.contains("webhook")
+        ? """
+          - name: hook
+            type: webhook
+            url: \(webhookURL.absoluteString)/bench
+            batch_size: 500
+            max_batch_bytes: 4194304
+        """ : ""
+    let config = """
+        state: { path: \(directory)/state.sqlite }
+        log: { level: warning, format: text }
+        sources:
+          - { name: deploys, type: deploys, base_url: "\(deploysURL.absoluteString)", project: acme, token: bench, lookback: 8d, page_size: 100 }
+        sinks:
+          - { name: archive, type: file, path: "\(directory)/events.ndjson", batch_size: 1000 }
+        \(webhook)
+        """
+    try config.write(toFile: directory + "/config.yaml", atomically: true, encoding: .utf8)
+
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: options.binary)
+    process.arguments = ["once", "-c", directory + "/config.yaml", "--deadline", "30m"]
+    let clock = ContinuousClock()
+    let started = clock.now
+    try process.run()
+    // Poll the child's own high-water mark (VmHWM): its peak RSS, not the emulators'.
+    var peakKiB = 0
+    while process.isRunning {
+        peakKiB = max(peakKiB, highWaterMarkKiB(pid: process.processIdentifier))
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    let elapsed = clock.now - started
+    guard process.terminationStatus == 0 else {
+        throw NSError(domain: "benchmark", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "audit-forwarder exited \(process.terminationStatus)"])
+    }
+    let lines = try String(contentsOfFile: directory + "/events.ndjson", encoding: .utf8).utf8.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+    let webhookEvents = scenario.contains("webhook") ? await receiver.receivedEventIDs().count : lines
+    await deploys.stop()
+    await receiver.stop()
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return Result(scenario: scenario, events: options.events, seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: min(lines, webhookEvents))
+}
+
+/// `VmHWM` of /proc/PID/status in KiB (0 once the process is gone).
+func highWaterMarkKiB(pid: Int32) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+    return 0
+}
+
+let options = Options(CommandLine.arguments)
+guard FileManager.default.isExecutableFile(atPath: options.binary) else {
+    FileHandle.standardError.write(Data("no binary at \(options.binary); run `swift build -c release` first or pass --binary\n".utf8))
+    exit(1)
+}
+print("| scenario | events | seconds | events/s | peak RSS (MiB) | delivered |")
+print("|---|---:|---:|---:|---:|---:|")
+for scenario in options.scenarios {
+    do {
+        let result = try await run(scenario: scenario, options: options)
+        print(String(format: "| %@ | %d | %.2f | %.0f | %.1f | %d |", result.scenario, result.events, result.seconds, Double(result.events) / result.seconds, result.peakRSSMiB, result.delivered))
+    } catch {
+        print("| \(scenario) | failed: \(error) |")
+        exit(1)
+    }
+}
