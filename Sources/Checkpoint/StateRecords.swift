@@ -44,6 +44,22 @@ public struct SpoolRecord: Sendable, Equatable {
     public var outcome: String
     public var payload: Data
     public var spooledAt: Date
+
+    public init(
+        seq: Int64, source: String, eventID: String, eventTime: Date, eventType: String, severity: String,
+        action: String, outcome: String, payload: Data, spooledAt: Date
+    ) {
+        self.seq = seq
+        self.source = source
+        self.eventID = eventID
+        self.eventTime = eventTime
+        self.eventType = eventType
+        self.severity = severity
+        self.action = action
+        self.outcome = outcome
+        self.payload = payload
+        self.spooledAt = spooledAt
+    }
 }
 
 /// What appending one page did.

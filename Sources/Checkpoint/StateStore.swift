@@ -51,7 +51,7 @@ public final class StateStore: Sendable {
     }
 
     /// An SQLite file starts with this header; anything else is not ours to open.
-    private static func refuseForeignFile(at path: String) throws {
+    static func refuseForeignFile(at path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
         let header = (try? handle.read(upToCount: 16)) ?? Data()

@@ -7,7 +7,10 @@ struct AuditForwarder: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit-forwarder",
         abstract: "Pulls SaaS audit logs, keeps a checkpoint per source, and delivers them to SIEMs without loss.",
-        subcommands: [RunCommand.self, OnceCommand.self, CheckCommand.self, DemoCommand.self])
+        subcommands: [
+            RunCommand.self, OnceCommand.self, DryRunCommand.self, CheckCommand.self, StatusCommand.self,
+            CheckpointsCommand.self, DeadLettersCommand.self, DemoCommand.self,
+        ])
 }
 
 /// `-c FILE`, defaulting to $AUDIT_FORWARDER_CONFIG, then /etc/audit-forwarder/config.yaml.

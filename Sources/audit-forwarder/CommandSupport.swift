@@ -28,10 +28,11 @@ func loadConfiguration(_ option: ConfigOption) throws -> ForwarderConfiguration 
 }
 
 /// Logging is bootstrapped once per process, from the configuration.
-func bootstrapLogging(_ configuration: ForwarderConfiguration) -> Logger {
-    let level = configuration.log.level
+/// `quiet`: for commands whose stdout is their result (dry-run): warnings and worse, on stderr.
+func bootstrapLogging(_ configuration: ForwarderConfiguration, quiet: Bool = false) -> Logger {
+    let level = quiet ? max(.warning, configuration.log.level) : configuration.log.level
     let json = configuration.log.format == .json
-    LoggingSystem.bootstrap { label in StdoutLogHandler(label: label, level: level, json: json) }
+    LoggingSystem.bootstrap { label in StdoutLogHandler(label: label, level: level, json: json, toStandardError: quiet) }
     return Logger(label: "audit-forwarder")
 }
 

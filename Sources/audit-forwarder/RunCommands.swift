@@ -64,12 +64,24 @@ struct OnceCommand: AsyncParsableCommand {
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Validate the configuration (exit 78 naming every bad key).")
+        commandName: "check",
+        abstract: "Validate the configuration (exit 78 naming every bad key); with --connect, reach every source and sink.")
 
     @OptionGroup var config: ConfigOption
+    @Flag(help: "Authenticate to every source (one tiny window) and reach every sink.") var connect = false
+    @Flag(help: "With --connect: post one test event to webhook sinks.") var sendTestEvent = false
 
     func run() async throws {
         let configuration = try loadConfiguration(config)
         print("configuration OK: \(configuration.sources.count) source(s), \(configuration.sinks.count) sink(s), state \(configuration.state.path)")
+        guard connect else { return }
+        let logger = bootstrapLogging(configuration, quiet: true)
+        let rows = await ConnectivityCheck.run(configuration: configuration, sendTestEvent: sendTestEvent, logger: logger)
+        let width = rows.map(\.name.count).max() ?? 4
+        for row in rows {
+            let name = row.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            print("\(row.kind == "source" ? "source" : "sink  ")  \(name)  \(row.ok ? "OK  " : "FAIL")  \(row.detail)")
+        }
+        if rows.contains(where: { !$0.ok }) { throw ExitCode(ExitStatus.failure) }
     }
 }

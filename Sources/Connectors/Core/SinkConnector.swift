@@ -48,9 +48,14 @@ public protocol HTTPSinkConnector: Sendable {
     func makeRequest(batch: [EncodedEvent], now: Date) throws -> WireRequest
     /// Classifies the sink's answer.
     func classify(_ response: WireResponse, batch: [EncodedEvent]) -> SinkOutcome
+    /// A request that proves the sink is reachable and the credentials work without indexing
+    /// anything (Splunk's health endpoint, Elasticsearch's `GET /`); nil when the sink has none.
+    func probeRequest() -> WireRequest?
 }
 
 extension HTTPSinkConnector {
+    public func probeRequest() -> WireRequest? { nil }
+
     /// The classification most HTTP sinks share: 2xx delivered; 408, 429 and 5xx retried
     /// (honouring Retry-After); every other status rejected for good.
     public func classifyByStatus(_ response: WireResponse) -> SinkOutcome {

@@ -34,10 +34,14 @@ public protocol SourcePoll: Sendable {
     var checkpoint: Date? { get }
     /// Things an operator should know about this poll that did not stop it (the engine logs each once).
     var warnings: [String] { get }
+    /// A non-2xx, non-transient answer this poll can live with (e.g. a detail record deleted since
+    /// it was listed): the entries to spool. nil (the default) makes the engine fail the poll.
+    mutating func consumeFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]?
 }
 
 extension SourcePoll {
     public var warnings: [String] { [] }
+    public mutating func consumeFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]? { nil }
 }
 
 /// One upstream entry, normalized, with the id the dedupe index keys on.

@@ -29,6 +29,19 @@ public enum RFC3339 {
         lock.withLock { fractional.date(from: text) ?? whole.date(from: text) }
     }
 
+    /// Also accepts what Python APIs often send: microseconds, or no zone at all (taken as UTC).
+    public static func parseLenient(_ text: String) -> Date? {
+        if let date = parse(text) { return date }
+        var value = text
+        let hasZone = value.hasSuffix("Z") || value.range(of: #"[+-]\d{2}:?\d{2}$"#, options: .regularExpression) != nil
+        if !hasZone { value += "Z" }
+        // Trim a fraction longer than milliseconds.
+        if let range = value.range(of: #"\.\d{4,}"#, options: .regularExpression) {
+            value.replaceSubrange(range, with: String(value[range].prefix(4)))
+        }
+        return parse(value)
+    }
+
     static func decode<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws -> Date {
         let text = try c.decode(String.self, forKey: key)
         guard let date = parse(text) else {

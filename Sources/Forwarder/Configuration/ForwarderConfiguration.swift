@@ -50,6 +50,8 @@ public struct SourceConfiguration: Sendable {
     /// Per request. Default: 30s.
     public var timeout: Duration
     public var tls: TLSOptions
+    /// Client-side request budget (`rate_limit: { requests: 60, per: 1m }`). Default: none.
+    var rateLimit: RateLimiter.Limit?
     public var connector: any SourceConnector
 }
 

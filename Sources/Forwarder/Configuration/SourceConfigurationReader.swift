@@ -3,7 +3,7 @@ import Foundation
 
 /// Reads one `sources[i]` entry: the common keys, then the keys of its type.
 enum SourceConfigurationReader {
-    static let supportedTypes = [DeploysSource.type]
+    static let supportedTypes = [DeploysSource.type, DeepIntShieldSource.type, LogfireSource.type]
 
     static func read(_ reader: ConfigReader) -> SourceConfiguration? {
         defer { reader.rejectUnknownKeys() }
@@ -18,11 +18,22 @@ enum SourceConfigurationReader {
         let settleDelay = reader.duration("settle_delay", default: .zero)
         let timeout = reader.duration("timeout", default: .seconds(30), minimum: .milliseconds(100))
         let tls = TLSOptionsReader.read(reader.mapping("tls"), allowClientCertificate: false)
+        var rateLimit: RateLimiter.Limit?
+        if let limit = reader.mapping("rate_limit") {
+            rateLimit = RateLimiter.Limit(
+                requests: limit.int("requests", default: 60, range: 1...100_000),
+                per: limit.duration("per", default: .seconds(60), minimum: .milliseconds(1)))
+            limit.rejectUnknownKeys()
+        }
 
         let connector: (any SourceConnector)?
         switch type {
         case DeploysSource.type:
             connector = readDeploys(reader, name: name)
+        case DeepIntShieldSource.type:
+            connector = readDeepIntShield(reader, name: name)
+        case LogfireSource.type:
+            connector = readLogfire(reader, name: name)
         default:
             reader.fail("type", "unsupported source type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
             connector = nil
@@ -30,14 +41,61 @@ enum SourceConfigurationReader {
         guard let connector, !name.isEmpty else { return nil }
         return SourceConfiguration(
             name: name, type: type, pollInterval: pollInterval, lookback: lookback, overlap: overlap,
-            settleDelay: settleDelay, timeout: timeout, tls: tls, connector: connector)
+            settleDelay: settleDelay, timeout: timeout, tls: tls, rateLimit: rateLimit, connector: connector)
+    }
+
+    private static func readDeepIntShield(_ reader: ConfigReader, name: String) -> DeepIntShieldSource? {
+        let baseURL = reader.url("base_url", required: true)
+        let pageSize = reader.int(
+            "page_size", default: DeepIntShieldConfiguration.maximumPageSize, range: 1...DeepIntShieldConfiguration.maximumPageSize)
+        let auth = readAuth(reader)
+        var filters = DeepIntShieldConfiguration.Filters()
+        if let f = reader.mapping("filters") {
+            filters.eventTypes = f.stringList("event_types") ?? []
+            filters.actions = f.stringList("actions") ?? []
+            filters.resourceTypes = f.stringList("resource_types") ?? []
+            filters.severity = f.stringList("severity") ?? []
+            filters.status = f.stringList("status") ?? []
+            filters.userIDs = f.stringList("user_ids") ?? []
+            filters.emails = f.stringList("emails") ?? []
+            filters.ipAddresses = f.stringList("ip_addresses") ?? []
+            filters.query = f.string("query")
+            f.rejectUnknownKeys()
+        }
+        guard let baseURL, let auth else { return nil }
+        return DeepIntShieldSource(
+            configuration: .init(name: name, baseURL: baseURL, auth: auth.http, pageSize: pageSize, filters: filters))
+    }
+
+    private static func readLogfire(_ reader: ConfigReader, name: String) -> LogfireSource? {
+        var baseURL = reader.url("base_url", required: false)
+        if let region = reader.string("region") {
+            if baseURL != nil {
+                reader.fail("region", "give region or base_url, not both")
+            } else if let url = LogfireConfiguration.regionURL(region) {
+                baseURL = url
+            } else {
+                reader.fail("region", "must be us or eu, got \"\(region)\"")
+            }
+        }
+        let token = reader.requiredString("token")
+        let fetchDetails = reader.bool("fetch_details", default: false)
+        let action = reader.string("action")
+        if let action, !["LOGIN", "LOGOUT", "INSERT", "UPDATE", "DELETE"].contains(action) {
+            reader.fail("action", "must be one of LOGIN, LOGOUT, INSERT, UPDATE, DELETE")
+        }
+        guard let token else { return nil }
+        return LogfireSource(
+            configuration: .init(
+                name: name, baseURL: baseURL ?? LogfireConfiguration.regionURL("us")!, token: Secret(token),
+                fetchDetails: fetchDetails, action: action))
     }
 
     private static func readDeploys(_ reader: ConfigReader, name: String) -> DeploysSource? {
         let baseURL = reader.url("base_url", required: false) ?? DeploysConfiguration.defaultBaseURL
         let project = reader.requiredString("project")
         let pageSize = reader.int("page_size", default: DeploysConfiguration.maximumPageSize, range: 1...DeploysConfiguration.maximumPageSize)
-        let auth = readAuth(reader)
+        let auth = readAuth(reader).map(\.deploys)
         let filters = reader.mapping("filters")
         let resourceType = filters?.string("resource_type")
         let actor = filters?.string("actor")
@@ -51,8 +109,27 @@ enum SourceConfigurationReader {
                 resourceType: resourceType, actor: actor, channel: channel, outcome: outcome))
     }
 
-    /// `token` (Bearer), or `username` + `password` (Basic: a service account's email and key).
-    private static func readAuth(_ reader: ConfigReader) -> DeploysConfiguration.Auth? {
+    enum Credentials {
+        case bearer(Secret)
+        case basic(user: String, password: Secret)
+
+        var http: HTTPAuth {
+            switch self {
+            case .bearer(let token): .bearer(token)
+            case .basic(let user, let password): .basic(user: user, password: password)
+            }
+        }
+
+        var deploys: DeploysConfiguration.Auth {
+            switch self {
+            case .bearer(let token): .bearer(token)
+            case .basic(let user, let password): .basic(user: user, password: password)
+            }
+        }
+    }
+
+    /// `token` (Bearer), or `username` + `password` (Basic, e.g. a service account's email and key).
+    private static func readAuth(_ reader: ConfigReader) -> Credentials? {
         let token = reader.string("token")
         let username = reader.string("username")
         let password = reader.string("password")

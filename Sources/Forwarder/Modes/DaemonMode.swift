@@ -6,8 +6,8 @@ import ServiceLifecycle
 /// SIGTERM/SIGINT. Shutdown runs in reverse of start: sources stop first, then each sink
 /// finishes its in-flight batch (or abandons it when the grace period ends; it is resent next time).
 public enum DaemonMode {
-    public static func run(engine: Engine, gracePeriod: Duration = .seconds(20)) async throws {
-        var services: [any Service] = [MaintenanceService(engine: engine)]
+    public static func run(engine: Engine, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier()) async throws {
+        var services: [any Service] = [MaintenanceService(engine: engine), SystemdService(notifier: notifier)]
         services += engine.workers.map { SinkWorkerService(worker: $0) }
         services += engine.pollers.map { SourcePollerService(poller: $0) }
         var configuration = ServiceGroupConfiguration(
@@ -68,6 +68,36 @@ struct SinkWorkerService: Service {
                 idleWait = min(idleWait * 2, .milliseconds(250))
             }
         }
+        await drainOnShutdown()
+    }
+
+    /// The sources have stopped (they shut down first): send what is spooled, partial batches
+    /// included, until done or the grace period cancels us. A sink that fails now stops at once
+    /// (its retry waits end on shutdown); its events stay spooled for the next start.
+    private func drainOnShutdown() async {
+        while !Task.isCancelled {
+            guard let step = try? await worker.step(flushNow: true), case .progressed = step else { return }
+        }
+    }
+}
+
+/// Tells systemd the daemon is ready, pings its watchdog, and says when it is stopping.
+struct SystemdService: Service {
+    let notifier: SystemdNotifier
+
+    func run() async throws {
+        // A service that returns ends the whole group: when not under systemd, just wait for the stop.
+        guard notifier.isActive else {
+            try? await gracefulShutdown()
+            return
+        }
+        notifier.notify("READY=1\nSTATUS=forwarding")
+        let interval = notifier.watchdogInterval ?? .seconds(3600)
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            if notifier.watchdogInterval != nil, !Task.isShuttingDownGracefully { notifier.notify("WATCHDOG=1") }
+        }
+        notifier.notify("STOPPING=1")
     }
 }
 

@@ -8,11 +8,14 @@ public struct StdoutLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     let label: String
     let json: Bool
+    /// Commands whose stdout is their result (dry-run, status) log to stderr instead.
+    let toStandardError: Bool
 
-    public init(label: String, level: Logger.Level, json: Bool) {
+    public init(label: String, level: Logger.Level, json: Bool, toStandardError: Bool = false) {
         self.label = label
         self.logLevel = level
         self.json = json
+        self.toStandardError = toStandardError
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -37,7 +40,7 @@ public struct StdoutLogHandler: LogHandler {
             let extras = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             line = "\(time) \(level.rawValue.uppercased()) \(message)" + (extras.isEmpty ? "" : " " + extras)
         }
-        Self.write(line + "\n")
+        Self.write(line + "\n", to: toStandardError ? .standardError : .standardOutput)
     }
 
     private static func plain(_ value: Logger.Metadata.Value) -> Any {
@@ -51,9 +54,9 @@ public struct StdoutLogHandler: LogHandler {
 
     private static let lock = NSLock()
 
-    private static func write(_ text: String) {
+    private static func write(_ text: String, to handle: FileHandle) {
         lock.withLock {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            handle.write(Data(text.utf8))
         }
     }
 

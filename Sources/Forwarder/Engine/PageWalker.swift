@@ -1,0 +1,93 @@
+import Connectors
+import Foundation
+import Logging
+
+/// Walks one poll window page by page: rate limits, transient-error retries and the connector's
+/// paging. It knows nothing of the state, so `dry-run` uses it as it is.
+struct PageWalker: Sendable {
+    let configuration: SourceConfiguration
+    let client: WireClient
+    let sleeper: any Sleeper
+    let rateLimiter: RateLimiter
+    let logger: Logger
+    /// Transient failures of one page (network, 408, 429, 5xx) are retried this often before the poll fails.
+    let pageRetry = RetryPolicy(maxAttempts: 6, initialBackoff: .seconds(1), maxBackoff: .seconds(60))
+
+    var name: String { configuration.name }
+
+    /// The window of a poll: from `cursor` less `overlap` (or `lookback` when there is none) to now
+    /// less `settle_delay`, fixed here so paging never chases new events.
+    func window(cursor: Date?, now: Date) -> PollWindow {
+        let start = cursor.map { $0.addingTimeInterval(-configuration.overlap.seconds) }
+            ?? now.addingTimeInterval(-configuration.lookback.seconds)
+        return PollWindow(start: start, end: now.addingTimeInterval(-configuration.settleDelay.seconds))
+    }
+
+    /// Calls `onPage` with each page's entries and the checkpoint they allow; stops early when it returns false.
+    func walk(_ window: PollWindow, onPage: (_ entries: [NormalizedEntry], _ checkpoint: Date?) async throws -> Bool) async throws {
+        var poll = configuration.connector.makePoll(window: window)
+        var warned = 0
+        while let request = try poll.nextRequest() {
+            let response = try await fetch(request)
+            let entries: [NormalizedEntry]
+            if (200..<300).contains(response.status) {
+                entries = try poll.consume(response, receivedAt: Date())
+            } else if let accepted = try poll.consumeFailure(response, receivedAt: Date()) {
+                entries = accepted
+            } else {
+                throw SourceError(
+                    .upstream, "\(name): upstream answered HTTP \(response.status)\(upstreamDetail(response))\(Self.hint(for: response.status))")
+            }
+            for warning in poll.warnings.dropFirst(warned) { logger.warning("\(warning)") }
+            warned = poll.warnings.count
+            guard try await onPage(entries, poll.checkpoint) else { return }
+        }
+    }
+
+    /// Sends one request, retrying network errors, 408, 429 and 5xx with backoff (Retry-After
+    /// first). Returns any other answer, 2xx or not, for the poll to judge.
+    private func fetch(_ request: WireRequest) async throws -> WireResponse {
+        var attempts = 0
+        while true {
+            attempts += 1
+            let failure: String
+            var retryAfter: Duration?
+            do {
+                try await rateLimiter.acquire(sleeper: sleeper)
+                let response = try await client.send(request, timeout: configuration.timeout)
+                try await rateLimiter.observe(response, sleeper: sleeper, logger: logger)
+                switch response.status {
+                case 408, 429, 500...599:
+                    retryAfter = RetryAfter.parse(response.header("Retry-After"))
+                    failure = "HTTP \(response.status)" + upstreamDetail(response)
+                default:
+                    return response
+                }
+            } catch let error as WireError {
+                failure = error.description
+            }
+            guard pageRetry.allowsAnother(after: attempts) else {
+                throw SourceError(.upstream, "\(name): giving up on this poll after \(attempts) attempts: \(failure)")
+            }
+            let delay = pageRetry.delay(afterAttempts: attempts, retryAfter: retryAfter)
+            logger.warning(
+                "page request failed, retrying",
+                metadata: [LogKey.error: "\(failure)", LogKey.attempt: "\(attempts)", LogKey.delay: "\(DurationText.format(delay))"])
+            try await sleeper.sleep(for: delay)
+        }
+    }
+
+    private func upstreamDetail(_ response: WireResponse) -> String {
+        if let message = configuration.connector.upstreamMessage(in: response) { return ": " + message }
+        return response.body.isEmpty ? "" : ": " + MalformedPayload.excerpt(of: response.body)
+    }
+
+    private static func hint(for status: Int) -> String {
+        switch status {
+        case 401: " (check the source's token)"
+        case 403: " (the token lacks access; check its scope or project)"
+        case 404: " (check base_url)"
+        default: ""
+        }
+    }
+}

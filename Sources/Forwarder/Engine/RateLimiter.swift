@@ -1,0 +1,63 @@
+import Connectors
+import Foundation
+import Logging
+
+/// A source's request budget, in one place for every connector:
+/// - the optional client-side `rate_limit` (N requests per interval), as a sliding window;
+/// - `X-RateLimit-Remaining` / `X-RateLimit-Reset` (and `RateLimit-*`): when the upstream says the
+///   budget is spent, wait for its reset before asking again, instead of running into 429s.
+final class RateLimiter: Sendable {
+    struct Limit: Sendable, Equatable {
+        var requests: Int
+        var per: Duration
+    }
+
+    private let limit: Limit?
+    private let state = LockedState()
+
+    private final class LockedState: @unchecked Sendable {
+        let lock = NSLock()
+        var sent: [ContinuousClock.Instant] = []
+        var blockedUntil: Date?
+    }
+
+    init(limit: Limit?) {
+        self.limit = limit
+    }
+
+    /// Waits until one more request fits both budgets.
+    func acquire(sleeper: any Sleeper, now: () -> Date = Date.init) async throws {
+        if let until = state.lock.withLock({ state.blockedUntil }), until > now() {
+            try await sleeper.sleep(for: .milliseconds(Int64(until.timeIntervalSince(now()) * 1000)))
+        }
+        guard let limit else { return }
+        while true {
+            let wait: Duration? = state.lock.withLock {
+                let clock = ContinuousClock.now
+                state.sent.removeAll { clock - $0 >= limit.per }
+                if state.sent.count < limit.requests {
+                    state.sent.append(clock)
+                    return nil
+                }
+                return limit.per - (clock - state.sent[0])
+            }
+            guard let wait else { return }
+            try await sleeper.sleep(for: wait)
+        }
+    }
+
+    /// Reads the upstream's rate-limit headers; an exhausted budget blocks until its reset.
+    func observe(_ response: WireResponse, sleeper: any Sleeper, logger: Logger, now: Date = Date()) async throws {
+        guard let remainingText = response.header("X-RateLimit-Remaining") ?? response.header("RateLimit-Remaining"),
+            let remaining = Int(remainingText.trimmingCharacters(in: .whitespaces)), remaining <= 0,
+            let resetText = response.header("X-RateLimit-Reset") ?? response.header("RateLimit-Reset"),
+            let reset = Double(resetText.trimmingCharacters(in: .whitespaces))
+        else { return }
+        // Epoch seconds (GitHub style) or seconds from now (IETF draft style).
+        let until = reset > 1_000_000_000 ? Date(timeIntervalSince1970: reset) : now.addingTimeInterval(reset)
+        guard until > now else { return }
+        let capped = min(until, now.addingTimeInterval(3600))
+        state.lock.withLock { state.blockedUntil = capped }
+        logger.info("upstream rate limit reached, waiting for its reset", metadata: ["reset": "\(RFC3339.format(capped))"])
+    }
+}

@@ -1,0 +1,121 @@
+import Checkpoint
+import Connectors
+import Foundation
+import Logging
+
+/// `dry-run`: fetch from the current cursor (or `--from`), normalize, encode for each sink, and
+/// show the exact requests the sinks would receive. Nothing is sent to a sink; nothing is written
+/// to the state. Credentials in headers show as `<redacted>`.
+public enum DryRunMode {
+    public struct Options: Sendable {
+        public var sources: [String] = []
+        public var sinks: [String] = []
+        /// Events per source. Default: 20.
+        public var limit = 20
+        public var from: Date?
+        public var json = false
+
+        public init() {}
+    }
+
+    public static func run(configuration: ForwarderConfiguration, options: Options, logger: Logger, print emit: (String) -> Void) async throws {
+        let sources = try select(configuration.sources, named: options.sources, kind: "source", name: \.name)
+        let sinks = try select(configuration.sinks, named: options.sinks, kind: "sink", name: \.name)
+        let cursors = try StateStore.peekCursors(path: configuration.state.path)
+        var events: [AuditEvent] = []
+        for source in sources {
+            let client = try WireClient(tls: source.tls)
+            defer { Task { await client.shutdown() } }
+            let walker = PageWalker(
+                configuration: source, client: client, sleeper: TaskSleeper(),
+                rateLimiter: RateLimiter(limit: source.rateLimit), logger: logger)
+            let now = Date()
+            let window = options.from.map { PollWindow(start: $0, end: now.addingTimeInterval(-source.settleDelay.seconds)) }
+                ?? walker.window(cursor: cursors[source.name].flatMap(RFC3339.parse), now: now)
+            var collected: [AuditEvent] = []
+            try await walker.walk(window) { entries, _ in
+                collected += entries.map(\.event).prefix(options.limit - collected.count)
+                return collected.count < options.limit
+            }
+            if !options.json {
+                emit("# source \(source.name): \(collected.count) event(s) from \(RFC3339.format(window.start)) to \(RFC3339.format(window.end))")
+                for event in collected { emit(String(decoding: try NativeEncoding.encode(event), as: UTF8.self)) }
+            }
+            events += collected
+        }
+        for sink in sinks {
+            for request in try requests(for: sink, events: events) {
+                emit(options.json ? request.json : request.text)
+            }
+        }
+    }
+
+    private static func select<T>(_ all: [T], named: [String], kind: String, name: KeyPath<T, String>) throws -> [T] {
+        guard !named.isEmpty else { return all }
+        for wanted in named where !all.contains(where: { $0[keyPath: name] == wanted }) {
+            throw ConfigurationError(path: "", "no \(kind) named \"\(wanted)\" in the configuration")
+        }
+        return all.filter { named.contains($0[keyPath: name]) }
+    }
+
+    /// What a sink would be sent, shown either way.
+    struct Preview {
+        var sink: String
+        var method: String
+        var target: String
+        var headers: [(String, String)]
+        var body: Data
+
+        var text: String {
+            var lines = ["# sink \(sink)", "\(method) \(target)"]
+            lines += headers.map { "\($0.0): \($0.1)" }
+            lines.append("")
+            lines.append(String(decoding: body, as: UTF8.self))
+            return lines.joined(separator: "\n")
+        }
+
+        var json: String {
+            let object: [String: Any] = [
+                "sink": sink, "method": method, "url": target,
+                "headers": Dictionary(headers.map { ($0.0, $0.1) }, uniquingKeysWith: { $1 }),
+                "body": String(decoding: body, as: UTF8.self),
+            ]
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    static func requests(for sink: SinkConfiguration, events: [AuditEvent]) throws -> [Preview] {
+        let encoder = EventEncoder(encoding: sink.encoding, redact: sink.redact)
+        let selected = try events.map { event -> SpoolRecord in
+            let entry = try SourcePoller.spoolEntry(NormalizedEntry(upstreamID: event.source.eventID, event: event))
+            return SpoolRecord(
+                seq: 0, source: event.source.name, eventID: entry.eventID, eventTime: entry.eventTime, eventType: entry.eventType,
+                severity: entry.severity, action: entry.action, outcome: entry.outcome, payload: entry.payload, spooledAt: Date())
+        }.filter(sink.filters.matches)
+        let encoded = try selected.map(encoder.encode)
+        var previews: [Preview] = []
+        var index = 0
+        while index < encoded.count {
+            let batch = Array(encoded[index..<min(encoded.count, index + sink.batchSize)])
+            index += batch.count
+            switch sink.kind {
+            case .http(let connector):
+                let request = try connector.makeRequest(batch: batch, now: Date())
+                previews.append(
+                    Preview(
+                        sink: sink.name, method: request.method, target: request.url.absoluteString,
+                        headers: request.headers.map { ($0.name, $0.isSecret ? "<redacted>" : $0.value) },
+                        body: request.body ?? Data()))
+            case .file(let file):
+                var body = Data()
+                for event in batch {
+                    body.append(event.body)
+                    body.append(UInt8(ascii: "\n"))
+                }
+                previews.append(Preview(sink: sink.name, method: "APPEND", target: file.path, headers: [], body: body))
+            }
+        }
+        return previews
+    }
+}

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Checkpoint
+import Connectors
+import Forwarder
+import Foundation
+
+/// Opens the configured state file for the admin commands; a missing file is reported, not created.
+func openExistingState(_ configuration: ForwarderConfiguration) throws -> StateStore {
+    guard FileManager.default.fileExists(atPath: configuration.state.path) else {
+        printError("audit-forwarder: no state file at \(configuration.state.path) yet (nothing has run)")
+        throw ExitCode(ExitStatus.failure)
+    }
+    do {
+        return try StateStore(path: configuration.state.path)
+    } catch {
+        printError("audit-forwarder: cannot open state: \(error)")
+        throw ExitCode(ExitStatus.failure)
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Per source: cursor, lag, last success and error. Per sink: pending events, oldest pending, dead letters, last error.")
+
+    @OptionGroup var config: ConfigOption
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let configuration = try loadConfiguration(config)
+        let store = try openExistingState(configuration)
+        let report = try StatusReport.make(configuration: configuration, store: store)
+        print(json ? report.json : report.text)
+    }
+}
+
+struct CheckpointsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoints", abstract: "List, set or reset source cursors.",
+        subcommands: [List.self, Set.self, Reset.self])
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var config: ConfigOption
+        func run() async throws {
+            let configuration = try loadConfiguration(config)
+            let store = try openExistingState(configuration)
+            let states = try store.sourceStates()
+            for source in configuration.sources {
+                print("\(source.name)\t\(states.first { $0.source == source.name }?.position ?? "(none: next poll reaches back lookback)")")
+            }
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move a source's cursor (its next poll starts there, less overlap).")
+        @OptionGroup var config: ConfigOption
+        @Option(help: "Source name.") var source: String
+        @Option(help: "RFC 3339, a date, or an age like 6h.") var to: String
+
+        func run() async throws {
+            let configuration = try loadConfiguration(config)
+            guard configuration.sources.contains(where: { $0.name == source }) else {
+                throw ValidationError("no source named \(source)")
+            }
+            guard let time = TimeText.parse(to) else { throw ValidationError("--to: not a time: \(to)") }
+            let store = try openExistingState(configuration)
+            try store.setCursor(source: source, position: RFC3339.format(time))
+            print("\(source)\t\(RFC3339.format(time))")
+        }
+    }
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Forget a source's cursor (its next poll reaches back lookback; dedupe skips what was already sent).")
+        @OptionGroup var config: ConfigOption
+        @Option(help: "Source name.") var source: String
+
+        func run() async throws {
+            let configuration = try loadConfiguration(config)
+            let store = try openExistingState(configuration)
+            try store.resetCursor(source: source)
+            print("\(source)\treset")
+        }
+    }
+}
+
+struct DeadLettersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deadletters", abstract: "List, replay or purge events sinks rejected for good.",
+        subcommands: [List.self, Replay.self, Purge.self])
+
+    struct Selection: ParsableArguments {
+        @Option(help: "Only this sink.") var sink: String?
+        @Option(help: "Only these dead-letter ids (repeatable).") var id: [Int64] = []
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var config: ConfigOption
+        @Option(help: "Only this sink.") var sink: String?
+        @Option(help: "At most this many.") var limit: Int = 100
+        @Flag(help: "Print one JSON object per line, with the event.") var json = false
+
+        func run() async throws {
+            let store = try openExistingState(try loadConfiguration(config))
+            for letter in try store.deadLetters(sink: sink, limit: limit) {
+                if json {
+                    let object: [String: Any] = [
+                        "id": letter.id, "sink": letter.sink, "source": letter.source, "event_id": letter.eventID,
+                        "status": letter.status, "reason": letter.reason, "created_at": RFC3339.format(letter.createdAt),
+                        "event": (try? JSONSerialization.jsonObject(with: letter.payload)) ?? NSNull(),
+                    ]
+                    print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                } else {
+                    print("\(letter.id)\t\(letter.sink)\t\(letter.eventID)\t\(letter.status)\t\(RFC3339.format(letter.createdAt))\t\(letter.reason)")
+                }
+            }
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Put dead letters back into their sink's queue.")
+        @OptionGroup var config: ConfigOption
+        @OptionGroup var selection: Selection
+
+        func run() async throws {
+            let store = try openExistingState(try loadConfiguration(config))
+            let count = try store.replayDeadLetters(sink: selection.sink, ids: selection.id.isEmpty ? nil : selection.id)
+            print("replayed \(count) dead letter(s); the next run delivers them")
+        }
+    }
+
+    struct Purge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete dead letters for good.")
+        @OptionGroup var config: ConfigOption
+        @OptionGroup var selection: Selection
+
+        func run() async throws {
+            let store = try openExistingState(try loadConfiguration(config))
+            let count = try store.purgeDeadLetters(sink: selection.sink, ids: selection.id.isEmpty ? nil : selection.id)
+            print("purged \(count) dead letter(s)")
+        }
+    }
+}
