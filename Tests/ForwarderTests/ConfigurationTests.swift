@@ -141,6 +141,7 @@ import Testing
         #expect(!files.isEmpty)
         let environment = [
             "DEPLOYS_TOKEN": "t", "WEBHOOK_AUTH_TOKEN": "w", "WEBHOOK_SIGNING_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "OKTA_TOKEN": "o", "OP_EVENTS_TOKEN": "p", "DEEPINTSHIELD_TOKEN": "d", "LOGFIRE_TOKEN": "l",
         ]
         for file in files {
             do {

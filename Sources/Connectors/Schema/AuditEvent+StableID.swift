@@ -9,6 +9,18 @@ extension AuditEvent {
         var bytes = Data(sourceName.utf8)
         bytes.append(0)
         bytes.append(contentsOf: upstreamID.utf8)
-        return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return hex(SHA256.hash(data: bytes))
+    }
+
+    /// Lowercase hex, without `String(format:)` (which went through CoreFoundation per byte).
+    public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var characters: [UInt8] = []
+        characters.reserveCapacity(64)
+        for byte in bytes {
+            characters.append(digits[Int(byte >> 4)])
+            characters.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: characters, as: UTF8.self)
     }
 }

@@ -94,9 +94,10 @@ extension JSONValue {
     /// Parses bytes as JSON; the error quotes the start of the bytes so an operator sees what came back.
     public static func parse(_ data: Data) throws -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONParser.parse(data)
         } catch {
-            throw MalformedPayload(reason: "not valid JSON", excerpt: MalformedPayload.excerpt(of: data))
+            throw MalformedPayload(
+                reason: "not valid JSON (\(error.reason) at byte \(error.offset))", excerpt: MalformedPayload.excerpt(of: data))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Connectors
 import Foundation
 import Yams
 
@@ -172,6 +173,51 @@ final class ConfigReader {
         }
         return sequence.enumerated().compactMap { index, item in
             ConfigReader(node: item, path: "\(child(key))[\(index)]", context: context)
+        }
+    }
+
+    /// A mapping of strings to strings (headers, value maps), `${VAR}` expanded.
+    func stringMap(_ key: String) -> [String: String]? {
+        guard let value = node(key) else { return nil }
+        guard case .mapping(let mapping) = value else {
+            fail(key, "must be a mapping of names to values")
+            return nil
+        }
+        var result: [String: String] = [:]
+        for (name, item) in mapping {
+            guard case .scalar(let scalar) = name else { continue }
+            if let text = scalarText(item, path: "\(child(key)).\(scalar.string)") { result[scalar.string] = text }
+        }
+        return result
+    }
+
+    /// Any value as JSON (a request body template), strings `${VAR}` expanded.
+    func json(_ key: String) -> JSONValue? {
+        guard let value = node(key) else { return nil }
+        return jsonValue(value, path: child(key))
+    }
+
+    private func jsonValue(_ node: Node, path: String) -> JSONValue? {
+        switch node {
+        case .scalar(let scalar):
+            if node.null != nil { return .null }
+            if scalar.style == .plain {
+                if let bool = node.bool { return .bool(bool) }
+                if let int = node.int { return .integer(Int64(int)) }
+                if let double = node.float { return .double(double) }
+            }
+            return scalarText(node, path: path).map(JSONValue.string)
+        case .sequence(let sequence):
+            return .array(sequence.enumerated().compactMap { jsonValue($1, path: "\(path)[\($0)]") })
+        case .mapping(let mapping):
+            var object: [String: JSONValue] = [:]
+            for (key, item) in mapping {
+                guard case .scalar(let name) = key else { continue }
+                object[name.string] = jsonValue(item, path: "\(path).\(name.string)")
+            }
+            return .object(object)
+        case .alias:
+            return nil
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 
 /// Reads one `sources[i]` entry: the common keys, then the keys of its type.
 enum SourceConfigurationReader {
-    static let supportedTypes = [DeploysSource.type, DeepIntShieldSource.type, LogfireSource.type]
+    static let supportedTypes = [DeploysSource.type, DeepIntShieldSource.type, LogfireSource.type, HTTPJSONSource.type]
 
     static func read(_ reader: ConfigReader) -> SourceConfiguration? {
         defer { reader.rejectUnknownKeys() }
@@ -34,6 +34,8 @@ enum SourceConfigurationReader {
             connector = readDeepIntShield(reader, name: name)
         case LogfireSource.type:
             connector = readLogfire(reader, name: name)
+        case HTTPJSONSource.type:
+            connector = HTTPJSONConfigurationReader.read(reader, name: name).map(HTTPJSONSource.init)
         default:
             reader.fail("type", "unsupported source type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
             connector = nil

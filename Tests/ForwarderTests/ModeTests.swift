@@ -1,0 +1,197 @@
+import Checkpoint
+import Connectors
+import Crypto
+import Emulators
+import Foundation
+import Testing
+
+@testable import Forwarder
+
+/// The operator-facing commands, run as real processes against the emulators.
+@Suite(.serialized) struct ModeTests {
+    func digest(_ path: String) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { return "absent" }
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    @Test func dryRunShowsEventsAndExactRequestsWithoutSecretsAndChangesNothing() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await harness.seed(30)
+        let config = try harness.writeConfig(webhook: "    batch_size: 10")
+        // A first real run creates the state; a later event waits upstream.
+        #expect(try await ChildProcess.run(["once", "-c", config], environment: harness.environment, directory: harness.directory).status == 0)
+        await harness.deploys.insert(DeploysAuditItem(id: 777, action: "role.grant", createdAt: Date().addingTimeInterval(-20)))
+        let before = digest(harness.statePath)
+        let deliveriesBefore = await harness.receiver.requests().count
+        let result = try await ChildProcess.run(["dry-run", "-c", config, "--limit", "100"], environment: harness.environment, directory: harness.directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let expectedLate = AuditEvent.stableID(sourceName: "deploys", upstreamID: "777")
+        #expect(result.stdout.contains("# source deploys:"))
+        #expect(result.stdout.contains(expectedLate))
+        #expect(result.stdout.contains("# sink hook\nPOST \(harness.webhookURL.absoluteString)/audit"))
+        #expect(result.stdout.contains("Authorization: <redacted>"))
+        #expect(result.stdout.contains("webhook-signature: v1,"))
+        #expect(result.stdout.contains("# sink archive\nAPPEND \(harness.filePath)"))
+        for secret in [harness.deploysToken, harness.webhookToken, harness.signingSecret] {
+            #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret))
+        }
+        // Nothing sent, nothing written.
+        #expect(await harness.receiver.requests().count == deliveriesBefore)
+        #expect(digest(harness.statePath) == before)
+        #expect(try harness.fileEventIDs().count == items.count)
+
+        let json = try await ChildProcess.run(["dry-run", "-c", config, "--sink", "hook", "--format", "json", "--from", "2h"], environment: harness.environment, directory: harness.directory)
+        #expect(json.status == 0)
+        for line in json.stdout.split(separator: "\n") {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["sink"] as? String == "hook")
+            #expect((object?["headers"] as? [String: String])?["Authorization"] == "<redacted>")
+        }
+        let unknown = try await ChildProcess.run(["dry-run", "-c", config, "--sink", "nope"], environment: harness.environment, directory: harness.directory)
+        #expect(unknown.status == 64)
+    }
+
+    @Test func dryRunOnAFreshMachineCreatesNoStateFile() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(3)
+        let config = try harness.writeConfig()
+        let result = try await ChildProcess.run(["dry-run", "-c", config], environment: harness.environment, directory: harness.directory)
+        #expect(result.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: harness.statePath))
+    }
+
+    @Test func statusCheckpointsAndDeadLettersCommands() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(10)
+        await harness.receiver.faults.enqueue(.status(422, body: "unprocessable"))
+        let config = try harness.writeConfig()
+        let env = harness.environment
+        let dir = harness.directory
+        #expect(try await ChildProcess.run(["status", "-c", config], environment: env, directory: dir).status == 1)  // no state yet
+        #expect(try await ChildProcess.run(["once", "-c", config], environment: env, directory: dir).status == 0)
+
+        let status = try await ChildProcess.run(["status", "-c", config, "--json"], environment: env, directory: dir)
+        #expect(status.status == 0)
+        let document = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as! [String: Any]
+        let sources = document["sources"] as! [[String: Any]]
+        let sinks = document["sinks"] as! [[String: Any]]
+        #expect(sources.first?["name"] as? String == "deploys")
+        #expect(sources.first?["cursor"] is String)
+        #expect((sources.first?["lag_seconds"] as? Double ?? 999) < 60)
+        #expect(sinks.first { $0["name"] as? String == "hook" }?["dead_letters"] as? Int == 1)
+        #expect(sinks.first { $0["name"] as? String == "archive" }?["pending"] as? Int == 0)
+        let text = try await ChildProcess.run(["status", "-c", config], environment: env, directory: dir)
+        #expect(text.stdout.contains("SOURCE\tCURSOR") && text.stdout.contains("hook\t"))
+
+        let letters = try await ChildProcess.run(["deadletters", "list", "-c", config], environment: env, directory: dir)
+        #expect(letters.stdout.contains("\thook\t") && letters.stdout.contains("\t422\t"))
+        let replay = try await ChildProcess.run(["deadletters", "replay", "-c", config, "--sink", "hook"], environment: env, directory: dir)
+        #expect(replay.stdout.contains("replayed 1"))
+        #expect(try await ChildProcess.run(["once", "-c", config], environment: env, directory: dir).status == 0)
+        #expect(Set(await harness.receiver.receivedEventIDs()).count == 10)
+        #expect(try await ChildProcess.run(["deadletters", "purge", "-c", config], environment: env, directory: dir).stdout.contains("purged 0"))
+
+        let set = try await ChildProcess.run(["checkpoints", "set", "-c", config, "--source", "deploys", "--to", "2026-01-01T00:00:00Z"], environment: env, directory: dir)
+        #expect(set.status == 0)
+        let list = try await ChildProcess.run(["checkpoints", "list", "-c", config], environment: env, directory: dir)
+        #expect(list.stdout.contains("deploys\t2026-01-01T00:00:00.000Z"))
+        #expect(try await ChildProcess.run(["checkpoints", "reset", "-c", config, "--source", "deploys"], environment: env, directory: dir).status == 0)
+        #expect(try await ChildProcess.run(["checkpoints", "list", "-c", config], environment: env, directory: dir).stdout.contains("(none"))
+    }
+
+    @Test func checkConnectReportsAWrongToken() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let config = try harness.writeConfig()
+        var env = harness.environment
+        let good = try await ChildProcess.run(["check", "-c", config, "--connect", "--send-test-event"], environment: env, directory: harness.directory)
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(good.stdout.contains("source  deploys  OK"))
+        #expect(await harness.receiver.deliveries().count == 1)
+        env["DEPLOYS_TOKEN"] = "wrong-token"
+        let bad = try await ChildProcess.run(["check", "-c", config, "--connect"], environment: env, directory: harness.directory)
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("deploys  FAIL") && bad.stdout.contains("api: unauthorized"))
+        #expect(!bad.stdout.contains("wrong-token"))
+    }
+
+    @Test func daemonTellsSystemdItIsReadyAndStopping() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let socketPath = harness.directory + "/notify.sock"
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socketPath.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        func receive() -> String {
+            var buffer = [UInt8](repeating: 0, count: 512)
+            let count = recv(fd, &buffer, buffer.count, 0)
+            return count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : ""
+        }
+        var env = harness.environment
+        env["NOTIFY_SOCKET"] = socketPath
+        env["WATCHDOG_USEC"] = "400000"
+        let daemon = try ChildProcess(["run", "-c", try harness.writeConfig()], environment: env, directory: harness.directory)
+        #expect(receive().contains("READY=1"))
+        #expect(receive() == "WATCHDOG=1")
+        daemon.signal(SIGTERM)
+        var messages: [String] = []
+        for _ in 0..<5 {
+            let message = receive()
+            if message.isEmpty { break }
+            messages.append(message)
+            if message.contains("STOPPING=1") { break }
+        }
+        #expect(messages.contains("STOPPING=1"))
+        #expect(await daemon.wait(timeout: .seconds(20)) == 0)
+    }
+
+    @Test func systemdUnitsVerify() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let analyze = "/usr/bin/systemd-analyze"
+        guard FileManager.default.isExecutableFile(atPath: analyze) else { return }  // not installable here: skipped
+        // verify wants ExecStart= to exist: stage the units with the built binary's path.
+        let staging = NSTemporaryDirectory() + "af-units-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        for unit in ["audit-forwarder.service", "audit-forwarder-once.service", "audit-forwarder-once.timer"] {
+            let text = try String(contentsOfFile: root.appendingPathComponent("systemd/\(unit)").path, encoding: .utf8)
+                .replacingOccurrences(of: "/usr/local/bin/audit-forwarder", with: ChildProcess.binary)
+            try text.write(toFile: staging + "/" + unit, atomically: true, encoding: .utf8)
+        }
+        let verify = Process()
+        verify.executableURL = URL(fileURLWithPath: analyze)
+        verify.arguments = ["verify"] + ["audit-forwarder.service", "audit-forwarder-once.service", "audit-forwarder-once.timer"].map { staging + "/" + $0 }
+        let errors = Pipe()
+        verify.standardError = errors
+        verify.standardOutput = errors
+        try verify.run()
+        verify.waitUntilExit()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(verify.terminationStatus == 0, "\(output)")
+
+        let security = Process()
+        security.executableURL = URL(fileURLWithPath: analyze)
+        security.arguments = ["security", "--offline=true", staging + "/audit-forwarder.service"]
+        let report = Pipe()
+        security.standardOutput = report
+        security.standardError = report
+        try security.run()
+        security.waitUntilExit()
+        let text = String(decoding: report.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let score = text.split(separator: "\n").last { $0.contains("Overall exposure level") }
+            .flatMap { line in line.split(separator: " ").compactMap { Double($0) }.first }
+        let exposure = try #require(score, "no exposure level in: \(text.suffix(400))")
+        #expect(exposure <= 2.0, "exposure \(exposure)")
+    }
+}
