@@ -198,3 +198,24 @@ extension StateStore {
         }
     }
 }
+
+extension StateStore {
+    /// How many events (up to `limit`) wait after `seq` for `sink`, and when the oldest was spooled.
+    /// Reads no payloads: a sink decides whether a partial batch should wait without loading it.
+    public func pendingSummary(sink: String, after seq: Int64, limit: Int) throws -> (count: Int, oldestSpooledAt: Date?) {
+        try pool.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*), min(spooled_at) FROM (
+                        SELECT spooled_at FROM spool
+                        WHERE seq > ? AND (only_sinks IS NULL OR instr(only_sinks, ?) > 0)
+                        ORDER BY seq LIMIT ?)
+                    """,
+                arguments: [seq, "," + sink + ",", limit])
+            let count: Int = row?[0] ?? 0
+            let oldest: Double? = row?[1]
+            return (count, oldest.map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+}

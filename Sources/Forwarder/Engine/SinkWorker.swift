@@ -43,14 +43,18 @@ final class SinkWorker: Sendable {
     func step(flushNow: Bool, now: Date = Date()) async throws -> Step {
         if stopped.value { return .stopped }
         let offset = try store.offset(sink: name)
+        if !flushNow {
+            // Decide on a partial batch from a payload-free count: re-reading it while it waits
+            // for flush_interval was most of the forwarder's I/O.
+            let pending = try store.pendingSummary(sink: name, after: offset, limit: configuration.batchSize)
+            guard pending.count > 0, let oldest = pending.oldestSpooledAt else { return .idle }
+            if pending.count < configuration.batchSize, now.timeIntervalSince(oldest) < configuration.flushInterval.seconds {
+                return .waiting
+            }
+        }
         let records = try store.readBatch(
             sink: name, after: offset, limit: configuration.batchSize, maxBytes: configuration.maxBatchBytes)
         guard let last = records.last else { return .idle }
-        if !flushNow, records.count < configuration.batchSize,
-            now.timeIntervalSince(records[0].spooledAt) < configuration.flushInterval.seconds
-        {
-            return .waiting
-        }
         var deadLetters: [DeadLetterEntry] = []
         var selected: [(record: SpoolRecord, event: EncodedEvent)] = []
         for record in records where configuration.filters.matches(record) {

@@ -107,7 +107,7 @@ struct MaintenanceService: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             engine.maintain()
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(10)) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
         }
     }
 }

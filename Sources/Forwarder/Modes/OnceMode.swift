@@ -65,8 +65,22 @@ public enum OnceMode {
                 }
                 sourcesDone.set()
             }
-            for worker in engine.workers {
-                group.addTask { await drain(worker, sourcesDone: sourcesDone, failures: failures) }
+            let sinksDone = Flag()
+            group.addTask {
+                await withTaskGroup(of: Void.self) { sinks in
+                    for worker in engine.workers {
+                        sinks.addTask { await drain(worker, sourcesDone: sourcesDone, failures: failures) }
+                    }
+                }
+                sinksDone.set()
+            }
+            // Keep the spool to what is still pending while the run goes on: a spool that grows to
+            // the whole backlog made every SQLite page read slower (4.8k/s at 20k events, 2.2k/s at 100k).
+            group.addTask {
+                while !sinksDone.value, !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    engine.maintain()
+                }
             }
         }
     }
