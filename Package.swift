@@ -71,6 +71,7 @@ let package = Package(
                 "Forwarder",
                 "Emulators",  // only for `demo`
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

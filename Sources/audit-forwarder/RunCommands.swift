@@ -1,6 +1,7 @@
 import ArgumentParser
 import Forwarder
 import Foundation
+import Logging
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,19 +14,42 @@ struct RunCommand: AsyncParsableCommand {
     var gracePeriod: String = "20s"
 
     func run() async throws {
-        let configuration = try loadConfiguration(config)
+        var configuration = try loadConfiguration(config)
         let logger = bootstrapLogging(configuration)
         let lock = try await acquireLock(configuration, wait: try parseDuration(lockWait))
         defer { lock.release() }
-        let engine = try openEngine(configuration, logger: logger)
-        do {
-            try await DaemonMode.run(engine: engine, gracePeriod: try parseDuration(gracePeriod))
-        } catch {
-            logger.critical("forwarder failed", metadata: ["error": "\(error)"])
+        let grace = try parseDuration(gracePeriod)
+        while true {
+            let engine = try openEngine(configuration, logger: logger)
+            let ending: DaemonMode.Ending
+            do {
+                ending = try await DaemonMode.run(engine: engine, gracePeriod: grace)
+            } catch {
+                logger.critical("forwarder failed", metadata: ["error": "\(error)"])
+                await engine.shutdown()
+                throw ExitCode(ExitStatus.failure)
+            }
             await engine.shutdown()
-            throw ExitCode(ExitStatus.failure)
+            guard ending == .reloadRequested else { return }
+            configuration = reloaded(configuration, logger: logger)
         }
-        await engine.shutdown()
+    }
+
+    /// SIGHUP: the new configuration if it is valid and keeps the same state file; else the old one,
+    /// with the problems logged. Spooled events stay in the state either way.
+    private func reloaded(_ current: ForwarderConfiguration, logger: Logger) -> ForwarderConfiguration {
+        do {
+            let next = try ConfigurationLoader.load(path: config.path)
+            guard next.state.path == current.state.path else {
+                logger.error("configuration reload refused: state.path cannot change while running; restart instead")
+                return current
+            }
+            logger.notice("configuration reloaded", metadata: ["sources": "\(next.sources.map(\.name))", "sinks": "\(next.sinks.map(\.name))"])
+            return next
+        } catch {
+            logger.error("configuration reload refused; still running the previous one", metadata: ["error": "\(error)"])
+            return current
+        }
     }
 }
 

@@ -157,6 +157,42 @@ import Testing
         #expect(await daemon.wait(timeout: .seconds(20)) == 0)
     }
 
+    @Test func sighupReloadsTheConfigurationAndRefusesABadOne() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(10)
+        let fast = "    poll_interval: 1s\n    overlap: 1m"
+        let verbose = { (text: String) in text.replacingOccurrences(of: "level: warning", with: "level: info") }
+        let config = harness.directory + "/config.yaml"
+        try verbose(harness.configText(source: fast)).write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try ChildProcess(["run", "-c", config], environment: harness.environment, directory: harness.directory)
+        #expect(await eventually { await harness.receiver.receivedEventIDs().count >= 10 })
+
+        // A new sink appears on reload and gets what arrives from then on.
+        let second = harness.directory + "/second.ndjson"
+        try verbose(harness.configText(source: fast, file: "  - { name: second, type: file, path: \(second) }"))
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(await eventually { daemon.stdout.contains("configuration reloaded") })
+        let late = DeploysAuditItem(id: 501, action: "role.grant", createdAt: Date().addingTimeInterval(-5))
+        await harness.deploys.insert(late)
+        let lateID = AuditEvent.stableID(sourceName: "deploys", upstreamID: "501")
+        #expect(await eventually { ((try? String(contentsOfFile: second, encoding: .utf8)) ?? "").contains(lateID) })
+
+        // A broken configuration is refused and the running one goes on delivering.
+        try "sinks: [ { name: x, type: nope } ]".write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(await eventually { daemon.stdout.contains("configuration reload refused") })
+        await harness.deploys.insert(DeploysAuditItem(id: 502, createdAt: Date().addingTimeInterval(-5)))
+        let nextID = AuditEvent.stableID(sourceName: "deploys", upstreamID: "502")
+        #expect(await eventually { ((try? String(contentsOfFile: second, encoding: .utf8)) ?? "").contains(nextID) })
+        #expect(await eventually { await harness.receiver.receivedEventIDs().contains(nextID) })
+
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(20)) == 0)
+        #expect(Set(await harness.receiver.receivedEventIDs()).count == 12)
+    }
+
     @Test func systemdUnitsVerify() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let analyze = "/usr/bin/systemd-analyze"

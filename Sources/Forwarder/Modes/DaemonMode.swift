@@ -6,7 +6,17 @@ import ServiceLifecycle
 /// SIGTERM/SIGINT. Shutdown runs in reverse of start: sources stop first, then each sink
 /// finishes its in-flight batch (or abandons it when the grace period ends; it is resent next time).
 public enum DaemonMode {
-    public static func run(engine: Engine, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier()) async throws {
+    /// Why a run of the service group ended.
+    public enum Ending: Sendable, Equatable {
+        /// SIGTERM or SIGINT: exit.
+        case stopped
+        /// SIGHUP: load the configuration again and go on.
+        case reloadRequested
+    }
+
+    /// Runs until SIGTERM/SIGINT (`.stopped`) or SIGHUP (`.reloadRequested`); on either, sources stop
+    /// first and sinks flush what is spooled within the grace period.
+    public static func run(engine: Engine, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier()) async throws -> Ending {
         var services: [any Service] = [MaintenanceService(engine: engine), SystemdService(notifier: notifier)]
         services += engine.workers.map { SinkWorkerService(worker: $0) }
         services += engine.pollers.map { SourcePollerService(poller: $0) }
@@ -15,13 +25,74 @@ public enum DaemonMode {
         configuration.maximumGracefulShutdownDuration = gracePeriod
         configuration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: configuration)
+        let reload = ReloadSignal.shared
+        reload.watch(group)
+        // A stop that came while the previous group was being replaced.
+        if reload.stopRequested { return .stopped }
         engine.logger.info(
             "forwarder running",
             metadata: ["sources": "\(engine.pollers.map(\.name))", "sinks": "\(engine.workers.map(\.name))"])
         try await group.run()
         engine.maintain()
+        if reload.fired, !reload.stopRequested {
+            notifier.notify("RELOADING=1")
+            return .reloadRequested
+        }
         engine.logger.info("forwarder stopped")
+        return .stopped
     }
+}
+
+/// SIGHUP ends the current service group gracefully and remembers that a reload, not a stop, was
+/// asked. SIGTERM/SIGINT are watched too (the group handles them): one that arrives while a reload
+/// is under way must still stop the daemon, not be swallowed by the group being replaced.
+///
+/// The signal sources are made once per process: re-creating libdispatch signal sources for each
+/// group lost the second SIGHUP.
+final class ReloadSignal: @unchecked Sendable {
+    static let shared = ReloadSignal()
+
+    private let lock = NSLock()
+    private var group: ServiceGroup?
+    private var reload = false
+    private var stop = false
+    private var sources: [DispatchSourceSignal] = []
+
+    private init() {
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler { [unowned self] in
+            let group = lock.withLock { () -> ServiceGroup? in
+                reload = true
+                return self.group
+            }
+            if let group { Task { await group.triggerGracefulShutdown() } }
+        }
+        sources.append(hangup)
+        for number in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [unowned self] in
+                let group = lock.withLock { () -> ServiceGroup? in
+                    stop = true
+                    return self.group
+                }
+                if let group { Task { await group.triggerGracefulShutdown() } }
+            }
+            sources.append(source)
+        }
+        for source in sources { source.resume() }
+    }
+
+    /// Starts watching for `group`; the flags start clear, except a stop already asked for.
+    func watch(_ group: ServiceGroup) {
+        lock.withLock {
+            self.group = group
+            reload = false
+        }
+    }
+
+    var fired: Bool { lock.withLock { reload } }
+    var stopRequested: Bool { lock.withLock { stop } }
 }
 
 struct SourcePollerService: Service {
@@ -29,8 +100,9 @@ struct SourcePollerService: Service {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            // Errors are logged and recorded by the poller; the next poll tries again.
-            _ = try? await poller.poll()
+            // Errors are logged and recorded by the poller; the next poll tries again. A stop
+            // abandons the poll: pages already spooled stay, the cursor is where they left it.
+            _ = try? await cancelWhenGracefulShutdown { try await poller.poll() }
             try? await cancelWhenGracefulShutdown {
                 try await Task.sleep(for: poller.configuration.pollInterval)
             }
