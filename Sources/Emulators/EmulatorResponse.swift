@@ -5,6 +5,9 @@ struct EmulatorResponse: Sendable {
     var status: Int
     var headers: [(name: String, value: String)] = []
     var body: Data = Data()
+    /// When set, only this many body bytes are sent before the connection is closed
+    /// (the headers still announce the whole body). See `FaultInjector.Fault.resetMidBody`.
+    var resetAfterBytes: Int?
 
     static func json(_ text: String, status: Int = 200) -> EmulatorResponse {
         EmulatorResponse(status: status, headers: [("Content-Type", "application/json")], body: Data(text.utf8))
@@ -34,8 +37,17 @@ struct EmulatorResponse: Sendable {
             return .text(FaultInjector.Fault.garbageBody, status: 200, contentType: "text/html")
         case .truncatedJSON:
             return .json(FaultInjector.Fault.truncatedBody)
+        case .resetMidBody:
+            return EmulatorResponse.json(FaultInjector.Fault.truncatedBody).cutMidBody()
         case .errorEnvelope, .delay:
             return nil
         }
+    }
+
+    /// This response with only the first half of its body sent, then the connection closed.
+    func cutMidBody() -> EmulatorResponse {
+        var cut = self
+        cut.resetAfterBytes = body.count / 2
+        return cut
     }
 }

@@ -122,10 +122,26 @@ extension Response {
                 fields.append(HTTPFields.Element(name: name, value: header.value))
             }
         }
+        guard let cut = reply.resetAfterBytes else {
+            self.init(
+                status: HTTPResponse.Status(code: reply.status),
+                headers: fields,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body))
+            )
+            return
+        }
+        // A body writer that throws after the head is out makes Hummingbird close the
+        // connection: the client sees a `Content-Length` it never gets.
+        let part = ByteBuffer(bytes: reply.body.prefix(cut))
         self.init(
             status: HTTPResponse.Status(code: reply.status),
             headers: fields,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body))
+            body: ResponseBody(contentLength: reply.body.count) { writer in
+                try await writer.write(part)
+                // Let the bytes leave before the close drops anything still queued.
+                try await Task.sleep(for: .milliseconds(20))
+                throw EmulatorError(description: "connection reset mid-body (fault)")
+            }
         )
     }
 }

@@ -14,10 +14,14 @@ public actor FaultInjector {
         /// HTTP 200 whose JSON body stops in the middle (a connection cut short).
         case truncatedJSON
         /// An application error: deploys answers HTTP 200 `{"ok": false, "error": {"message": …}}`;
-        /// the webhook receiver treats it as `.status(500)`.
+        /// the webhook receiver treats it as `.status(500)`; DeepIntShield, Logfire and the paged
+        /// JSON API answer HTTP 500 with their own error shape.
         case errorEnvelope(String)
         /// Sleep this long, then answer normally.
         case delay(Duration)
+        /// Send the status line, the headers (with the full `Content-Length`) and about half of
+        /// the body, then close the connection: a reset in the middle of a response.
+        case resetMidBody
     }
 
     private var queue: [Fault] = []
