@@ -65,6 +65,7 @@ import Testing
         case .rejected(let code, _): #expect(expected == "rejected" && code == status)
         case .retry(let after, _): #expect(expected == "retry" && after == .seconds(7))
         case .partial: Issue.record("unexpected partial")
+        case .tooLarge: Issue.record("unexpected tooLarge")
         }
     }
 

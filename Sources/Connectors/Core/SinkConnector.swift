@@ -7,11 +7,20 @@ public struct EncodedEvent: Sendable, Equatable {
     public var time: Date
     /// The event in the sink's encoding (a JSON object).
     public var body: Data
+    /// The source's name, the event type and the severity (`AuditEvent` raw values), when known:
+    /// sinks that index metadata beside the body (Splunk `fields`, Datadog `status`) read them
+    /// here instead of parsing the body.
+    public var source: String?
+    public var eventType: String?
+    public var severity: String?
 
-    public init(id: String, time: Date, body: Data) {
+    public init(id: String, time: Date, body: Data, source: String? = nil, eventType: String? = nil, severity: String? = nil) {
         self.id = id
         self.time = time
         self.body = body
+        self.source = source
+        self.eventType = eventType
+        self.severity = severity
     }
 }
 
@@ -27,6 +36,9 @@ public enum SinkOutcome: Sendable, Equatable {
     case rejected(status: Int, reason: String)
     /// The endpoint is gone (webhook 410): dead-letter the batch and stop this sink.
     case gone(status: Int, reason: String)
+    /// The request is over the sink's size limit (HTTP 413): split the batch and send the halves;
+    /// a single event that is still too large is dead-lettered.
+    case tooLarge(reason: String)
 
     public struct Rejection: Sendable, Equatable {
         public var index: Int

@@ -113,6 +113,17 @@ final class SinkWorker: Sendable {
             case .gone(let status, let why):
                 deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: status, reason: why) }
                 return (deadLetters, true)
+            case .tooLarge(let why):
+                // Over the sink's request limit: the halves go on their own (each with its own
+                // retries); one event alone that is still too large can never be sent.
+                guard pending.count > 1 else {
+                    deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: 413, reason: why) }
+                    return (deadLetters, false)
+                }
+                let middle = pending.count / 2
+                let first = try await deliverWithRetry(Array(pending[..<middle]))
+                let second = try await deliverWithRetry(Array(pending[middle...]))
+                return (deadLetters + first.deadLetters + second.deadLetters, first.gone || second.gone)
             case .partial(let retry, let rejected, let after):
                 deadLetters += rejected.filter { pending.indices.contains($0.index) }.map {
                     DeadLetterEntry(record: pending[$0.index].record, status: $0.status, reason: $0.reason)

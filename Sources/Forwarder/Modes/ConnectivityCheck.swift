@@ -65,7 +65,7 @@ public enum ConnectivityCheck {
                 switch connector.classify(response, batch: [testEvent()]) {
                 case .delivered:
                     return Row(kind: "sink", name: sink.name, ok: true, detail: "HTTP \(response.status)")
-                case .retry(_, let reason), .rejected(_, let reason), .gone(_, let reason):
+                case .retry(_, let reason), .rejected(_, let reason), .gone(_, let reason), .tooLarge(let reason):
                     return Row(kind: "sink", name: sink.name, ok: false, detail: reason)
                 case .partial:
                     return Row(kind: "sink", name: sink.name, ok: false, detail: "partially accepted")

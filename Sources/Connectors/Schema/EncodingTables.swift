@@ -1,0 +1,161 @@
+import Foundation
+
+/// What an upstream `action` does, read from its words: the ECS and OCSF mappings key on it.
+///
+/// Upstreams spell actions freely (`LOGIN`, `user.created`, `deployment.deploy`, `apiKeyRevoke`),
+/// so the action is cut into lowercase words and the LAST word that is a known verb wins
+/// (`role.assign_user` → attach, `user.delete` → delete). No known word: `nil` ("other").
+public enum ActionVerb: String, Sendable, CaseIterable {
+    case create, read, update, delete, login, logout, attach, detach, enable, disable, lock
+
+    /// Word → verb. Past tenses and the SQL verbs (Logfire: INSERT/UPDATE/DELETE) included.
+    static let words: [String: ActionVerb] = [
+        "create": .create, "created": .create, "insert": .create, "inserted": .create, "add": .create,
+        "added": .create, "new": .create, "register": .create, "registered": .create, "invite": .create,
+        "invited": .create, "signup": .create,
+        "read": .read, "get": .read, "list": .read, "view": .read, "viewed": .read, "access": .read,
+        "accessed": .read, "export": .read, "exported": .read, "download": .read, "query": .read, "search": .read,
+        "update": .update, "updated": .update, "modify": .update, "modified": .update, "edit": .update,
+        "edited": .update, "change": .update, "changed": .update, "patch": .update, "set": .update,
+        "rename": .update, "renamed": .update, "rotate": .update, "rotated": .update,
+        "delete": .delete, "deleted": .delete, "remove": .delete, "removed": .delete, "destroy": .delete,
+        "destroyed": .delete, "purge": .delete, "purged": .delete,
+        "login": .login, "logon": .login, "signin": .login, "authenticate": .login, "authenticated": .login,
+        "logout": .logout, "logoff": .logout, "signout": .logout,
+        "attach": .attach, "attached": .attach, "assign": .attach, "assigned": .attach, "grant": .attach,
+        "granted": .attach,
+        "detach": .detach, "detached": .detach, "unassign": .detach, "unassigned": .detach, "revoke": .detach,
+        "revoked": .detach,
+        "enable": .enable, "enabled": .enable, "activate": .enable, "activated": .enable,
+        "disable": .disable, "disabled": .disable, "deactivate": .disable, "deactivated": .disable,
+        "suspend": .disable, "suspended": .disable,
+        "lock": .lock, "locked": .lock,
+    ]
+
+    public init?(action: String) {
+        let words = Self.split(action)
+        // "log in", "sign_out": two words that are one verb.
+        var candidates: [String] = []
+        for (index, word) in words.enumerated() {
+            candidates.append(word)
+            if index + 1 < words.count, ["log", "sign"].contains(word), ["in", "on", "out", "off", "up"].contains(words[index + 1]) {
+                candidates.append(word + words[index + 1])
+            }
+        }
+        guard let verb = candidates.reversed().lazy.compactMap({ Self.words[$0] }).first else { return nil }
+        self = verb
+    }
+
+    /// Lowercase words: split at anything not a letter or digit, and at lower→upper case changes.
+    static func split(_ action: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var previousWasLower = false
+        for character in action {
+            if character.isLetter || character.isNumber {
+                if character.isUppercase, previousWasLower, !current.isEmpty {
+                    words.append(current)
+                    current = ""
+                }
+                current += character.lowercased()
+                previousWasLower = character.isLowercase || character.isNumber
+            } else {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+                previousWasLower = false
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+}
+
+/// Small helpers the ECS and OCSF encoders share.
+enum EncodingSupport {
+    /// Whole milliseconds since 1970 (OCSF `time`; Datadog reads numbers as epoch ms too).
+    static func epochMilliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// The upstream entry as a JSON string (ECS `event.original`, OCSF `raw_data`).
+    static func rawText(_ event: AuditEvent) -> String {
+        String(decoding: JSONWriter.write(event.raw), as: UTF8.self)
+    }
+
+    /// The event's message, or a one-line summary when the upstream had none: both schemas
+    /// show `message` first, and an empty one makes a SIEM list unreadable.
+    static func message(_ event: AuditEvent) -> String {
+        if let message = event.message, !message.isEmpty { return message }
+        let who = event.actor.email ?? event.actor.name ?? event.actor.id
+        return event.action + (who.map { " by " + $0 } ?? "") + ": " + event.outcome.rawValue
+    }
+
+    /// A target whose type names an account (OCSF Account Change; ECS type `user`).
+    static func isAccount(_ target: AuditEvent.Target?) -> Bool {
+        guard let type = target?.type else { return false }
+        return accountTypes.contains(normalizedType(type))
+    }
+
+    /// A target whose type names a role, group or policy (ECS type `admin`).
+    static func isAdminObject(_ target: AuditEvent.Target?) -> Bool {
+        guard let type = target?.type else { return false }
+        return adminTypes.contains(normalizedType(type))
+    }
+
+    static let accountTypes: Set<String> = ["user", "account", "role", "service_account", "serviceaccount", "member"]
+    static let adminTypes: Set<String> = ["role", "group", "policy", "permission"]
+
+    /// `Service Accounts` → `service_account`, `users` → `user`.
+    static func normalizedType(_ type: String) -> String {
+        var text = type.lowercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")
+        if text.hasSuffix("s"), text.count > 1 { text.removeLast() }
+        return text
+    }
+
+    /// An IPv4 or IPv6 address (with an optional `%zone`). Elasticsearch maps `source.ip` as
+    /// `ip` and OCSF's schema has a pattern: a hostname or "unknown" there fails the whole
+    /// document, so anything else is carried as an address/name instead.
+    static func isIPAddress(_ text: String) -> Bool {
+        if text.contains(":") {
+            let address = text.split(separator: "%", maxSplits: 1).first.map(String.init) ?? ""
+            var buffer = in6_addr()
+            return inet_pton(AF_INET6, address, &buffer) == 1
+        }
+        var buffer = in_addr()
+        return inet_pton(AF_INET, text, &buffer) == 1
+    }
+
+    /// Roughly OCSF's `email_t` pattern: something@domain.tld without spaces.
+    static func isEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
+        else { return false }
+        return !text.contains(where: \.isWhitespace)
+    }
+
+    /// The vendor and product an upstream type stands for (OCSF `metadata.product`).
+    static func product(sourceType: String) -> (name: String, vendor: String) {
+        switch sourceType {
+        case "deepintshield": ("DeepIntShield", "DeepIntShield")
+        case "logfire": ("Logfire", "Pydantic")
+        case "deploys": ("deploys.app", "deploys.app")
+        default: (sourceType, sourceType)
+        }
+    }
+
+    static func string(_ value: String?) -> JSONValue? { value.map(JSONValue.string) }
+
+    /// The schema's source reference, kept among the leftovers of both encodings.
+    static func sourceReference(_ event: AuditEvent) -> JSONValue {
+        .object(["name": .string(event.source.name), "type": .string(event.source.type), "event_id": .string(event.source.eventID)])
+    }
+
+    static func target(_ target: AuditEvent.Target) -> JSONValue {
+        var fields: [String: JSONValue] = [:]
+        fields["type"] = string(target.type)
+        fields["id"] = string(target.id)
+        fields["name"] = string(target.name)
+        fields["location"] = string(target.location)
+        return .object(fields)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Posts batches to `_bulk` with the `create` action and our event id as `_id`: a resent event
+/// answers 409 (already there), which counts as delivered, so retries never duplicate.
+public struct ElasticsearchSink: HTTPSinkConnector {
+    public static let type = "elastic"
+    /// Elasticsearch and OpenSearch refuse longer `_id`s (ours are 64 hex characters).
+    public static let maxIDBytes = 512
+
+    public let configuration: ElasticsearchConfiguration
+    /// `<endpoint>/_bulk`, with `?pipeline=` when one is set.
+    public let bulkURL: URL
+    public var name: String { configuration.name }
+
+    /// Throws when `index` is empty or `endpoint` has no host.
+    public init(configuration: ElasticsearchConfiguration) throws {
+        guard !configuration.index.isEmpty else { throw ElasticsearchSinkError.missingIndex }
+        guard configuration.endpoint.host != nil,
+            var components = URLComponents(url: configuration.endpoint.appendingEndpoint("/_bulk"), resolvingAgainstBaseURL: false)
+        else { throw ElasticsearchSinkError.badEndpoint }
+        if let pipeline = configuration.pipeline { components.queryItems = [URLQueryItem(name: "pipeline", value: pipeline)] }
+        guard let url = components.url else { throw ElasticsearchSinkError.badEndpoint }
+        self.configuration = configuration
+        self.bulkURL = url
+    }
+
+    /// NDJSON: per event `{"create":{"_id":…,"_index":…}}` then the document, each on its own
+    /// line; the body ends with a newline (Elasticsearch answers 400 otherwise).
+    public func makeRequest(batch: [EncodedEvent], now: Date) throws -> WireRequest {
+        var body = Data()
+        body.reserveCapacity(batch.reduce(0) { $0 + $1.body.count + 160 })
+        let index = JSONValue.string(configuration.index)
+        for event in batch {
+            body.append(JSONWriter.write(.object(["create": .object(["_index": index, "_id": .string(event.id)])])))
+            body.append(UInt8(ascii: "\n"))
+            body.append(Self.singleLine(event.body))
+            body.append(UInt8(ascii: "\n"))
+        }
+        var headers: [WireRequest.Header] = [.init("Content-Type", "application/x-ndjson")]
+        if let auth = configuration.auth { headers.append(auth.header) }
+        return WireRequest(method: "POST", url: bulkURL, headers: headers, body: body)
+    }
+
+    /// `GET <endpoint>/`: the cluster's banner when the credentials work.
+    public func probeRequest() -> WireRequest? {
+        let headers = configuration.auth.map { [$0.header] } ?? []
+        return WireRequest(method: "GET", url: configuration.endpoint.appendingEndpoint("/"), headers: headers)
+    }
+
+    /// A document on one line. Compact JSON has no raw line breaks (inside strings they are
+    /// escaped), so any there are whitespace between tokens and become spaces.
+    static func singleLine(_ document: Data) -> Data {
+        var bytes = document
+        while let last = bytes.last, last == 0x0A || last == 0x0D || last == 0x20 { bytes.removeLast() }
+        guard bytes.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return bytes }
+        return Data(bytes.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 })
+    }
+}
+
+public enum ElasticsearchSinkError: Error, CustomStringConvertible {
+    case missingIndex
+    case badEndpoint
+
+    public var description: String {
+        switch self {
+        case .missingIndex: "index is required"
+        case .badEndpoint: "endpoint must be an absolute http(s) URL, e.g. https://elastic.company.com:9200"
+        }
+    }
+}

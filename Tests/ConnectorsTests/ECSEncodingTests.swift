@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+@testable import Connectors
+
+@Suite struct ECSEncodingTests {
+    typealias Samples = AuditEventSamples
+    static let categories: Set<String> = ["iam", "authentication", "configuration", "api", "session"]
+    static let types: Set<String> = [
+        "access", "admin", "allowed", "change", "creation", "deletion", "denied", "end", "info", "start", "user",
+    ]
+
+    func ecs(_ event: AuditEvent) throws -> JSONValue {
+        try Samples.parse(ECSEncoding.encode(event))
+    }
+
+    func strings(_ value: JSONValue?) -> [String] { value?.arrayValue?.compactMap(\.stringValue) ?? [] }
+
+    @Test(arguments: [
+        (AuditEvent.EventType.authentication, ["authentication"], ["info"]),
+        (.authorization, ["iam"], ["info"]),
+        (.configuration, ["configuration"], ["change"]),
+        (.dataAccess, ["api"], ["access"]),
+        (.security, ["api"], ["info"]),
+        (.other, ["api"], ["info"]),
+    ])
+    func eventTypes(type: AuditEvent.EventType, categories: [String], types: [String]) throws {
+        let json = try ecs(Samples.event(type: type, action: "deployment.deploy", outcome: .failure))
+        #expect(strings(json["event"]?["category"]) == categories)
+        #expect(strings(json["event"]?["type"]) == types)
+        #expect(json["event"]?["kind"] == .string("event"))
+        #expect(json["audit_forwarder"]?["event_type"] == .string(type.rawValue))
+    }
+
+    @Test(arguments: [
+        ("project.create", "creation"), ("user.deleted", "deletion"), ("UPDATE", "change"), ("LOGIN", "start"),
+        ("LOGOUT", "end"), ("audit_log.list", "access"), ("role.assign", "change"), ("role.revoke", "change"),
+        ("user.enable", "change"), ("user.disable", "change"), ("user.lock", "change"),
+    ])
+    func verbs(action: String, type: String) throws {
+        let json = try ecs(Samples.event(type: .other, action: action, outcome: .failure))
+        #expect(strings(json["event"]?["type"]) == [type])
+        #expect(json["event"]?["action"] == .string(action))
+        let categories = strings(json["event"]?["category"])
+        #expect(categories.contains("session") == (type == "start" || type == "end"))
+    }
+
+    @Test(arguments: [
+        (AuditEvent.Outcome.success, "success"), (.failure, "failure"), (.denied, "failure"), (.unknown, "unknown"),
+    ])
+    func outcomes(outcome: AuditEvent.Outcome, expected: String) throws {
+        let json = try ecs(Samples.event(type: .configuration, action: "x", outcome: outcome))
+        #expect(json["event"]?["outcome"] == .string(expected))
+        #expect(strings(json["event"]?["type"]).contains("denied") == (outcome == .denied))
+        #expect(json["audit_forwarder"]?["outcome"] == .string(outcome.rawValue))
+    }
+
+    @Test func authorizationAndTargetsAddAllowedUserAndAdmin() throws {
+        let granted = try ecs(Samples.event(type: .authorization, action: "role.assign", target: .init(type: "users", id: "u2")))
+        #expect(strings(granted["event"]?["type"]) == ["change", "user", "allowed"])
+        let role = try ecs(Samples.event(type: .authorization, action: "x", outcome: .denied, target: .init(type: "role")))
+        #expect(strings(role["event"]?["type"]) == ["user", "admin", "denied"])
+    }
+
+    @Test(arguments: [(AuditEvent.Severity.info, Int64(1)), (.low, 2), (.medium, 3), (.high, 4), (.critical, 5)])
+    func severities(severity: AuditEvent.Severity, number: Int64) throws {
+        let json = try ecs(Samples.event(severity: severity))
+        #expect(json["event"]?["severity"] == .integer(number))
+        #expect(json["audit_forwarder"]?["severity"] == .string(severity.rawValue))
+    }
+
+    @Test func everyCombinationStaysInsideTheECSValueSets() throws {
+        let targets: [AuditEvent.Target?] = [nil, .init(type: "user"), .init(type: "role"), .init(type: "project")]
+        for type in AuditEvent.EventType.allCases {
+            for (action, _) in Samples.verbActions {
+                for outcome in AuditEvent.Outcome.allCases {
+                    for target in targets {
+                        let (categories, types) = ECSEncoding.classification(
+                            Samples.event(type: type, action: action, outcome: outcome, target: target))
+                        #expect(!categories.isEmpty && Set(categories).isSubset(of: Self.categories))
+                        #expect(!types.isEmpty && Set(types).isSubset(of: Self.types))
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func keepsIdentityTimesAndTheOriginal() throws {
+        let event = Samples.event(changes: [.object(["op": .string("replace"), "path": .string("/name"), "value": .integer(3)])],
+            details: ["browser": .string("firefox")])
+        let json = try ecs(event)
+        #expect(json["event"]?["id"] == .string(event.id))
+        let original = try #require(json["event"]?["original"]?.stringValue)
+        #expect(try Samples.parse(Data(original.utf8)) == event.raw)
+        #expect(json["@timestamp"] == .string("2026-05-01T10:30:00.123Z"))
+        #expect(json["event"]?["created"] == .string("2026-05-01T10:31:02.004Z"))
+        #expect(json["event"]?["provider"] == .string("shield"))
+        #expect(json["event"]?["module"] == .string("deepintshield"))
+        #expect(json["event"]?["dataset"] == .string("deepintshield.audit"))
+        #expect(json["user"] == .object(["id": .string("u1"), "name": .string("Bob"), "email": .string("bob@acme.io")]))
+        #expect(json["source"] == .object(["ip": .string("203.0.113.42")]))
+        #expect(json["message"] == .string("Bob logged in"))
+        #expect(json["organization"] == .object(["name": .string("acme")]))
+        let leftovers = try #require(json["audit_forwarder"])
+        #expect(leftovers["source"] == .object(["name": .string("shield"), "type": .string("deepintshield"), "event_id": .string("81234")]))
+        #expect(leftovers["project"] == .string("web"))
+        #expect(leftovers["details"] == .object(["browser": .string("firefox")]))
+        #expect(leftovers["changes"] == .string(#"[{"op":"replace","path":"/name","value":3}]"#))
+        #expect(leftovers["actor_type"] == .string("user"))
+        #expect(Set(json.objectValue!.keys) == ["@timestamp", "ecs", "event", "user", "source", "message", "organization", "audit_forwarder"])
+    }
+
+    @Test func aSourceThatIsNotAnIPGoesToAddressAndAMissingMessageIsSummarized() throws {
+        let json = try ecs(Samples.event(actor: .init(email: "ci@acme.io", ip: "runner-7"), message: nil))
+        #expect(json["source"] == .object(["address": .string("runner-7")]))
+        #expect(json["user"] == .object(["email": .string("ci@acme.io")]))
+        #expect(json["message"] == .string("user.login by ci@acme.io: success"))
+        let noActor = try ecs(Samples.event(actor: .init(), message: nil))
+        #expect(noActor["user"] == nil && noActor["source"] == nil)
+    }
+
+    @Test func theSameEventHasTheSameBytes() {
+        #expect(ECSEncoding.encode(Samples.event()) == ECSEncoding.encode(Samples.event()))
+    }
+}
