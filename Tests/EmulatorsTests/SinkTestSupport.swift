@@ -48,5 +48,5 @@ func send(
 extension Reply {
     /// HEC's `code`.
     var hecCode: Int? { json?["code"] as? Int }
-    var text: String { String(decoding: body, as: UTF8.self) }
+    // `text` (the body as UTF-8) is in UpstreamTestSupport.swift.
 }
