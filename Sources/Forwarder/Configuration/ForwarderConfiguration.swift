@@ -74,7 +74,16 @@ public struct SinkConfiguration: Sendable {
     /// Dotted field paths removed before encoding (e.g. `actor.ip`, `raw.password`).
     public var redact: [String]
     public var tls: TLSOptions
+    /// Splunk `acknowledgements`: how often pending ackIds are polled and when one is resent.
+    public var acknowledgement: Acknowledgement?
     public var kind: Kind
+
+    public struct Acknowledgement: Sendable {
+        /// Default: 10s.
+        public var queryInterval: Duration
+        /// Default: 5m.
+        public var timeout: Duration
+    }
 
     public enum Kind: Sendable {
         case http(any HTTPSinkConnector)
@@ -82,7 +91,7 @@ public struct SinkConfiguration: Sendable {
     }
 
     public enum Encoding: String, Sendable, CaseIterable {
-        case native
+        case native, ecs, ocsf
     }
 }
 

@@ -3,7 +3,7 @@ import Foundation
 
 /// Reads one `sinks[i]` entry: the common keys (batching, retry, filters, redact), then the keys of its type.
 enum SinkConfigurationReader {
-    static let supportedTypes = [WebhookSink.type, FileSink.type]
+    static let supportedTypes = [SplunkHECSink.type, DatadogSink.type, ElasticsearchSink.type, WebhookSink.type, FileSink.type]
 
     static func read(_ reader: ConfigReader) -> SinkConfiguration? {
         defer { reader.rejectUnknownKeys() }
@@ -13,11 +13,16 @@ enum SinkConfigurationReader {
         }
         guard let type = reader.requiredString("type") else { return nil }
         let isWebhook = type == WebhookSink.type
-        let batchSize = reader.int("batch_size", default: isWebhook ? 1 : 500, range: 1...10000)
+        let isDatadog = type == DatadogSink.type
+        // Datadog takes at most 1,000 entries and 5 MB (uncompressed) per request.
+        let batchSize = reader.int(
+            "batch_size", default: isWebhook ? 1 : 500, range: 1...(isDatadog ? DatadogSink.maxEntries : 10000))
         let maxBatchBytes = reader.int(
-            "max_batch_bytes", default: isWebhook ? 1 << 20 : 5 << 20, range: 1024...(512 << 20))
+            "max_batch_bytes", default: isWebhook ? 1 << 20 : isDatadog ? 4_500_000 : 5 << 20,
+            range: 1024...(isDatadog ? DatadogSink.maxPayloadBytes : 512 << 20))
         let flushInterval = reader.duration("flush_interval", default: .seconds(1))
-        let encoding = reader.choice("encoding", default: SinkConfiguration.Encoding.native)
+        let encoding = reader.choice(
+            "encoding", default: type == ElasticsearchSink.type ? SinkConfiguration.Encoding.ecs : .native)
         if let compression = reader.string("compression"), compression != "none" {
             reader.fail("compression", "\"\(compression)\" is not available for \(type) sinks in this version (none)")
         }
@@ -31,7 +36,16 @@ enum SinkConfigurationReader {
         let tls = TLSOptionsReader.read(reader.mapping("tls"), allowClientCertificate: true)
 
         let kind: SinkConfiguration.Kind?
+        var acknowledgement: SinkConfiguration.Acknowledgement?
         switch type {
+        case SplunkHECSink.type:
+            let sink = SIEMSinkReaders.splunk(reader, name: name)
+            acknowledgement = SIEMSinkReaders.acknowledgement(reader, enabled: sink?.configuration.acknowledgements ?? false)
+            kind = sink.map { .http($0) }
+        case DatadogSink.type:
+            kind = SIEMSinkReaders.datadog(reader, name: name).map { .http($0) }
+        case ElasticsearchSink.type:
+            kind = SIEMSinkReaders.elastic(reader, name: name).map { .http($0) }
         case WebhookSink.type:
             kind = readWebhook(reader, name: name, batchSize: batchSize).map { .http($0) }
         case FileSink.type:
@@ -43,7 +57,8 @@ enum SinkConfigurationReader {
         guard let kind, !name.isEmpty else { return nil }
         return SinkConfiguration(
             name: name, type: type, batchSize: batchSize, maxBatchBytes: maxBatchBytes, flushInterval: flushInterval,
-            encoding: encoding, timeout: timeout, retry: retry, filters: filters, redact: redact, tls: tls, kind: kind)
+            encoding: encoding, timeout: timeout, retry: retry, filters: filters, redact: redact, tls: tls,
+            acknowledgement: acknowledgement, kind: kind)
     }
 
     private static func readWebhook(_ reader: ConfigReader, name: String, batchSize: Int) -> WebhookSink? {

@@ -38,7 +38,9 @@ public final class Engine: Sendable {
             let delivery: any SinkDelivery
             switch sink.kind {
             case .http(let connector):
-                delivery = HTTPSinkDelivery(connector: connector, client: try client(for: sink.tls), timeout: sink.timeout)
+                delivery = HTTPSinkDelivery(
+                    connector: connector, client: try client(for: sink.tls), timeout: sink.timeout,
+                    acknowledgement: sink.acknowledgement, sleeper: sleeper)
             case .file(let file):
                 delivery = FileSinkDelivery(sink: file)
             }

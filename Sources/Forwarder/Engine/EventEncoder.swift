@@ -14,12 +14,21 @@ struct EventEncoder: Sendable {
 
     /// The native payload passes through untouched when nothing is redacted: the hot path decodes nothing.
     func encode(_ record: SpoolRecord) throws -> EncodedEvent {
-        guard !redact.isEmpty else {
-            return EncodedEvent(id: record.eventID, time: record.eventTime, body: record.payload)
+        let body: Data
+        if encoding == .native, redact.isEmpty {
+            body = record.payload
+        } else {
+            var json = try JSONValue.parse(record.payload)
+            for path in redact { json.remove(path: path[...]) }
+            switch encoding {
+            case .native: body = try NativeEncoding.encode(json)
+            case .ecs: body = ECSEncoding.encode(try AuditEvent(native: json))
+            case .ocsf: body = OCSFEncoding.encode(try AuditEvent(native: json))
+            }
         }
-        var json = try JSONValue.parse(record.payload)
-        for path in redact { json.remove(path: path[...]) }
-        return EncodedEvent(id: record.eventID, time: record.eventTime, body: try NativeEncoding.encode(json))
+        return EncodedEvent(
+            id: record.eventID, time: record.eventTime, body: body, source: record.source, eventType: record.eventType,
+            severity: record.severity)
     }
 }
 

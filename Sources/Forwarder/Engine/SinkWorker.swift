@@ -59,7 +59,12 @@ final class SinkWorker: Sendable {
         var selected: [(record: SpoolRecord, event: EncodedEvent)] = []
         for record in records where configuration.filters.matches(record) {
             do {
-                selected.append((record, try encoder.encode(record)))
+                let event = try encoder.encode(record)
+                if let refusal = delivery.preflight(event) {
+                    deadLetters.append(.init(record: record, status: 413, reason: refusal))
+                } else {
+                    selected.append((record, event))
+                }
             } catch {
                 deadLetters.append(.init(record: record, status: 0, reason: "cannot encode: \(error)"))
             }

@@ -1,0 +1,72 @@
+import Connectors
+import Foundation
+
+/// Reads the type-specific keys of the SIEM sinks (DESIGN.md §5: the names DeepIntShield's own SIEM integration uses).
+enum SIEMSinkReaders {
+    static func splunk(_ reader: ConfigReader, name: String) -> SplunkHECSink? {
+        let endpoint = reader.url("hec_endpoint", required: true)
+        let token = reader.requiredString("hec_token")
+        let configuration = endpoint.flatMap { endpoint in
+            token.map { token in
+                SplunkHECConfiguration(
+                    name: name, endpoint: endpoint, token: Secret(token), sourceType: reader.string("source_type"),
+                    index: reader.string("index"), host: reader.string("host"), source: reader.string("source") ?? "audit-forwarder",
+                    acknowledgements: reader.bool("acknowledgements", default: false), channel: reader.string("channel"))
+            }
+        }
+        guard let configuration else { return nil }
+        do {
+            return try SplunkHECSink(configuration: configuration)
+        } catch {
+            reader.fail(nil, "\(error)")
+            return nil
+        }
+    }
+
+    static func acknowledgement(_ reader: ConfigReader, enabled: Bool) -> SinkConfiguration.Acknowledgement? {
+        let interval = reader.duration("ack_query_interval", default: .seconds(10), minimum: .milliseconds(10))
+        let timeout = reader.duration("ack_timeout", default: .seconds(300), minimum: .milliseconds(100))
+        return enabled ? .init(queryInterval: interval, timeout: timeout) : nil
+    }
+
+    static func datadog(_ reader: ConfigReader, name: String) -> DatadogSink? {
+        let apiKey = reader.requiredString("api_key")
+        let site = reader.string("site")
+        let endpoint = reader.url("endpoint", required: false)
+        if site != nil, endpoint != nil { reader.fail("endpoint", "give site or endpoint, not both") }
+        if let site, DatadogConfiguration.intakeURL(site: site) == nil {
+            reader.fail("site", "unknown Datadog site \"\(site)\" (known: \(DatadogConfiguration.sites.joined(separator: ", ")))")
+        }
+        let configuration = apiKey.map {
+            DatadogConfiguration(
+                name: name, site: site, endpoint: endpoint, apiKey: Secret($0), service: reader.string("service"),
+                source: reader.string("source") ?? "audit-forwarder", tags: reader.stringList("tags") ?? [],
+                hostname: reader.string("hostname"))
+        }
+        guard let configuration else { return nil }
+        return try? DatadogSink(configuration: configuration)
+    }
+
+    static func elastic(_ reader: ConfigReader, name: String) -> ElasticsearchSink? {
+        let endpoint = reader.url("endpoint", required: true)
+        let index = reader.requiredString("index")
+        var auth: ElasticsearchConfiguration.Auth?
+        let apiKey = reader.string("api_key")
+        let username = reader.string("username")
+        let password = reader.string("password")
+        switch (apiKey, username, password) {
+        case (let key?, nil, nil): auth = .apiKey(Secret(key))
+        case (nil, let user?, let password?): auth = .basic(user: user, password: Secret(password))
+        case (nil, nil, nil): auth = nil
+        default: reader.fail("api_key", "give api_key, or username and password, not both")
+        }
+        guard let endpoint, let index else { return nil }
+        do {
+            return try ElasticsearchSink(
+                configuration: .init(name: name, endpoint: endpoint, auth: auth, index: index, pipeline: reader.string("pipeline")))
+        } catch {
+            reader.fail("index", "\(error)")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import Checkpoint
+import Connectors
+import Emulators
+import Foundation
+import Testing
+
+@testable import Forwarder
+
+/// One deploys.app source fanned out to Splunk HEC, Datadog and Elasticsearch emulators (plus the
+/// harness's webhook and file), over loopback.
+@Suite(.serialized) struct SIEMSinkTests {
+    struct SIEMs: Sendable {
+        let splunk: SplunkHECEmulator
+        let datadog = DatadogLogsEmulator(apiKey: "dd-key")
+        let elastic = ElasticsearchEmulator(apiKey: "es-key")
+        var splunkURL: URL!
+        var datadogURL: URL!
+        var elasticURL: URL!
+
+        init(acknowledgements: Bool = false) {
+            splunk = SplunkHECEmulator(token: "hec-token", indexes: ["security"], acknowledgements: acknowledgements)
+        }
+
+        mutating func start() async throws {
+            splunkURL = try await splunk.start()
+            datadogURL = try await datadog.start()
+            elasticURL = try await elastic.start()
+        }
+
+        func stop() async {
+            await splunk.stop()
+            await datadog.stop()
+            await elastic.stop()
+        }
+
+        func sinks(splunkExtra: String = "", elasticExtra: String = "", datadogExtra: String = "") -> String {
+            """
+              - name: splunk
+                type: splunk
+                hec_endpoint: \(splunkURL.absoluteString)/services/collector
+                hec_token: hec-token
+                source_type: "deploys:audit"
+                index: security
+                batch_size: 100
+                retry: { initial_backoff: 10ms, max_backoff: 50ms }
+            \(splunkExtra)
+              - name: datadog
+                type: datadog
+                endpoint: \(datadogURL.absoluteString)/api/v2/logs
+                api_key: dd-key
+                service: deploys
+                tags: [env:test, team:security]
+                batch_size: 200
+                retry: { initial_backoff: 10ms, max_backoff: 50ms }
+            \(datadogExtra)
+              - name: elastic
+                type: elastic
+                endpoint: \(elasticURL.absoluteString)
+                api_key: es-key
+                index: audit
+                batch_size: 100
+                retry: { initial_backoff: 10ms, max_backoff: 50ms }
+            \(elasticExtra)
+            """
+        }
+    }
+
+    @Test func oneSourceFansOutToEverySinkOnceWithTheRightEnvelope() async throws {
+        let harness = try await Harness.start()
+        var siems = SIEMs()
+        try await siems.start()
+        let running = siems
+        defer { Task { await harness.stop(); await running.stop() } }
+        // Two days old: Datadog silently drops entries whose reserved date is over 18 h old.
+        let now = Date()
+        let items = DeploysEmulator.generate(count: 300, firstID: 1, from: now.addingTimeInterval(-3 * 86400), to: now.addingTimeInterval(-2 * 86400))
+        await harness.deploys.seed(items)
+        let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 50", file: siems.sinks()))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let expected = harness.expectedIDs(items)
+
+        let indexed = await siems.splunk.indexedEvents()
+        #expect(indexed.count == 300)
+        #expect(indexed.allSatisfy { $0.index == "security" && $0.sourcetype == "deploys:audit" && $0.time != nil })
+        let splunkIDs = indexed.compactMap { event in
+            (try? JSONSerialization.jsonObject(with: Data((event.fields ?? "{}").utf8)) as? [String: Any])?["id"] as? String
+        }
+        #expect(Set(splunkIDs) == expected)
+
+        let logs = await siems.datadog.acceptedLogs()
+        #expect(logs.count == 300)
+        #expect(await siems.datadog.droppedStale().isEmpty)
+        #expect(Set(logs.compactMap { $0["id"] as? String }) == expected)
+        #expect(logs.allSatisfy { ($0["ddtags"] as? String)?.contains("team:security") == true && $0["service"] as? String == "deploys" })
+
+        let documents = await siems.elastic.documents(index: "audit")
+        #expect(Set(documents.keys) == expected)
+        let sample = try #require(documents.values.first.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect(sample["@timestamp"] is String)
+        #expect((sample["event"] as? [String: Any])?["kind"] as? String == "event")
+        #expect(((sample["event"] as? [String: Any])?["original"] as? String)?.contains("\"createdAt\"") == true)
+
+        #expect(Set(await harness.receiver.receivedEventIDs()) == expected)
+        #expect(Set(try harness.fileEventIDs()) == expected)
+        #expect(try engine.store.deadLetters().isEmpty)
+        await engine.shutdown()
+    }
+
+    @Test func elasticsearchRetriesOnlyThe429ItemDeadLettersThe400AndReplaysWithoutDuplicates() async throws {
+        let harness = try await Harness.start()
+        var siems = SIEMs()
+        try await siems.start()
+        let running = siems
+        defer { Task { await harness.stop(); await running.stop() } }
+        let items = await harness.seed(20)
+        let ids = items.map { AuditEvent.stableID(sourceName: "deploys", upstreamID: String($0.id)) }
+        await siems.elastic.failItems(ids: [ids[3]], status: 429, type: "es_rejected_execution_exception")
+        await siems.elastic.failItems(ids: [ids[7]], status: 400, type: "mapper_parsing_exception")
+        let configuration = try harness.configuration(file: siems.sinks())
+        let engine = try harness.engine(configuration)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let documents = await siems.elastic.documents(index: "audit")
+        #expect(documents.count == 19)
+        #expect(documents[ids[3]] != nil)
+        #expect(documents[ids[7]] == nil)
+        let letters = try engine.store.deadLetters(sink: "elastic")
+        #expect(letters.map(\.eventID) == [ids[7]])
+        #expect(letters.first?.status == 400 && letters.first?.reason.contains("mapper_parsing_exception") == true)
+        // The 429 item was sent twice, the others once.
+        #expect(await siems.elastic.bulkRequests().count == 2)
+        await engine.shutdown()
+
+        // Crash replay: the state is lost and everything is sent again; `create` with our ids
+        // means Elasticsearch answers 409 and no document is duplicated.
+        try FileManager.default.removeItem(atPath: harness.statePath)
+        let again = try harness.engine(configuration)
+        #expect(await OnceMode.run(engine: again, deadline: .seconds(60)) == .complete)
+        #expect(await siems.elastic.documentCount() == 20)
+        #expect(try again.store.deadLetters(sink: "elastic").isEmpty)
+        await again.shutdown()
+    }
+
+    @Test func datadogDeadLettersAnEntryOverOneMegabyteAndSplitsOn413() async throws {
+        let harness = try await Harness.start()
+        var siems = SIEMs()
+        try await siems.start()
+        let running = siems
+        defer { Task { await harness.stop(); await running.stop() } }
+        let now = Date()
+        var items = (1...40).map { DeploysAuditItem(id: Int64($0), createdAt: now.addingTimeInterval(-Double(600 - $0))) }
+        items.append(DeploysAuditItem(id: 99, detail: String(repeating: "x", count: 1_500_000), createdAt: now.addingTimeInterval(-100)))
+        await harness.deploys.seed(items)
+        await siems.datadog.faults.enqueue(.status(413))
+        let engine = try harness.engine(try harness.configuration(file: siems.sinks()))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let logs = await siems.datadog.acceptedLogs()
+        #expect(logs.count == 40)
+        #expect(await siems.datadog.truncatedCount() == 0)
+        let letters = try engine.store.deadLetters(sink: "datadog")
+        #expect(letters.map(\.eventID) == [AuditEvent.stableID(sourceName: "deploys", upstreamID: "99")])
+        #expect(letters.first?.status == 413)
+        // The first request was refused whole (413) and its halves went separately.
+        #expect(await siems.datadog.requests().count >= 3)
+        await engine.shutdown()
+    }
+
+    @Test func splunkOffsetsWaitForIndexerAcknowledgementAndALostAckIsResent() async throws {
+        let harness = try await Harness.start()
+        var siems = SIEMs(acknowledgements: true)
+        try await siems.start()
+        let running = siems
+        defer { Task { await harness.stop(); await running.stop() } }
+        let items = await harness.seed(250)
+        await siems.splunk.setAckDelayPolls(1)
+        await siems.splunk.loseAck(1)
+        let engine = try harness.engine(
+            try harness.configuration(
+                file: siems.sinks(splunkExtra: "    acknowledgements: true\n    ack_query_interval: 20ms\n    ack_timeout: 300ms")))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let requests = await siems.splunk.requests()
+        #expect(requests.allSatisfy { $0.header("X-Splunk-Request-Channel") != nil })
+        #expect(requests.contains { $0.path.hasPrefix("/services/collector/ack?channel=") })
+        let ids = await siems.splunk.indexedEvents().compactMap { event in
+            (try? JSONSerialization.jsonObject(with: Data((event.fields ?? "{}").utf8)) as? [String: Any])?["id"] as? String
+        }
+        #expect(Set(ids) == harness.expectedIDs(items))
+        // The batch whose ack was lost was sent again (at-least-once), nothing else twice.
+        #expect(ids.count == 350)
+        #expect(try engine.store.offset(sink: "splunk") == (try engine.store.headSeq()))
+        await engine.shutdown()
+    }
+}
