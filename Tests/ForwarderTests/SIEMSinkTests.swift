@@ -106,6 +106,28 @@ import Testing
         await engine.shutdown()
     }
 
+    @Test func gzipBodiesArriveIntactAtEverySIEM() async throws {
+        let harness = try await Harness.start()
+        var siems = SIEMs()
+        try await siems.start()
+        let running = siems
+        defer { Task { await harness.stop(); await running.stop() } }
+        let items = await harness.seed(120)
+        let gzip = "    compression: gzip"
+        let engine = try harness.engine(
+            try harness.configuration(file: siems.sinks(splunkExtra: gzip, elasticExtra: gzip, datadogExtra: gzip)))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(await siems.splunk.indexedEvents().count == 120)
+        #expect(await siems.datadog.acceptedLogs().count == 120)
+        #expect(Set(await siems.elastic.documents(index: "audit").keys) == harness.expectedIDs(items))
+        for requests in [await siems.splunk.requests(), await siems.datadog.requests(), await siems.elastic.requests()] {
+            #expect(!requests.isEmpty && requests.allSatisfy { $0.header("Content-Encoding") == "gzip" })
+            // gzip magic bytes: the body really is compressed.
+            #expect(requests.allSatisfy { $0.body.prefix(2) == Data([0x1f, 0x8b]) })
+        }
+        await engine.shutdown()
+    }
+
     @Test func elasticsearchRetriesOnlyThe429ItemDeadLettersThe400AndReplaysWithoutDuplicates() async throws {
         let harness = try await Harness.start()
         var siems = SIEMs()

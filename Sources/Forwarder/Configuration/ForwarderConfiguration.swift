@@ -67,6 +67,8 @@ public struct SinkConfiguration: Sendable {
     public var flushInterval: Duration
     /// Default: native.
     public var encoding: Encoding
+    /// Request body compression for HTTP sinks. Default: none.
+    public var compression: Compression
     /// Per request. Default: 30s.
     public var timeout: Duration
     public var retry: RetryPolicy
@@ -88,6 +90,10 @@ public struct SinkConfiguration: Sendable {
     public enum Kind: Sendable {
         case http(any HTTPSinkConnector)
         case file(FileSink)
+    }
+
+    public enum Compression: String, Sendable, CaseIterable {
+        case none, gzip
     }
 
     public enum Encoding: String, Sendable, CaseIterable {

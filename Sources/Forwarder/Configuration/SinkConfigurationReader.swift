@@ -23,8 +23,9 @@ enum SinkConfigurationReader {
         let flushInterval = reader.duration("flush_interval", default: .seconds(1))
         let encoding = reader.choice(
             "encoding", default: type == ElasticsearchSink.type ? SinkConfiguration.Encoding.ecs : .native)
-        if let compression = reader.string("compression"), compression != "none" {
-            reader.fail("compression", "\"\(compression)\" is not available for \(type) sinks in this version (none)")
+        let compression = reader.choice("compression", default: SinkConfiguration.Compression.none)
+        if compression == .gzip, type == FileSink.type {
+            reader.fail("compression", "gzip is for HTTP sinks; the file sink writes plain NDJSON")
         }
         let timeout = reader.duration("timeout", default: .seconds(30), minimum: .milliseconds(100))
         let retry = readRetry(reader.mapping("retry"))
@@ -57,7 +58,7 @@ enum SinkConfigurationReader {
         guard let kind, !name.isEmpty else { return nil }
         return SinkConfiguration(
             name: name, type: type, batchSize: batchSize, maxBatchBytes: maxBatchBytes, flushInterval: flushInterval,
-            encoding: encoding, timeout: timeout, retry: retry, filters: filters, redact: redact, tls: tls,
+            encoding: encoding, compression: compression, timeout: timeout, retry: retry, filters: filters, redact: redact, tls: tls,
             acknowledgement: acknowledgement, kind: kind)
     }
 

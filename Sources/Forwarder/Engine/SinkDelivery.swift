@@ -19,10 +19,15 @@ struct HTTPSinkDelivery: SinkDelivery {
     let timeout: Duration
     /// Splunk indexer acknowledgement, when the sink asks for it.
     var acknowledgement: SinkConfiguration.Acknowledgement?
+    var compression: SinkConfiguration.Compression = .none
     var sleeper: any Sleeper = ShutdownAwareSleeper()
 
     func deliver(_ batch: [EncodedEvent]) async throws -> SinkOutcome {
-        let request = try connector.makeRequest(batch: batch, now: Date())
+        var request = try connector.makeRequest(batch: batch, now: Date())
+        if compression == .gzip, let body = request.body {
+            request.body = try Gzip.compress(body)
+            request.headers.append(.init("Content-Encoding", "gzip"))
+        }
         let response = try await client.send(request, timeout: timeout)
         let outcome = connector.classify(response, batch: batch)
         if case .delivered = outcome, let acknowledgement, let splunk = connector as? SplunkHECSink {
