@@ -70,3 +70,12 @@ public final class StateStore: Sendable {
         }
     }
 }
+
+extension StateStore {
+    /// Throws when a write transaction cannot start (read-only file system, locked, corrupt).
+    public func checkWritable() throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE sink_offset SET updated_at = updated_at WHERE 0")
+        }
+    }
+}

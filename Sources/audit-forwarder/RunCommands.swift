@@ -16,6 +16,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = try loadConfiguration(config)
         let logger = bootstrapLogging(configuration)
+        TelemetryServer.bootstrapMetrics()
         let lock = try await acquireLock(configuration, wait: try parseDuration(lockWait))
         defer { lock.release() }
         let grace = try parseDuration(gracePeriod)

@@ -193,6 +193,41 @@ import Testing
         #expect(Set(await harness.receiver.receivedEventIDs()).count == 12)
     }
 
+    @Test func telemetryServesPrometheusTextHealthAndReadiness() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(25)
+        let port = freePort()
+        let config = harness.directory + "/config.yaml"
+        try harness.configText(source: "    poll_interval: 1s", state: "telemetry: { listen: \"127.0.0.1:\(port)\" }")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try ChildProcess(["run", "-c", config], environment: harness.environment, directory: harness.directory)
+        #expect(await eventually { (try? harness.fileEventIDs().count) == 25 })
+        let base = URL(string: "http://127.0.0.1:\(port)")!
+        let fetch: @Sendable () async -> String = {
+            guard let reply = try? await EmulatorHTTPClient.send(method: "GET", url: base.appendingPathComponent("metrics"), headers: [], body: Data())
+            else { return "" }
+            return String(decoding: reply.body, as: UTF8.self)
+        }
+        #expect(await eventually { await fetch().contains("audit_forwarder_events_delivered_total{sink=\"archive\"} 25") })
+        let metrics = await fetch()
+        // Prometheus text format: comments, or `name{labels} value`.
+        let sample = try Regex(#"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.eE+-]+(\s+[0-9]+)?$|^-?Inf$"#)
+        for line in metrics.split(separator: "\n") where !line.hasPrefix("#") {
+            #expect(String(line).wholeMatch(of: sample) != nil || line.hasSuffix(" +Inf") || line.hasSuffix(" NaN"), "bad line: \(line)")
+        }
+        for name in ["audit_forwarder_events_fetched_total{source=\"deploys\"}", "audit_forwarder_events_spooled_total", "audit_forwarder_poll_duration_seconds", "audit_forwarder_spool_depth"] {
+            #expect(metrics.contains(name), "missing \(name)")
+        }
+        #expect(!metrics.contains("event_id") && !metrics.contains(harness.deploysToken))
+        let health = try await EmulatorHTTPClient.send(method: "GET", url: base.appendingPathComponent("healthz"), headers: [], body: Data())
+        #expect(health.status == 200)
+        let ready = try await EmulatorHTTPClient.send(method: "GET", url: base.appendingPathComponent("readyz"), headers: [], body: Data())
+        #expect(ready.status == 200)
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(20)) == 0)
+    }
+
     @Test func systemdUnitsVerify() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let analyze = "/usr/bin/systemd-analyze"
@@ -230,4 +265,18 @@ import Testing
         let exposure = try #require(score, "no exposure level in: \(text.suffix(400))")
         #expect(exposure <= 2.0, "exposure \(exposure)")
     }
+}
+
+/// A TCP port nothing listens on right now.
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

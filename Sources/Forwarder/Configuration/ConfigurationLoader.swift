@@ -52,7 +52,13 @@ public enum ConfigurationLoader {
 
         var telemetry: ForwarderConfiguration.Telemetry?
         if let reader = document.mapping("telemetry") {
-            if let listen = reader.string("listen") { telemetry = .init(listen: listen) }
+            if let listen = reader.string("listen") {
+                if TelemetryServer.address(listen) == nil {
+                    reader.fail("listen", "must be host:port, e.g. 127.0.0.1:9464")
+                } else {
+                    telemetry = .init(listen: listen)
+                }
+            }
             reader.rejectUnknownKeys()
         }
 

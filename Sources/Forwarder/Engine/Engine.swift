@@ -52,10 +52,27 @@ public final class Engine: Sendable {
     /// Drops spooled events every sink has passed, and dedupe keys older than `dedupe_window`.
     func maintain(now: Date = Date()) {
         do {
+            SpoolMetrics.depth.record(try store.spoolDepth())
             try store.prune(activeSinks: configuration.sinks.map(\.name))
             try store.pruneDedupe(seenBefore: now.addingTimeInterval(-configuration.state.dedupeWindow.seconds))
         } catch {
             logger.error("state maintenance failed", metadata: [LogKey.error: "\(error)"])
+        }
+    }
+
+    /// `/readyz`: the state accepts a write, and no sink has an error with events pending for
+    /// longer than `failingFor`.
+    func readiness(failingFor threshold: TimeInterval = 300, now: Date = Date()) -> (ready: Bool, reason: String) {
+        do {
+            try store.checkWritable()
+            for sink in try store.sinkStates() where configuration.sinks.contains(where: { $0.name == sink.sink }) {
+                if let error = sink.lastError, let oldest = sink.oldestPendingSpooledAt, now.timeIntervalSince(oldest) > threshold {
+                    return (false, "sink \(sink.sink) failing with events pending for \(Int(now.timeIntervalSince(oldest)))s: \(error)")
+                }
+            }
+            return (true, "ready")
+        } catch {
+            return (false, "state not writable: \(error)")
         }
     }
 

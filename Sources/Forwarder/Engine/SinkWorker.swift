@@ -12,6 +12,7 @@ final class SinkWorker: Sendable {
     let encoder: EventEncoder
     let sleeper: any Sleeper
     let logger: Logger
+    let metrics: SinkMetrics
     private let stopped = Flag()
 
     enum Step: Equatable {
@@ -34,6 +35,7 @@ final class SinkWorker: Sendable {
         var logger = logger
         logger[metadataKey: LogKey.sink] = .string(configuration.name)
         self.logger = logger
+        metrics = SinkMetrics(sink: configuration.name)
     }
 
     var name: String { configuration.name }
@@ -57,7 +59,9 @@ final class SinkWorker: Sendable {
         guard let last = records.last else { return .idle }
         var deadLetters: [DeadLetterEntry] = []
         var selected: [(record: SpoolRecord, event: EncodedEvent)] = []
+        var matched = 0
         for record in records where configuration.filters.matches(record) {
+            matched += 1
             do {
                 let event = try encoder.encode(record)
                 if let refusal = delivery.preflight(event) {
@@ -78,6 +82,9 @@ final class SinkWorker: Sendable {
             gone = result.gone
         }
         try store.commitDelivery(sink: name, through: last.seq, deadLetters: deadLetters)
+        metrics.filtered.increment(by: records.count - matched)
+        metrics.delivered.increment(by: matched - deadLetters.count)
+        metrics.deadLettered.increment(by: deadLetters.count)
         if !deadLetters.isEmpty {
             logger.error("events dead-lettered", metadata: [LogKey.deadLetters: "\(deadLetters.count)", LogKey.error: "\(deadLetters[0].reason)"])
         }
@@ -142,6 +149,7 @@ final class SinkWorker: Sendable {
                 reason = why
             }
             try? store.recordSinkError(sink: name, error: reason)
+            metrics.retries.increment()
             guard configuration.retry.allowsAnother(after: attempts) else {
                 logger.error("retries exhausted", metadata: [LogKey.attempt: "\(attempts)", LogKey.error: "\(reason)"])
                 deadLetters += pending.map {

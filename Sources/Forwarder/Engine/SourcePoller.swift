@@ -12,6 +12,7 @@ final class SourcePoller: Sendable {
     let spoolMaxEvents: Int
     let sleeper: any Sleeper
     let logger: Logger
+    let metrics: SourceMetrics
 
     struct Summary: Sendable, Equatable {
         var pages = 0
@@ -28,6 +29,7 @@ final class SourcePoller: Sendable {
         self.spoolMaxEvents = spoolMaxEvents
         self.sleeper = sleeper
         self.logger = logger
+        metrics = SourceMetrics(source: configuration.name)
         walker = PageWalker(
             configuration: configuration, client: client, sleeper: sleeper,
             rateLimiter: RateLimiter(limit: configuration.rateLimit), logger: logger)
@@ -39,8 +41,13 @@ final class SourcePoller: Sendable {
     /// pages already spooled stay, and the cursor stays where the last good page left it.
     @discardableResult
     func poll(now: Date = Date()) async throws -> Summary {
+        let started = ContinuousClock.now
+        defer { metrics.pollDuration.record(duration: ContinuousClock.now - started) }
         do {
             let summary = try await pollWindow(now: now)
+            if let cursor = try? store.cursor(source: name).flatMap(RFC3339.parse) {
+                metrics.lag.record(max(0, Date().timeIntervalSince(cursor)))
+            }
             logger.info(
                 "poll complete",
                 metadata: [
@@ -51,6 +58,7 @@ final class SourcePoller: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
+            metrics.pollErrors.increment()
             logger.error("poll failed", metadata: [LogKey.error: "\(error)"])
             try? store.recordSourceError(source: name, error: String(describing: error))
             throw error
@@ -71,6 +79,9 @@ final class SourcePoller: Sendable {
             summary.fetched += entries.count
             summary.spooled += result.inserted
             summary.duplicates += result.duplicates
+            metrics.fetched.increment(by: entries.count)
+            metrics.spooled.increment(by: result.inserted)
+            metrics.duplicates.increment(by: result.duplicates)
             return true
         }
         return summary

@@ -18,6 +18,9 @@ public enum DaemonMode {
     /// first and sinks flush what is spooled within the grace period.
     public static func run(engine: Engine, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier()) async throws -> Ending {
         var services: [any Service] = [MaintenanceService(engine: engine), SystemdService(notifier: notifier)]
+        if let listen = engine.configuration.telemetry?.listen, let telemetry = TelemetryServer.application(listen: listen, engine: engine) {
+            services.append(telemetry)
+        }
         services += engine.workers.map { SinkWorkerService(worker: $0) }
         services += engine.pollers.map { SourcePollerService(poller: $0) }
         var configuration = ServiceGroupConfiguration(

@@ -1,0 +1,48 @@
+import Metrics
+
+/// Every metric the forwarder reports, named per Prometheus conventions (`audit_forwarder_`,
+/// `_total` counters, `_seconds` durations) with bounded labels only: source, sink, outcome.
+/// With no metrics backend bootstrapped (tests, `once` without telemetry) these are no-ops.
+struct SourceMetrics: Sendable {
+    let fetched: Counter
+    let spooled: Counter
+    let duplicates: Counter
+    let pollErrors: Counter
+    let pollDuration: Metrics.Timer
+    let lag: Gauge
+
+    init(source: String) {
+        let labels = [("source", source)]
+        fetched = Counter(label: "audit_forwarder_events_fetched_total", dimensions: labels)
+        spooled = Counter(label: "audit_forwarder_events_spooled_total", dimensions: labels)
+        duplicates = Counter(label: "audit_forwarder_duplicates_skipped_total", dimensions: labels)
+        pollErrors = Counter(label: "audit_forwarder_poll_errors_total", dimensions: labels)
+        pollDuration = Metrics.Timer(label: "audit_forwarder_poll_duration_seconds", dimensions: labels, preferredDisplayUnit: .seconds)
+        lag = Gauge(label: "audit_forwarder_source_lag_seconds", dimensions: labels)
+    }
+}
+
+struct SinkMetrics: Sendable {
+    let delivered: Counter
+    let deadLettered: Counter
+    let retries: Counter
+    let filtered: Counter
+
+    init(sink: String) {
+        let labels = [("sink", sink)]
+        delivered = Counter(label: "audit_forwarder_events_delivered_total", dimensions: labels)
+        deadLettered = Counter(label: "audit_forwarder_events_dead_lettered_total", dimensions: labels)
+        retries = Counter(label: "audit_forwarder_delivery_retries_total", dimensions: labels)
+        filtered = Counter(label: "audit_forwarder_events_filtered_total", dimensions: labels)
+    }
+
+    static func requestDuration(sink: String, outcome: String) -> Metrics.Timer {
+        Metrics.Timer(
+            label: "audit_forwarder_request_duration_seconds", dimensions: [("sink", sink), ("outcome", outcome)],
+            preferredDisplayUnit: .seconds)
+    }
+}
+
+enum SpoolMetrics {
+    static let depth = Gauge(label: "audit_forwarder_spool_depth")
+}
