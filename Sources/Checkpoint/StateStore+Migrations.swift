@@ -63,6 +63,25 @@ extension StateStore {
                     CREATE INDEX dead_letter_sink ON dead_letter(sink, id);
                     """)
         }
+        migrator.registerMigration("v2-backfill-jobs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE backfill_job (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        source TEXT NOT NULL,
+                        range_start REAL NOT NULL,
+                        range_end REAL NOT NULL,
+                        -- Everything before this time is spooled; a resumed job starts here.
+                        position REAL NOT NULL,
+                        -- NULL: every sink; else ",a,b,".
+                        only_sinks TEXT,
+                        events INTEGER NOT NULL DEFAULT 0,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        finished_at REAL
+                    );
+                    """)
+        }
         return migrator
     }
 }

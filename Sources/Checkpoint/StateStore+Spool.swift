@@ -14,33 +14,39 @@ extension StateStore {
         now: Date = Date()
     ) throws -> AppendResult {
         try pool.write { db in
-            var result = AppendResult(inserted: 0, duplicates: 0)
-            let seen = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO dedupe (source, upstream_id, seen_at) VALUES (?, ?, ?)")
-            let spool = try db.cachedStatement(
-                sql: """
-                    INSERT INTO spool (source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            let sinkList = onlySinks.map { "," + $0.joined(separator: ",") + "," }
-            let stamp = now.timeIntervalSince1970
-            for entry in entries {
-                try seen.execute(arguments: [source, entry.upstreamID, stamp])
-                guard db.changesCount == 1 else {
-                    result.duplicates += 1
-                    continue
-                }
-                try spool.execute(arguments: [
-                    source, entry.eventID, entry.eventTime.timeIntervalSince1970, entry.eventType,
-                    entry.severity, entry.action, entry.outcome, entry.payload, stamp, sinkList,
-                ])
-                result.inserted += 1
-            }
+            let result = try Self.insert(db, source: source, entries: entries, onlySinks: onlySinks, now: now)
             if let cursor {
                 try Self.writeCursor(db, source: source, position: cursor, now: now, success: true)
             }
             return result
         }
+    }
+
+    /// Dedupe and spool one page's entries inside the caller's transaction.
+    static func insert(_ db: Database, source: String, entries: [SpoolEntry], onlySinks: [String]?, now: Date) throws -> AppendResult {
+        var result = AppendResult(inserted: 0, duplicates: 0)
+        let seen = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO dedupe (source, upstream_id, seen_at) VALUES (?, ?, ?)")
+        let spool = try db.cachedStatement(
+            sql: """
+                INSERT INTO spool (source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        let sinkList = onlySinks.map { "," + $0.joined(separator: ",") + "," }
+        let stamp = now.timeIntervalSince1970
+        for entry in entries {
+            try seen.execute(arguments: [source, entry.upstreamID, stamp])
+            guard db.changesCount == 1 else {
+                result.duplicates += 1
+                continue
+            }
+            try spool.execute(arguments: [
+                source, entry.eventID, entry.eventTime.timeIntervalSince1970, entry.eventType,
+                entry.severity, entry.action, entry.outcome, entry.payload, stamp, sinkList,
+            ])
+            result.inserted += 1
+        }
+        return result
     }
 
     /// The spool's events after `seq` meant for `sink`, oldest first, at most `limit` of them and

@@ -8,7 +8,7 @@ struct AuditForwarder: AsyncParsableCommand {
         commandName: "audit-forwarder",
         abstract: "Pulls SaaS audit logs, keeps a checkpoint per source, and delivers them to SIEMs without loss.",
         subcommands: [
-            RunCommand.self, OnceCommand.self, DryRunCommand.self, CheckCommand.self, StatusCommand.self,
+            RunCommand.self, OnceCommand.self, BackfillCommand.self, DryRunCommand.self, CheckCommand.self, StatusCommand.self,
             CheckpointsCommand.self, DeadLettersCommand.self, DemoCommand.self,
         ])
 }

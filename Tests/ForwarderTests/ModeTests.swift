@@ -228,6 +228,49 @@ import Testing
         #expect(await daemon.wait(timeout: .seconds(20)) == 0)
     }
 
+    @Test func backfillOfTwoHundredDaysKilledAndResumedDeliversEachEventOnceWithoutMovingTheLiveCursor() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let now = Date()
+        let items = DeploysEmulator.generate(count: 2000, firstID: 1, from: now.addingTimeInterval(-200 * 86400), to: now.addingTimeInterval(-2 * 86400))
+        await harness.deploys.seed(items)
+        let config = harness.directory + "/config.yaml"
+        try harness.configText().replacingOccurrences(of: "lookback: 30d", with: "lookback: 1h").write(toFile: config, atomically: true, encoding: .utf8)
+        let env = harness.environment
+        // The live tail first: a cursor at now, nothing of the history.
+        #expect(try await ChildProcess.run(["once", "-c", config], environment: env, directory: harness.directory).status == 0)
+        let liveCursor = try StateStore(path: harness.statePath).cursor(source: "deploys")
+        #expect(liveCursor != nil)
+        #expect(try harness.fileEventIDs().isEmpty)
+
+        await harness.deploys.faults.setLatency(.milliseconds(15))
+        let first = try ChildProcess(
+            ["backfill", "-c", config, "--source", "deploys", "--from", "201d", "--sink", "archive"], environment: env, directory: harness.directory)
+        #expect(await eventually { ((try? StateStore(path: harness.statePath).backfillJob(id: 1))?.progress ?? 0) > 0.3 })
+        first.signal(SIGKILL)
+        _ = await first.wait(timeout: .seconds(10))
+        #expect(first.stdout.contains("backfill job 1: deploys from"))
+        let interrupted = try #require(try StateStore(path: harness.statePath).backfillJob(id: 1))
+        #expect(interrupted.finishedAt == nil && interrupted.progress < 1)
+        let status = try await ChildProcess.run(["status", "-c", config], environment: env, directory: harness.directory)
+        #expect(status.stdout.contains("interrupted (--resume 1)"))
+
+        await harness.deploys.faults.setLatency(nil)
+        let resumed = try await ChildProcess.run(["backfill", "-c", config, "--resume", "1"], environment: env, directory: harness.directory)
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stdout.contains("backfill job 1: done"))
+        let file = try harness.fileEventIDs()
+        #expect(Set(file) == harness.expectedIDs(items))
+        #expect(file.count - items.count <= 500)  // at most the batch in flight at the kill
+        // Only the named sink; and the live cursor did not move.
+        #expect(await harness.receiver.receivedEventIDs().isEmpty)
+        #expect(try StateStore(path: harness.statePath).cursor(source: "deploys") == liveCursor)
+        // The next live run does not resend the history to the file, nor send it to the webhook.
+        #expect(try await ChildProcess.run(["once", "-c", config], environment: env, directory: harness.directory).status == 0)
+        #expect(try harness.fileEventIDs().count == file.count)
+        #expect(await harness.receiver.receivedEventIDs().isEmpty)
+    }
+
     @Test func systemdUnitsVerify() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let analyze = "/usr/bin/systemd-analyze"

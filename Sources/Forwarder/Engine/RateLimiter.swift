@@ -31,19 +31,20 @@ final class RateLimiter: Sendable {
             try await sleeper.sleep(for: .milliseconds(Int64(until.timeIntervalSince(now()) * 1000)))
         }
         guard let limit else { return }
-        while true {
-            let wait: Duration? = state.lock.withLock {
-                let clock = ContinuousClock.now
-                state.sent.removeAll { clock - $0 >= limit.per }
-                if state.sent.count < limit.requests {
-                    state.sent.append(clock)
-                    return nil
-                }
-                return limit.per - (clock - state.sent[0])
+        // Take a slot now, or reserve the one that frees first and wait for it: no re-check against
+        // the clock after the wait, so a wait is exactly as long as the window requires.
+        let wait: Duration? = state.lock.withLock {
+            let clock = ContinuousClock.now
+            state.sent.removeAll { clock - $0 >= limit.per }
+            if state.sent.count < limit.requests {
+                state.sent.append(clock)
+                return nil
             }
-            guard let wait else { return }
-            try await sleeper.sleep(for: wait)
+            let freesAt = state.sent.removeFirst().advanced(by: limit.per)
+            state.sent.append(freesAt)
+            return freesAt - clock
         }
+        if let wait { try await sleeper.sleep(for: wait) }
     }
 
     /// Reads the upstream's rate-limit headers; an exhausted budget blocks until its reset.

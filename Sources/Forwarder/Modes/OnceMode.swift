@@ -24,9 +24,30 @@ public enum OnceMode {
     public static func run(engine: Engine, deadline: Duration) async -> Outcome {
         let failures = Failures()
         let sourcesDone = Flag()
+        return await deliver(engine: engine, deadline: deadline, sourcesDone: sourcesDone, failures: failures) {
+            await withTaskGroup(of: Void.self) { sources in
+                for poller in engine.pollers {
+                    sources.addTask {
+                        do {
+                            try await poller.poll()
+                        } catch {
+                            failures.add("source \(poller.name): \(error)")
+                        }
+                    }
+                }
+            }
+            sourcesDone.set()
+        }
+    }
+
+    /// Runs `fetch` (which sets `sourcesDone` when it is finished) while every sink delivers, until
+    /// both are done or the deadline passes; then says how it went.
+    static func deliver(
+        engine: Engine, deadline: Duration, sourcesDone: Flag, failures: Failures, fetch: @escaping @Sendable () async -> Void
+    ) async -> Outcome {
         let finished = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                await work(engine: engine, sourcesDone: sourcesDone, failures: failures)
+                await work(engine: engine, sourcesDone: sourcesDone, failures: failures, fetch: fetch)
                 return true
             }
             group.addTask {
@@ -49,22 +70,9 @@ public enum OnceMode {
         return .complete
     }
 
-    private static func work(engine: Engine, sourcesDone: Flag, failures: Failures) async {
+    private static func work(engine: Engine, sourcesDone: Flag, failures: Failures, fetch: @escaping @Sendable () async -> Void) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withTaskGroup(of: Void.self) { sources in
-                    for poller in engine.pollers {
-                        sources.addTask {
-                            do {
-                                try await poller.poll()
-                            } catch {
-                                failures.add("source \(poller.name): \(error)")
-                            }
-                        }
-                    }
-                }
-                sourcesDone.set()
-            }
+            group.addTask { await fetch() }
             let sinksDone = Flag()
             group.addTask {
                 await withTaskGroup(of: Void.self) { sinks in

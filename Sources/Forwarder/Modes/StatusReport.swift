@@ -21,8 +21,19 @@ public struct StatusReport: Sendable {
         public var lastError: String?
     }
 
+    public struct Backfill: Sendable, Codable {
+        public var id: Int64
+        public var source: String
+        public var from: String
+        public var to: String
+        public var done: Double
+        public var events: Int
+        public var finished: Bool
+    }
+
     public var sources: [Source]
     public var sinks: [Sink]
+    public var backfills: [Backfill] = []
 
     public static func make(configuration: ForwarderConfiguration, store: StateStore, now: Date = Date()) throws -> StatusReport {
         let sourceStates = try store.sourceStates()
@@ -42,7 +53,12 @@ public struct StatusReport: Sendable {
                 oldestPendingAgeSeconds: state?.oldestPendingSpooledAt.map { max(0, now.timeIntervalSince($0)) },
                 deadLetters: state?.deadLetters ?? 0, lastError: state?.lastError)
         }
-        return StatusReport(sources: sources, sinks: sinks)
+        let backfills = try store.backfillJobs().map { job in
+            Backfill(
+                id: job.id, source: job.source, from: RFC3339.format(job.rangeStart), to: RFC3339.format(job.rangeEnd),
+                done: (job.progress * 1000).rounded() / 1000, events: job.events, finished: job.finishedAt != nil)
+        }
+        return StatusReport(sources: sources, sinks: sinks, backfills: backfills)
     }
 
     public var json: String {
@@ -52,8 +68,9 @@ public struct StatusReport: Sendable {
         struct Document: Codable {
             var sources: [Source]
             var sinks: [Sink]
+            var backfills: [Backfill]
         }
-        return String(decoding: (try? encoder.encode(Document(sources: sources, sinks: sinks))) ?? Data(), as: UTF8.self)
+        return String(decoding: (try? encoder.encode(Document(sources: sources, sinks: sinks, backfills: backfills))) ?? Data(), as: UTF8.self)
     }
 
     public var text: String {
@@ -66,6 +83,13 @@ public struct StatusReport: Sendable {
         lines.append("SINK\tPENDING\tOLDEST PENDING\tDEAD LETTERS\tLAST ERROR")
         for s in sinks {
             lines.append("\(s.name)\t\(s.pending)\t\(s.oldestPendingAgeSeconds.map(Self.age) ?? "-")\t\(s.deadLetters)\t\(s.lastError ?? "-")")
+        }
+        if !backfills.isEmpty {
+            lines.append("")
+            lines.append("BACKFILL\tSOURCE\tRANGE\tDONE\tEVENTS\tSTATE")
+            for b in backfills {
+                lines.append("\(b.id)\t\(b.source)\t\(b.from) .. \(b.to)\t\(Int(b.done * 100))%\t\(b.events)\t\(b.finished ? "done" : "interrupted (--resume \(b.id))")")
+            }
         }
         return lines.joined(separator: "\n")
     }

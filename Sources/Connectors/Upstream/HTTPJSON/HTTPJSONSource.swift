@@ -32,7 +32,8 @@ struct HTTPJSONPoll: SourcePoll {
     private var pageNumber: Int
     private var offset = 0
     private var newest: Date?
-    private var done = false
+    /// The ids of the previous page: a server that ignores the page parameter repeats it.
+    private var previousPageIDs: [String] = []
     private(set) var checkpoint: Date?
 
     init(configuration: HTTPJSONConfiguration, window: PollWindow) {
@@ -97,6 +98,11 @@ struct HTTPJSONPoll: SourcePoll {
         }
         let entries = try items.map { try HTTPJSONNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt) }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
+        let pageIDs = entries.map(\.upstreamID)
+        if !pageIDs.isEmpty, pageIDs == previousPageIDs {
+            throw SourceError(.pagination, "\(configuration.name): the API answered the same page twice (does it ignore the page parameter?); stopping")
+        }
+        previousPageIDs = pageIDs
         self.next = try following(current: current, json: json, response: response, count: items.count)
         if let upcoming = self.next {
             let key = upcoming.url.absoluteString + "|" + (upcoming.body.flatMap { try? NativeEncoding.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? "")
@@ -128,12 +134,13 @@ struct HTTPJSONPoll: SourcePoll {
         case .linkHeader:
             guard let header = response.header("Link"), let url = Self.nextLink(in: header, relativeTo: configuration.url) else { return nil }
             return (url, current.body)
-        case .page(let param, _, _, let size):
-            guard count > 0, count >= size else { return nil }
+        case .page(let param, _, _, _):
+            // Only an empty page ends: many APIs quietly cap the page size below what was asked.
+            guard count > 0 else { return nil }
             pageNumber += 1
             return (Self.adding([URLQueryItem(name: param, value: String(pageNumber))], to: current.url), current.body)
-        case .offset(let param, _, let size):
-            guard count > 0, count >= size else { return nil }
+        case .offset(let param, _, _):
+            guard count > 0 else { return nil }
             offset += count
             return (Self.adding([URLQueryItem(name: param, value: String(offset))], to: current.url), current.body)
         case .cursor(let param, let path, let placement):

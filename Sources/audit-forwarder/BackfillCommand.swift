@@ -1,0 +1,108 @@
+import ArgumentParser
+import Checkpoint
+import Connectors
+import Forwarder
+import Foundation
+
+struct BackfillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backfill",
+        abstract: "Bring in a historical range for one source without moving its live cursor (prints the job id).",
+        discussion: "Interrupted jobs continue with --resume ID; `status` lists them. Exit status as for `once`.")
+
+    @OptionGroup var config: ConfigOption
+    @Option(help: "Source name.") var source: String?
+    @Option(help: "Range start: RFC 3339, a date, or an age like 200d.") var from: String?
+    @Option(help: "Range end (default: now).") var to: String?
+    @Option(help: "Deliver only to this sink (repeatable; default: every sink).") var sink: [String] = []
+    @Option(help: "Continue an interrupted job.") var resume: Int64?
+    @Option(help: "Stop after this long; what is fetched stays spooled (exit 75).") var deadline: String = "24h"
+    @Option(help: "How long to wait for another runner's lock.") var lockWait: String = "0s"
+
+    func validate() throws {
+        if resume == nil {
+            guard source != nil, let from else { throw ValidationError("give --source and --from (and --to), or --resume ID") }
+            guard TimeText.parse(from) != nil else { throw ValidationError("--from: not a time: \(from)") }
+            if let to, TimeText.parse(to) == nil { throw ValidationError("--to: not a time: \(to)") }
+        } else if source != nil || from != nil || to != nil || !sink.isEmpty {
+            throw ValidationError("--resume takes the job's own source, range and sinks; give nothing else")
+        }
+    }
+
+    func run() async throws {
+        let configuration = try loadConfiguration(config)
+        let logger = bootstrapLogging(configuration, quiet: true)
+        let limit = try parseDuration(deadline)
+        let lock = try await acquireLock(configuration, wait: try parseDuration(lockWait))
+        defer { lock.release() }
+        let engine = try openEngine(configuration, logger: logger)
+        let job = try prepareJob(configuration: configuration, store: engine.store)
+        print("backfill job \(job.id): \(job.source) from \(RFC3339.format(job.position)) to \(RFC3339.format(job.rangeEnd)), sinks: \(job.onlySinks?.joined(separator: ", ") ?? "all")")
+        // The id must reach the operator even if the job is killed a moment later.
+        fflush(nil)
+        let display = ProgressDisplay(interactive: isatty(STDOUT_FILENO) == 1)
+        let outcome = await BackfillMode.run(engine: engine, job: job, deadline: limit) { display.show($0) }
+        display.finish()
+        await engine.shutdown()
+        let final = try engine.store.backfillJob(id: job.id)
+        print("backfill job \(job.id): \(final?.finishedAt == nil ? "interrupted" : "done"), \(final?.events ?? 0) events spooled\(final?.finishedAt == nil ? "; continue with --resume \(job.id)" : "")")
+        switch outcome {
+        case .complete: return
+        case .deadlineExceeded: printError("audit-forwarder: deadline passed; continue with --resume \(job.id)")
+        case .failed(let problems): printError("audit-forwarder: " + problems.joined(separator: "\naudit-forwarder: "))
+        }
+        throw ExitCode(outcome.exitCode)
+    }
+
+    private func prepareJob(configuration: ForwarderConfiguration, store: StateStore) throws -> BackfillJob {
+        if let resume {
+            guard let job = try store.backfillJob(id: resume) else { throw ValidationError("no backfill job \(resume)") }
+            guard configuration.sources.contains(where: { $0.name == job.source }) else {
+                throw ValidationError("job \(resume) is for source \(job.source), which is not in the configuration")
+            }
+            return job
+        }
+        guard let source, configuration.sources.contains(where: { $0.name == source }) else {
+            throw ValidationError("no source named \(source ?? "") in the configuration")
+        }
+        for name in sink where !configuration.sinks.contains(where: { $0.name == name }) {
+            throw ValidationError("no sink named \(name) in the configuration")
+        }
+        let now = Date()
+        let start = TimeText.parse(from ?? "", now: now)!
+        let end = to.flatMap { TimeText.parse($0, now: now) } ?? now
+        guard start < end else { throw ValidationError("--from must be before --to") }
+        return try store.createBackfillJob(source: source, from: start, to: end, onlySinks: sink.isEmpty ? nil : sink)
+    }
+}
+
+/// A progress bar on a terminal; plain lines otherwise (logs, CI).
+final class ProgressDisplay: @unchecked Sendable {
+    let interactive: Bool
+    private let lock = NSLock()
+    private var lastLine = Date.distantPast
+
+    init(interactive: Bool) { self.interactive = interactive }
+
+    func show(_ progress: BackfillMode.Progress) {
+        let percent = Int(progress.job.progress * 100)
+        let eta = progress.eta.map { " ETA \(DurationText.format(.seconds(Int64($0.components.seconds))))" } ?? ""
+        let text = "\(percent)% of the range, \(progress.job.events) events, \(Int(progress.eventsPerSecond)) events/s\(eta)"
+        lock.withLock {
+            if interactive {
+                let width = 30
+                let filled = Int(progress.job.progress * Double(width))
+                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+                FileHandle.standardOutput.write(Data("\r[\(bar)] \(text)\u{1B}[K".utf8))
+            } else if Date().timeIntervalSince(lastLine) >= 2 || progress.job.progress >= 1 {
+                lastLine = Date()
+                print("backfill job \(progress.job.id): \(text)")
+                fflush(nil)
+            }
+        }
+    }
+
+    func finish() {
+        if interactive { print("") }
+    }
+}
