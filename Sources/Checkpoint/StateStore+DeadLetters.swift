@@ -33,16 +33,7 @@ extension StateStore {
     @discardableResult
     public func replayDeadLetters(sink: String? = nil, ids: [Int64]? = nil, now: Date = Date()) throws -> Int {
         try pool.write { db in
-            var conditions: [String] = []
-            var arguments = StatementArguments()
-            if let sink {
-                conditions.append("sink = ?")
-                _ = arguments.append(contentsOf: [sink])
-            }
-            if let ids {
-                conditions.append("id IN (\(ids.map(String.init).joined(separator: ",")))")
-            }
-            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let (whereClause, arguments) = Self.deadLetterSelection(sink: sink, ids: ids)
             try db.execute(
                 sql: """
                     INSERT INTO spool (source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
@@ -60,19 +51,25 @@ extension StateStore {
     @discardableResult
     public func purgeDeadLetters(sink: String? = nil, ids: [Int64]? = nil) throws -> Int {
         try pool.write { db in
-            var conditions: [String] = []
-            var arguments = StatementArguments()
-            if let sink {
-                conditions.append("sink = ?")
-                _ = arguments.append(contentsOf: [sink])
-            }
-            if let ids {
-                conditions.append("id IN (\(ids.map(String.init).joined(separator: ",")))")
-            }
-            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let (whereClause, arguments) = Self.deadLetterSelection(sink: sink, ids: ids)
             try db.execute(sql: "DELETE FROM dead_letter \(whereClause)", arguments: arguments)
             return db.changesCount
         }
+    }
+
+    /// The WHERE clause (and its arguments) choosing dead letters by sink and/or ids; empty: all.
+    private static func deadLetterSelection(sink: String?, ids: [Int64]?) -> (String, StatementArguments) {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let sink {
+            conditions.append("sink = ?")
+            _ = arguments.append(contentsOf: [sink])
+        }
+        if let ids {
+            // Int64s rendered by us: no injection possible.
+            conditions.append("id IN (\(ids.map(String.init).joined(separator: ",")))")
+        }
+        return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
     }
 
     /// Each sink's progress, for `status`.

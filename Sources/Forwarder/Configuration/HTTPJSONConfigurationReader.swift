@@ -39,7 +39,8 @@ enum HTTPJSONConfigurationReader {
             pagination: pagination, mapping: mapping)
     }
 
-    private static func readAuth(_ reader: ConfigReader) -> HTTPAuth? {
+    /// `auth: { type: bearer | basic | header, … }`, for every connector that takes one.
+    static func readAuth(_ reader: ConfigReader) -> HTTPAuth? {
         switch reader.requiredString("type") {
         case "bearer":
             return reader.requiredString("token").map { .bearer(Secret($0)) }

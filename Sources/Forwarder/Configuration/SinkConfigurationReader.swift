@@ -66,7 +66,7 @@ enum SinkConfigurationReader {
         let url = reader.url("url", required: true)
         var auth: WebhookConfiguration.Auth?
         if let authReader = reader.mapping("auth") {
-            auth = readWebhookAuth(authReader)
+            auth = HTTPJSONConfigurationReader.readAuth(authReader)
             authReader.rejectUnknownKeys()
         }
         let secret = reader.string("signing_secret").map(Secret.init)
@@ -76,24 +76,6 @@ enum SinkConfigurationReader {
         guard let url else { return nil }
         return try? WebhookSink(
             configuration: WebhookConfiguration(name: name, url: url, auth: auth, signingSecret: secret, batchSize: batchSize))
-    }
-
-    private static func readWebhookAuth(_ reader: ConfigReader) -> WebhookConfiguration.Auth? {
-        switch reader.requiredString("type") {
-        case "bearer":
-            return reader.requiredString("token").map { .bearer(Secret($0)) }
-        case "basic":
-            guard let user = reader.requiredString("username"), let password = reader.requiredString("password") else { return nil }
-            return .basic(user: user, password: Secret(password))
-        case "header":
-            guard let header = reader.requiredString("name"), let value = reader.requiredString("value") else { return nil }
-            return .header(name: header, value: Secret(value))
-        case let other?:
-            reader.fail("type", "must be bearer, basic or header, got \"\(other)\"")
-            return nil
-        case nil:
-            return nil
-        }
     }
 
     private static func readRetry(_ reader: ConfigReader?) -> RetryPolicy {

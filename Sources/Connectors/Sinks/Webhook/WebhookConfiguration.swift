@@ -10,12 +10,8 @@ public struct WebhookConfiguration: Sendable {
     /// 1 (default): one event object per request, `webhook-id` = the event id. More: a JSON array.
     public var batchSize: Int
 
-    public enum Auth: Sendable {
-        case bearer(Secret)
-        case basic(user: String, password: Secret)
-        /// Any header, e.g. `X-API-Key`.
-        case header(name: String, value: Secret)
-    }
+    /// Bearer, Basic, or any header (e.g. `X-API-Key`): the same credentials sources take.
+    public typealias Auth = HTTPAuth
 
     public init(name: String, url: URL, auth: Auth? = nil, signingSecret: Secret? = nil, batchSize: Int = 1) {
         self.name = name

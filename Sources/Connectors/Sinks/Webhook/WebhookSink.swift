@@ -42,17 +42,7 @@ public struct WebhookSink: HTTPSinkConnector {
         if let signingKey {
             headers.append(.init("webhook-signature", WebhookSignature.sign(key: SymmetricKey(data: signingKey), id: id, timestamp: timestamp, body: body)))
         }
-        switch configuration.auth {
-        case .bearer(let token)?:
-            headers.append(.init("Authorization", "Bearer " + token.reveal(), isSecret: true))
-        case .basic(let user, let password)?:
-            let pair = Data((user + ":" + password.reveal()).utf8).base64EncodedString()
-            headers.append(.init("Authorization", "Basic " + pair, isSecret: true))
-        case .header(let name, let value)?:
-            headers.append(.init(name, value.reveal(), isSecret: true))
-        case nil:
-            break
-        }
+        if let auth = configuration.auth { headers.append(auth.header) }
         return WireRequest(method: "POST", url: configuration.url, headers: headers, body: body)
     }
 
