@@ -170,6 +170,23 @@ import Testing
         await engine.shutdown()
     }
 
+    @Test func aResponseSlowerThanTheTimeoutAndAResetMidBodyAreRetriedWithoutLoss() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await harness.seed(40)
+        await harness.deploys.faults.enqueue(.delay(.seconds(3)))
+        await harness.deploys.faults.enqueue(.resetMidBody)
+        let sleeper = RecordingSleeper()
+        let configuration = try ConfigurationLoader.parse(
+            harness.configText().replacingOccurrences(of: "timeout: 5s", with: "timeout: 300ms"), environment: harness.environment)
+        let engine = try harness.engine(configuration, sleeper: sleeper)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        // Two failed attempts (the timeout, the cut body), each followed by a backoff.
+        #expect(sleeper.waits.count == 2)
+        #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
+        await engine.shutdown()
+    }
+
     @Test func filtersAndRedactionApplyPerSink() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
