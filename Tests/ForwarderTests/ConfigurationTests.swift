@@ -126,6 +126,17 @@ import Testing
         #expect(problems("sources: [ {").first?.hasPrefix("not valid YAML or JSON") == true)
     }
 
+    @Test func aBadCAFileIsAConfigurationErrorNamingTheKey() throws {
+        let path = NSTemporaryDirectory() + "bad-ca-\(UUID().uuidString).pem"
+        try "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let text = minimal.replacingOccurrences(of: "    url: https://hooks.example/audit", with: "    url: https://hooks.example/audit\n    tls: { ca_file: \(path) }")
+        let found = problems(text)
+        #expect(found.count == 1)
+        #expect(found.first?.hasPrefix("sinks[0].tls.ca_file: not a usable PEM file (") == true)
+        let missing = problems(minimal.replacingOccurrences(of: "    url: https://hooks.example/audit", with: "    url: https://hooks.example/audit\n    tls: { ca_file: /nonexistent/ca.pem }"))
+        #expect(missing == ["sinks[0].tls.ca_file: cannot read /nonexistent/ca.pem"])
+    }
+
     @Test func jsonIsAcceptedToo() throws {
         let json = """
             {"sources": [{"name": "deploys", "type": "deploys", "project": "acme", "token": "t"}],

@@ -1,5 +1,6 @@
 import Connectors
 import Foundation
+import NIOSSL
 
 /// Reads one `sources[i]` entry: the common keys, then the keys of its type.
 enum SourceConfigurationReader {
@@ -166,9 +167,23 @@ enum TLSOptionsReader {
             }
         }
         options.insecureSkipVerify = reader.bool("insecure_skip_verify", default: false)
-        for (key, file) in [("ca_file", options.caFile), ("cert_file", options.certFile), ("key_file", options.keyFile)] {
-            if let file, !FileManager.default.isReadableFile(atPath: file) {
-                reader.fail(key, "cannot read \(file)")
+        // Read the PEM files now, so a bad one is a configuration error naming its key, not a
+        // failure at the first connection.
+        let checks: [(key: String, file: String?, load: (String) throws -> Void)] = [
+            ("ca_file", options.caFile, { _ = try NIOSSLCertificate.fromPEMFile($0) }),
+            ("cert_file", options.certFile, { _ = try NIOSSLCertificate.fromPEMFile($0) }),
+            ("key_file", options.keyFile, { _ = try NIOSSLPrivateKey(file: $0, format: .pem) }),
+        ]
+        for check in checks {
+            guard let file = check.file else { continue }
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                reader.fail(check.key, "cannot read \(file)")
+                continue
+            }
+            do {
+                try check.load(file)
+            } catch {
+                reader.fail(check.key, "not a usable PEM file (\(file)): \(error)")
             }
         }
         return options
