@@ -15,7 +15,7 @@ private func body(_ entries: [[String: Any]]) throws -> Data {
 
 @Suite struct DatadogLogsEmulatorTests {
     @Test func acceptsAnArrayAndAnObjectWith202() async throws {
-        try await withSink(DatadogLogsEmulator()) { (dd, url) async throws in
+        try await withRunning(DatadogLogsEmulator()) { (dd, url) async throws in
             let entries: [[String: Any]] = [
                 ["ddsource": "audit", "ddtags": "env:test,team:sec", "hostname": "h", "message": "one", "service": "fwd"],
                 ["message": "two", "timestamp": isoAgo(hours: 1)],
@@ -32,7 +32,7 @@ private func body(_ entries: [[String: Any]]) throws -> Data {
     }
 
     @Test func apiKeyAndContentTypeAreChecked() async throws {
-        try await withSink(DatadogLogsEmulator()) { (dd, url) async throws in
+        try await withRunning(DatadogLogsEmulator()) { (dd, url) async throws in
             for key in [nil, "wrong"] as [String?] {
                 var sent = [("Content-Type", "application/json")]
                 if let key { sent.append(("DD-API-KEY", key)) }
@@ -53,7 +53,7 @@ private func body(_ entries: [[String: Any]]) throws -> Data {
     }
 
     @Test func payloadAndCountLimits() async throws {
-        try await withSink(DatadogLogsEmulator()) { (dd, url) async throws in
+        try await withRunning(DatadogLogsEmulator()) { (dd, url) async throws in
             // 5 MB + a little, uncompressed: 413 even when it travels gzipped and small.
             let big = Data((#"[{"message":""# + String(repeating: "a", count: 5_000_001) + #""}]"#).utf8)
             #expect(try await send(url, "/api/v2/logs", big, headers: headers).status == 413)
@@ -71,7 +71,7 @@ private func body(_ entries: [[String: Any]]) throws -> Data {
     }
 
     @Test func oversizedEntryIsTruncatedNotRefused() async throws {
-        try await withSink(DatadogLogsEmulator()) { (dd, url) async throws in
+        try await withRunning(DatadogLogsEmulator()) { (dd, url) async throws in
             let entry: [String: Any] = ["message": String(repeating: "é\"", count: 700_000), "id": "big"]
             let reply = try await send(url, "/api/v2/logs", try body([entry, ["message": "small"]]), headers: headers)
             #expect(reply.status == 202)
@@ -86,7 +86,7 @@ private func body(_ entries: [[String: Any]]) throws -> Data {
     }
 
     @Test func staleReservedDatesAreAcceptedThenDropped() async throws {
-        try await withSink(DatadogLogsEmulator()) { (dd, url) async throws in
+        try await withRunning(DatadogLogsEmulator()) { (dd, url) async throws in
             let oldMillis = (Date().timeIntervalSince1970 - 19 * 3600) * 1000
             let freshSeconds = Date().timeIntervalSince1970  // epoch seconds read as milliseconds: 1970
             let entries: [[String: Any]] = [
@@ -108,7 +108,7 @@ private func body(_ entries: [[String: Any]]) throws -> Data {
     }
 
     @Test func gzipAndDeflateBodies() async throws {
-        try await withSink(DatadogLogsEmulator()) { (dd, url) async throws in
+        try await withRunning(DatadogLogsEmulator()) { (dd, url) async throws in
             let data = try body([["message": "zipped"]])
             for (format, coding) in [(Zlib.Format.gzip, "gzip"), (.zlib, "deflate"), (.rawDeflate, "deflate")] {
                 let reply = try await send(url, "/api/v2/logs", Zlib.compress(data, format: format), headers: headers + [("Content-Encoding", coding)])

@@ -21,7 +21,7 @@ private func items(_ reply: Reply) -> [(String, String, Int, String?)] {
 
 @Suite struct ElasticsearchEmulatorTests {
     @Test func clusterInfoAndAuthentication() async throws {
-        try await withSink(ElasticsearchEmulator(basic: ("elastic", "pw"))) { (es, url) async throws in
+        try await withRunning(ElasticsearchEmulator(basic: ("elastic", "pw"))) { (es, url) async throws in
             let info = try await send(url, "/", method: "GET", headers: [apiKeyAuth])
             #expect(info.status == 200)
             #expect((info.json?["version"] as? [String: Any])?["number"] as? String == "8.13.0")
@@ -41,7 +41,7 @@ private func items(_ reply: Reply) -> [(String, String, Int, String?)] {
     }
 
     @Test func bodyMustEndWithANewline() async throws {
-        try await withSink(ElasticsearchEmulator()) { (es, url) async throws in
+        try await withRunning(ElasticsearchEmulator()) { (es, url) async throws in
             let body = String(create("a").dropLast())
             let reply = try await send(url, "/_bulk", body, headers: [apiKeyAuth, ndjson])
             #expect(reply.status == 400)
@@ -52,7 +52,7 @@ private func items(_ reply: Reply) -> [(String, String, Int, String?)] {
     }
 
     @Test func mixedItemResultsInRequestOrder() async throws {
-        try await withSink(ElasticsearchEmulator()) { (es, url) async throws in
+        try await withRunning(ElasticsearchEmulator()) { (es, url) async throws in
             #expect(try await send(url, "/_bulk", create("dup"), headers: [apiKeyAuth, ndjson]).status == 200)
             await es.failItems(ids: ["busy"], status: 429, type: "es_rejected_execution_exception")
             let longID = String(repeating: "x", count: 513)
@@ -86,7 +86,7 @@ private func items(_ reply: Reply) -> [(String, String, Int, String?)] {
     }
 
     @Test func indexFromPathPipelineAndGzip() async throws {
-        try await withSink(ElasticsearchEmulator()) { (es, url) async throws in
+        try await withRunning(ElasticsearchEmulator()) { (es, url) async throws in
             let body = Data((create("a", index: nil) + create("b", index: "other")).utf8)
             let reply = try await send(
                 url, "/audit-events/_bulk?pipeline=ocsf-enrich", Zlib.compress(body),
@@ -109,7 +109,7 @@ private func items(_ reply: Reply) -> [(String, String, Int, String?)] {
     }
 
     @Test func contentLengthAndContentType() async throws {
-        try await withSink(ElasticsearchEmulator(maxContentLength: 1000)) { (es, url) async throws in
+        try await withRunning(ElasticsearchEmulator(maxContentLength: 1000)) { (es, url) async throws in
             let big = create("a", #"{"message":""# + String(repeating: "z", count: 2000) + #""}"#)
             #expect(try await send(url, "/_bulk", big, headers: [apiKeyAuth, ndjson]).status == 413)
             // Small on the wire, too big once inflated.

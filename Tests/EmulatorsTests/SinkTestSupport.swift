@@ -1,27 +1,6 @@
 import Emulators
 import Foundation
 
-/// The sink emulators share a lifecycle; this lets one helper start and always stop them.
-protocol StartStopEmulator: Sendable {
-    func start() async throws -> URL
-    func stop() async
-}
-
-extension SplunkHECEmulator: StartStopEmulator {}
-extension DatadogLogsEmulator: StartStopEmulator {}
-extension ElasticsearchEmulator: StartStopEmulator {}
-
-func withSink<E: StartStopEmulator>(_ emulator: E, _ body: (E, URL) async throws -> Void) async throws {
-    let url = try await emulator.start()
-    do {
-        try await body(emulator, url)
-        await emulator.stop()
-    } catch {
-        await emulator.stop()
-        throw error
-    }
-}
-
 /// Sends exactly the given headers (no implied Content-Type or auth).
 func send(
     _ base: URL,

@@ -14,7 +14,7 @@ private func event(_ n: Int, index: String? = nil) -> String {
 
 @Suite struct SplunkHECEmulatorTests {
     @Test func batchOfConcatenatedEnvelopesIsIndexed() async throws {
-        try await withSink(SplunkHECEmulator()) { (hec, url) async throws in
+        try await withRunning(SplunkHECEmulator()) { (hec, url) async throws in
             let body = event(1) + event(2) + "\n\n  " + event(3) + "\n"
             let reply = try await send(url, "/services/collector/event", body, headers: [auth])
             #expect(reply.status == 200)
@@ -35,7 +35,7 @@ private func event(_ n: Int, index: String? = nil) -> String {
 
     @Test func eachAuthBranch() async throws {
         let hec = SplunkHECEmulator(tokens: [token: SplunkToken(), "off": SplunkToken(disabled: true)])
-        try await withSink(hec) { (hec, url) async throws in
+        try await withRunning(hec) { (hec, url) async throws in
             func code(_ headers: [(String, String)]) async throws -> (Int, Int?) {
                 let reply = try await send(url, "/services/collector/event", event(1), headers: headers)
                 return (reply.status, reply.hecCode)
@@ -50,7 +50,7 @@ private func event(_ n: Int, index: String? = nil) -> String {
     }
 
     @Test func perEventCodesCarryTheEventNumberAndIndexWhatCameBefore() async throws {
-        try await withSink(SplunkHECEmulator(indexes: ["audit"])) { (hec, url) async throws in
+        try await withRunning(SplunkHECEmulator(indexes: ["audit"])) { (hec, url) async throws in
             func post(_ body: String) async throws -> Reply {
                 try await send(url, "/services/collector/event", body, headers: [auth])
             }
@@ -82,7 +82,7 @@ private func event(_ n: Int, index: String? = nil) -> String {
     }
 
     @Test func rawEndpointAndHealth() async throws {
-        try await withSink(SplunkHECEmulator(indexes: ["audit"])) { (hec, url) async throws in
+        try await withRunning(SplunkHECEmulator(indexes: ["audit"])) { (hec, url) async throws in
             let reply = try await send(url, "/services/collector/raw?index=audit&sourcetype=syslog", "line one\nline two\n", headers: [auth])
             #expect(reply.hecCode == 0)
             let events = await hec.indexedEvents()
@@ -99,7 +99,7 @@ private func event(_ n: Int, index: String? = nil) -> String {
     }
 
     @Test func gzipIsAcceptedAndDeflateIsNot() async throws {
-        try await withSink(SplunkHECEmulator()) { (hec, url) async throws in
+        try await withRunning(SplunkHECEmulator()) { (hec, url) async throws in
             let body = Data((event(1) + event(2)).utf8)
             let gzip = try await send(url, "/services/collector/event", Zlib.compress(body), headers: [auth, ("Content-Encoding", "gzip")])
             #expect(gzip.hecCode == 0)
@@ -111,7 +111,7 @@ private func event(_ n: Int, index: String? = nil) -> String {
     }
 
     @Test func acknowledgementChannelAndPolling() async throws {
-        try await withSink(SplunkHECEmulator(acknowledgements: true)) { (hec, url) async throws in
+        try await withRunning(SplunkHECEmulator(acknowledgements: true)) { (hec, url) async throws in
             let noChannel = try await send(url, "/services/collector/event", event(1), headers: [auth])
             #expect(noChannel.status == 400)
             #expect(noChannel.hecCode == 10)
@@ -143,7 +143,7 @@ private func event(_ n: Int, index: String? = nil) -> String {
     }
 
     @Test func lostAckNeverTurnsTrueAndDelayIsConfigurable() async throws {
-        try await withSink(SplunkHECEmulator(acknowledgements: true)) { (hec, url) async throws in
+        try await withRunning(SplunkHECEmulator(acknowledgements: true)) { (hec, url) async throws in
             await hec.setAckDelayPolls(0)
             await hec.loseAck(1)
             let headers = [auth, ("X-Splunk-Request-Channel", channel)]
@@ -159,7 +159,7 @@ private func event(_ n: Int, index: String? = nil) -> String {
     }
 
     @Test func ackOnATokenWithoutAcksIsCode14() async throws {
-        try await withSink(SplunkHECEmulator()) { (_, url) async throws in
+        try await withRunning(SplunkHECEmulator()) { (_, url) async throws in
             let reply = try await send(
                 url, "/services/collector/ack?channel=\(channel)", #"{"acks":[0]}"#, headers: [auth])
             #expect(reply.status == 400)
@@ -168,7 +168,7 @@ private func event(_ n: Int, index: String? = nil) -> String {
     }
 
     @Test func failNextAnswersTheHECCodeWithItsStatus() async throws {
-        try await withSink(SplunkHECEmulator()) { (hec, url) async throws in
+        try await withRunning(SplunkHECEmulator()) { (hec, url) async throws in
             await hec.failNext(code: 9, times: 2)
             await hec.failNext(code: 26, retryAfter: "3")
             let busy = try await send(url, "/services/collector/event", event(1), headers: [auth])

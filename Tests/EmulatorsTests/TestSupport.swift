@@ -72,11 +72,23 @@ func at(_ seconds: Double) -> Date {
     Date(timeIntervalSince1970: 1_777_629_600 + seconds)
 }
 
+/// Every emulator starts on a free port and stops; the tests treat them alike.
+protocol RunnableEmulator: Sendable {
+    func start() async throws -> URL
+    func stop() async
+}
+
+extension DeploysEmulator: RunnableEmulator {}
+extension WebhookReceiver: RunnableEmulator {}
+extension DeepIntShieldEmulator: RunnableEmulator {}
+extension LogfireEmulator: RunnableEmulator {}
+extension PagedJSONEmulator: RunnableEmulator {}
+extension SplunkHECEmulator: RunnableEmulator {}
+extension DatadogLogsEmulator: RunnableEmulator {}
+extension ElasticsearchEmulator: RunnableEmulator {}
+
 /// Runs `body` against a started emulator and always stops it.
-func withDeploys(
-    _ emulator: DeploysEmulator = DeploysEmulator(),
-    _ body: (DeploysEmulator, URL) async throws -> Void
-) async throws {
+func withRunning<E: RunnableEmulator>(_ emulator: E, _ body: (E, URL) async throws -> Void) async throws {
     let url = try await emulator.start()
     do {
         try await body(emulator, url)
@@ -87,16 +99,16 @@ func withDeploys(
     }
 }
 
+func withDeploys(
+    _ emulator: DeploysEmulator = DeploysEmulator(),
+    _ body: (DeploysEmulator, URL) async throws -> Void
+) async throws {
+    try await withRunning(emulator, body)
+}
+
 func withWebhook(
     _ receiver: WebhookReceiver = WebhookReceiver(),
     _ body: (WebhookReceiver, URL) async throws -> Void
 ) async throws {
-    let url = try await receiver.start()
-    do {
-        try await body(receiver, url)
-        await receiver.stop()
-    } catch {
-        await receiver.stop()
-        throw error
-    }
+    try await withRunning(receiver, body)
 }

@@ -7,28 +7,6 @@ import Glibc
 import Darwin
 #endif
 
-/// The emulators these tests start and always stop.
-protocol RunnableEmulator: Sendable {
-    func start() async throws -> URL
-    func stop() async
-}
-
-extension DeepIntShieldEmulator: RunnableEmulator {}
-extension LogfireEmulator: RunnableEmulator {}
-extension PagedJSONEmulator: RunnableEmulator {}
-
-/// Runs `body` against a started emulator and always stops it.
-func withRunning<E: RunnableEmulator>(_ emulator: E, _ body: (E, URL) async throws -> Void) async throws {
-    let url = try await emulator.start()
-    do {
-        try await body(emulator, url)
-        await emulator.stop()
-    } catch {
-        await emulator.stop()
-        throw error
-    }
-}
-
 /// One request to `base` + `target` (a path with its query, or an absolute URL).
 func call(
     _ method: String = "GET",
