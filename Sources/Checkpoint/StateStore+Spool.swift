@@ -162,7 +162,9 @@ extension StateStore {
     /// Sequence numbers are contiguous between pruned prefixes, so this is O(log n), not a table scan.
     public func spoolDepth() throws -> Int64 {
         try pool.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT min(seq), max(seq) FROM spool")
+            // Two subqueries: SQLite answers a lone min() or max() from the b-tree's edge, but a
+            // query holding both scans the whole table (it was half of all reads, once per page).
+            let row = try Row.fetchOne(db, sql: "SELECT (SELECT min(seq) FROM spool), (SELECT max(seq) FROM spool)")
             guard let row, let low = row[0] as Int64?, let high = row[1] as Int64? else { return 0 }
             return high - low + 1
         }
@@ -206,22 +208,29 @@ extension StateStore {
 }
 
 extension StateStore {
-    /// How many events (up to `limit`) wait after `seq` for `sink`, and when the oldest was spooled.
-    /// Reads no payloads: a sink decides whether a partial batch should wait without loading it.
+    /// About how many events (up to `limit`) wait after `seq` for `sink`, and when the oldest was spooled.
+    ///
+    /// Touches a handful of pages, whatever the backlog: payloads share the rows' pages, and WAL
+    /// readers drop their page cache after every write, so counting the rows themselves every
+    /// 50 ms re-read up to a whole batch of payloads from disk (most of the forwarder's reads).
+    /// The count is by sequence numbers from the first event meant for `sink`, so events after it
+    /// meant only for other sinks (backfills, replays) count too: at worst a batch leaves early.
     public func pendingSummary(sink: String, after seq: Int64, limit: Int) throws -> (count: Int, oldestSpooledAt: Date?) {
         try pool.read { db in
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT count(*), min(spooled_at) FROM (
-                        SELECT spooled_at FROM spool
+            guard
+                let first = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT seq, spooled_at FROM spool
                         WHERE seq > ? AND (only_sinks IS NULL OR instr(only_sinks, ?) > 0)
-                        ORDER BY seq LIMIT ?)
-                    """,
-                arguments: [seq, "," + sink + ",", limit])
-            let count: Int = row?[0] ?? 0
-            let oldest: Double? = row?[1]
-            return (count, oldest.map(Date.init(timeIntervalSince1970:)))
+                        ORDER BY seq LIMIT 1
+                        """,
+                    arguments: [seq, "," + sink + ","])
+            else { return (0, nil) }
+            let firstSeq: Int64 = first[0]
+            let lastSeq = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM spool") ?? firstSeq
+            let count = Int(min(Int64(limit), lastSeq - firstSeq + 1))
+            return (count, Date(timeIntervalSince1970: first[1]))
         }
     }
 }

@@ -1,11 +1,48 @@
 import Foundation
 
 /// `encoding: native`: the schema as JSON (DESIGN.md §6), keys sorted so the same event always
-/// has the same bytes. Built as a `JSONValue` tree and written by `JSONWriter` (JSONEncoder was a
-/// tenth of the forwarder's CPU); `AuditEvent`'s Codable conformance reads the same shape back.
+/// has the same bytes. `encode` writes the fields straight into bytes (it runs once per fetched
+/// event: building and sorting a dictionary tree was a fifth of the forwarder's CPU); `json` gives
+/// the same object as a `JSONValue` tree, and `AuditEvent(native:)` reads it back.
 public enum NativeEncoding {
     public static func encode(_ event: AuditEvent) throws -> Data {
-        JSONWriter.write(json(event))
+        var writer = JSONFieldWriter(capacity: 1024)
+        writer.beginObject()  // keys in sorted order
+        writer.field("action", event.action)
+        writer.object("actor") { actor in
+            actor.field("email", event.actor.email)
+            actor.field("id", event.actor.id)
+            actor.field("ip", event.actor.ip)
+            actor.field("name", event.actor.name)
+            actor.field("type", event.actor.type.rawValue)
+        }
+        writer.field("changes", json: event.changes.map(JSONValue.array))
+        writer.field("details", json: .object(event.details))
+        writer.field("event_type", event.eventType.rawValue)
+        writer.field("id", event.id)
+        writer.field("message", event.message)
+        writer.field("organization", event.organization)
+        writer.field("outcome", event.outcome.rawValue)
+        writer.field("project", event.project)
+        writer.field("raw", json: event.raw)
+        writer.field("received_at", RFC3339.format(event.receivedAt))
+        writer.field("severity", event.severity.rawValue)
+        writer.object("source") { source in
+            source.field("event_id", event.source.eventID)
+            source.field("name", event.source.name)
+            source.field("type", event.source.type)
+        }
+        if let target = event.target {
+            writer.object("target") { fields in
+                fields.field("id", target.id)
+                fields.field("location", target.location)
+                fields.field("name", target.name)
+                fields.field("type", target.type)
+            }
+        }
+        writer.field("time", RFC3339.format(event.time))
+        writer.endObject()
+        return Data(writer.bytes)
     }
 
     public static func encode(_ value: JSONValue) throws -> Data {

@@ -50,6 +50,23 @@ public final class Engine: Sendable {
     }
 
     /// Drops spooled events every sink has passed, and dedupe keys older than `dedupe_window`.
+    /// The state's housekeeping while the forwarder runs, until `keepGoing` turns false: a WAL
+    /// checkpoint every 250 ms beside the writers (which keeps commits free of inline checkpoints)
+    /// and `maintain` every second (a spool that grows to the whole backlog slows every read).
+    func runMaintenance(pause: () async -> Void, keepGoing: () -> Bool) async {
+        var ticks = 0
+        while keepGoing(), !Task.isCancelled {
+            await pause()
+            do {
+                try store.checkpointWAL()
+            } catch {
+                logger.warning("WAL checkpoint failed", metadata: [LogKey.error: "\(error)"])
+            }
+            ticks += 1
+            if ticks % 4 == 0 { maintain() }
+        }
+    }
+
     func maintain(now: Date = Date()) {
         do {
             SpoolMetrics.depth.record(try store.spoolDepth())

@@ -180,9 +180,9 @@ struct MaintenanceService: Service {
     let engine: Engine
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            engine.maintain()
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
-        }
+        engine.maintain()
+        await engine.runMaintenance(
+            pause: { try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(250)) } },
+            keepGoing: { !Task.isShuttingDownGracefully })
     }
 }

@@ -1,0 +1,49 @@
+/// Writes JSON objects field by field straight into bytes, for encoders whose keys are fixed:
+/// no dictionary is built, hashed or sorted. The caller writes the keys in sorted order, so the
+/// bytes equal `JSONWriter`'s for the same object (a test holds the two to that).
+struct JSONFieldWriter {
+    private(set) var bytes: [UInt8] = []
+    private var needsComma = false
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    mutating func beginObject() {
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    /// Starts `"key":`; the value follows.
+    mutating func key(_ key: StaticString) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = true
+    }
+
+    /// A string field; nothing at all when `value` is nil, as a dictionary without the key.
+    mutating func field(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        JSONWriter.writeString(value, into: &bytes)
+    }
+
+    mutating func field(_ name: StaticString, json value: JSONValue?) {
+        guard let value else { return }
+        key(name)
+        JSONWriter.write(value, into: &bytes)
+    }
+
+    mutating func object(_ name: StaticString, _ body: (inout JSONFieldWriter) -> Void) {
+        key(name)
+        beginObject()
+        body(&self)
+        endObject()
+    }
+}
