@@ -177,6 +177,9 @@ import Testing
         }
         let plain = WireResponse(status: 403, body: Data(#"{"errors":["Forbidden"]}"#.utf8))
         #expect(try sink().classify(plain, batch: []) == .rejected(status: 403, reason: "Datadog HTTP 403: Forbidden (check api_key)"))
-        #expect(try sink().probeRequest() == nil)
+        let probe = try #require(try sink().probeRequest())
+        #expect(probe.body == Data("[]".utf8) && probe.headers.contains { $0.name == "DD-API-KEY" && $0.isSecret })
+        #expect(try sink().classifyProbe(WireResponse(status: 400, body: Data())) == .delivered)
+        #expect(try sink().classifyProbe(plain) == nil)
     }
 }

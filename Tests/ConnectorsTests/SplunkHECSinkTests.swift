@@ -63,8 +63,11 @@ import Testing
         let sink = try sink(.init(name: "s", endpoint: URL(string: endpoint)!, token: Secret("t")))
         #expect(sink.eventURL.absoluteString == event)
         #expect(sink.baseURL.absoluteString == base)
-        #expect(sink.probeRequest()?.url.absoluteString == base + "/services/collector/health")
-        #expect(sink.probeRequest()?.method == "GET")
+        #expect(sink.probeRequest()?.url.absoluteString == event)
+        #expect(sink.probeRequest()?.method == "POST" && sink.probeRequest()?.body?.isEmpty == true)
+        // "No data" means the token passed; a token refusal is judged by `classify` (permanent).
+        #expect(sink.classifyProbe(WireResponse(status: 400, body: Data(#"{"text":"No data","code":5}"#.utf8))) == .delivered)
+        #expect(sink.classifyProbe(WireResponse(status: 403, body: Data(#"{"text":"Invalid token","code":4}"#.utf8))) == nil)
     }
 
     @Test func acknowledgementRequestAndAnswers() throws {

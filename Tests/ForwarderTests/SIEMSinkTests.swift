@@ -2,6 +2,7 @@ import Checkpoint
 import Connectors
 import Emulators
 import Foundation
+import Logging
 import Testing
 
 @testable import Forwarder
@@ -77,10 +78,67 @@ import Testing
         await harness.deploys.seed(items)
         let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 50", file: siems.sinks()))
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
-        let expected = harness.expectedIDs(items)
+        try await Self.expectEverySinkHolds(harness.expectedIDs(items), siems: siems, harness: harness)
+        #expect(try engine.store.deadLetters().isEmpty)
+        await engine.shutdown()
+    }
 
+    /// The daemon fans out the same way: every sink gets every event once, and SIGTERM drains.
+    @Test func daemonFansOneSourceOutToEverySink() async throws {
+        let harness = try await Harness.start()
+        var siems = SIEMs()
+        try await siems.start()
+        let running = siems
+        defer { Task { await harness.stop(); await running.stop() } }
+        let now = Date()
+        let items = DeploysEmulator.generate(count: 250, firstID: 1, from: now.addingTimeInterval(-3 * 86400), to: now.addingTimeInterval(-2 * 86400))
+        await harness.deploys.seed(items)
+        let config = try harness.writeConfig(source: "    poll_interval: 1s", webhook: "    batch_size: 50", file: siems.sinks())
+        let daemon = try ChildProcess(["run", "-c", config], environment: harness.environment, directory: harness.directory)
+        let (splunk, datadog, elastic) = (siems.splunk, siems.datadog, siems.elastic)
+        #expect(await eventually { await elastic.documents(index: "audit").count >= 250 && ((try? harness.fileEventIDs().count) ?? 0) >= 250 })
+        #expect(await eventually {
+            let indexed = await splunk.indexedEvents().count
+            let logs = await datadog.acceptedLogs().count
+            return indexed >= 250 && logs >= 250
+        })
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(30)) == 0, "stderr: \(daemon.stderr)")
+        try await Self.expectEverySinkHolds(harness.expectedIDs(items), siems: siems, harness: harness)
+        #expect(try StateStore(path: harness.statePath).deadLetters().isEmpty)
+    }
+
+    /// `check --connect` reaches Splunk's health endpoint, Elasticsearch's root and Datadog's intake
+    /// (an empty array: the key is checked, nothing is indexed), and names each wrong credential.
+    @Test func checkConnectReachesEverySIEMWithoutIndexingAndNamesAWrongKey() async throws {
+        let harness = try await Harness.start()
+        var siems = SIEMs()
+        try await siems.start()
+        let running = siems
+        defer { Task { await harness.stop(); await running.stop() } }
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let siemNames: Set = ["splunk", "datadog", "elastic"]
+
+        let good = await ConnectivityCheck.run(configuration: try harness.configuration(file: siems.sinks()), sendTestEvent: false, logger: logger)
+        #expect(good.filter { siemNames.contains($0.name) && $0.ok }.count == 3, "\(good)")
+        #expect(await siems.splunk.indexedEvents().isEmpty)
+        #expect(await siems.datadog.acceptedLogs().isEmpty)
+        #expect(await siems.elastic.documents(index: "audit").isEmpty)
+
+        let wrongKeys = siems.sinks()
+            .replacingOccurrences(of: "hec_token: hec-token", with: "hec_token: wrong-hec-token")
+            .replacingOccurrences(of: "api_key: dd-key", with: "api_key: wrong-dd-key")
+            .replacingOccurrences(of: "api_key: es-key", with: "api_key: wrong-es-key")
+        let bad = await ConnectivityCheck.run(configuration: try harness.configuration(file: wrongKeys), sendTestEvent: false, logger: logger)
+        let failed = bad.filter { siemNames.contains($0.name) && !$0.ok }
+        #expect(failed.count == 3, "\(bad)")
+        #expect(failed.allSatisfy { !$0.detail.isEmpty && !$0.detail.contains("wrong-") })
+    }
+
+    /// Every sink holds exactly `expected`, each with its own envelope.
+    static func expectEverySinkHolds(_ expected: Set<String>, siems: SIEMs, harness: Harness) async throws {
         let indexed = await siems.splunk.indexedEvents()
-        #expect(indexed.count == 300)
+        #expect(indexed.count == expected.count)
         #expect(indexed.allSatisfy { $0.index == "security" && $0.sourcetype == "deploys:audit" && $0.time != nil })
         let splunkIDs = indexed.compactMap { event in
             (try? JSONSerialization.jsonObject(with: Data((event.fields ?? "{}").utf8)) as? [String: Any])?["id"] as? String
@@ -88,7 +146,7 @@ import Testing
         #expect(Set(splunkIDs) == expected)
 
         let logs = await siems.datadog.acceptedLogs()
-        #expect(logs.count == 300)
+        #expect(logs.count == expected.count)
         #expect(await siems.datadog.droppedStale().isEmpty)
         #expect(Set(logs.compactMap { $0["id"] as? String }) == expected)
         #expect(logs.allSatisfy { ($0["ddtags"] as? String)?.contains("team:security") == true && $0["service"] as? String == "deploys" })
@@ -102,8 +160,6 @@ import Testing
 
         #expect(Set(await harness.receiver.receivedEventIDs()) == expected)
         #expect(Set(try harness.fileEventIDs()) == expected)
-        #expect(try engine.store.deadLetters().isEmpty)
-        await engine.shutdown()
     }
 
     @Test func gzipBodiesArriveIntactAtEverySIEM() async throws {

@@ -63,10 +63,14 @@ public protocol HTTPSinkConnector: Sendable {
     /// A request that proves the sink is reachable and the credentials work without indexing
     /// anything (Splunk's health endpoint, Elasticsearch's `GET /`); nil when the sink has none.
     func probeRequest() -> WireRequest?
+    /// Judges the answer to `probeRequest` where `classify` would not (a probe refused for its
+    /// content after the credentials passed); nil leaves it to `classify`.
+    func classifyProbe(_ response: WireResponse) -> SinkOutcome?
 }
 
 extension HTTPSinkConnector {
     public func probeRequest() -> WireRequest? { nil }
+    public func classifyProbe(_ response: WireResponse) -> SinkOutcome? { nil }
 
     /// The classification most HTTP sinks share: 2xx delivered; 408, 429 and 5xx retried
     /// (honouring Retry-After); every other status rejected for good.

@@ -54,7 +54,8 @@ public enum ConnectivityCheck {
                 let client = try WireClient(tls: sink.tls)
                 defer { Task { await client.shutdown() } }
                 let request: WireRequest
-                if let probe = connector.probeRequest() {
+                let probe = connector.probeRequest()
+                if let probe {
                     request = probe
                 } else if sendTestEvent {
                     request = try connector.makeRequest(batch: [testEvent()], now: Date())
@@ -62,7 +63,8 @@ public enum ConnectivityCheck {
                     return Row(kind: "sink", name: sink.name, ok: true, detail: "not contacted (add --send-test-event to post a test event)")
                 }
                 let response = try await client.send(request, timeout: sink.timeout)
-                switch connector.classify(response, batch: [testEvent()]) {
+                let judged = probe == nil ? nil : connector.classifyProbe(response)
+                switch judged ?? connector.classify(response, batch: [testEvent()]) {
                 case .delivered:
                     return Row(kind: "sink", name: sink.name, ok: true, detail: "HTTP \(response.status)")
                 case .retry(_, let reason), .rejected(_, let reason), .gone(_, let reason), .tooLarge(let reason):

@@ -35,6 +35,19 @@ public struct DatadogSink: HTTPSinkConnector {
             body: body)
     }
 
+    /// An empty array: the intake checks the API key first, and there is nothing to index.
+    public func probeRequest() -> WireRequest? {
+        WireRequest(
+            method: "POST", url: intakeURL,
+            headers: [.init("DD-API-KEY", configuration.apiKey.reveal(), isSecret: true), .init("Content-Type", "application/json")],
+            body: Data("[]".utf8))
+    }
+
+    /// A 400 for the empty array still means the key was accepted; 401/403 mean it was not.
+    public func classifyProbe(_ response: WireResponse) -> SinkOutcome? {
+        response.status == 400 ? .delivered : nil
+    }
+
     /// One log entry. `event_time` carries the event's time under a name Datadog does not read
     /// as the log date; `timestamp` (epoch ms) is added only while the event is fresh enough to
     /// be dated by it (see DatadogReservedDates).

@@ -47,6 +47,11 @@ public struct ElasticsearchSink: HTTPSinkConnector {
         return WireRequest(method: "GET", url: configuration.endpoint.appendingEndpoint("/"), headers: headers)
     }
 
+    /// `GET /` answers the cluster's banner, not a bulk response: any 2xx means the credentials work.
+    public func classifyProbe(_ response: WireResponse) -> SinkOutcome? {
+        (200..<300).contains(response.status) ? .delivered : nil
+    }
+
     /// A document on one line. Compact JSON has no raw line breaks (inside strings they are
     /// escaped), so any there are whitespace between tokens and become spaces.
     static func singleLine(_ document: Data) -> Data {

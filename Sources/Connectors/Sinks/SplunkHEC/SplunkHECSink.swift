@@ -74,9 +74,15 @@ public struct SplunkHECSink: HTTPSinkConnector {
         return Data(bytes)
     }
 
-    /// `GET <base>/services/collector/health`: 200 code 17 when HEC is up.
+    /// An empty event post. `/services/collector/health` answers without looking at the token;
+    /// this passes HEC's token (and channel) checks and then stops at "No data", indexing nothing.
     public func probeRequest() -> WireRequest? {
-        WireRequest(method: "GET", url: baseURL.appendingEndpoint(Self.collectorPath + "/health"), headers: [authorization])
+        WireRequest(method: "POST", url: eventURL, headers: [authorization, .init("Content-Type", "application/json"), channelHeader], body: Data())
+    }
+
+    /// Code 5 ("No data") is the answer a valid token gets for the empty probe.
+    public func classifyProbe(_ response: WireResponse) -> SinkOutcome? {
+        response.status == 400 && SplunkHECReply(response.body)?.code == 5 ? .delivered : nil
     }
 
     /// Polls indexer acknowledgement: `POST <base>/services/collector/ack?channel=<GUID>` with
