@@ -42,11 +42,7 @@ public final class StateStore: Sendable {
             let tableCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
             let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
             if appID != Self.applicationID {
-                guard tableCount == 0 else {
-                    throw StateError(
-                        .foreignDatabase,
-                        "state file \(path) is an SQLite database of another program (application_id \(appID)); refusing to touch it — point state.path at a new file")
-                }
+                guard tableCount == 0 else { throw Self.foreignDatabase(path, appID: appID) }
                 try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)")
             }
         }
@@ -75,13 +71,28 @@ public final class StateStore: Sendable {
     static func refuseForeignFile(at path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
-        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        let header = [UInt8]((try? handle.read(upToCount: 108)) ?? Data())
         if header.isEmpty { return }
-        if header != Data("SQLite format 3\0".utf8) {
+        guard header.count >= 16, Data(header[0..<16]) == Data("SQLite format 3\0".utf8) else {
             throw StateError(
                 .notADatabase,
                 "state file \(path) is not an SQLite database (corrupt or foreign); refusing to overwrite it — move it away or point state.path elsewhere")
         }
+        // Another program's database must be refused before SQLite opens it for writing: opening
+        // switches it to WAL, which rewrites its header. Read from the header itself: the
+        // application_id (offset 68) and whether page 1, the schema, is an empty leaf (no tables).
+        guard header.count >= 108 else { return }
+        let appID = header[68..<72].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let schemaIsEmpty = header[100] == 0x0D && header[103] == 0 && header[104] == 0
+        if Int32(bitPattern: appID) != applicationID, !schemaIsEmpty {
+            throw foreignDatabase(path, appID: Int32(bitPattern: appID))
+        }
+    }
+
+    static func foreignDatabase(_ path: String, appID: Int32) -> StateError {
+        StateError(
+            .foreignDatabase,
+            "state file \(path) is an SQLite database of another program (application_id \(appID)); refusing to touch it — point state.path at a new file")
     }
 
     /// Runs SQLite's own consistency check; returns "ok" when the file is sound.
@@ -97,6 +108,18 @@ extension StateStore {
     public func checkWritable() throws {
         try pool.write { db in
             try db.execute(sql: "UPDATE sink_offset SET updated_at = updated_at WHERE 0")
+        }
+    }
+}
+
+extension StateStore {
+    /// Test hook for a full disk: `true` caps the file at its current size (`PRAGMA max_page_count`
+    /// on the one writer connection), so the next write that needs a new page fails with
+    /// SQLITE_FULL, the error a full file system gives; `false` lifts the cap.
+    public func simulateFullDisk(_ full: Bool) throws {
+        try pool.write { db in
+            let pages = full ? try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 1 : 4_294_967_294
+            _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(pages)")
         }
     }
 }

@@ -39,6 +39,10 @@ struct EmulatorResponse: Sendable {
             return .json(FaultInjector.Fault.truncatedBody)
         case .resetMidBody:
             return EmulatorResponse.json(FaultInjector.Fault.truncatedBody).cutMidBody()
+        case .redirect(let code, let location):
+            var response = EmulatorResponse.text("moved to \(location)", status: code)
+            response.headers.append(("Location", location))
+            return response
         case .errorEnvelope, .delay:
             return nil
         }

@@ -22,6 +22,9 @@ public actor FaultInjector {
         /// Send the status line, the headers (with the full `Content-Length`) and about half of
         /// the body, then close the connection: a reset in the middle of a response.
         case resetMidBody
+        /// Answer a redirect (301, 302, 307, 308) to `location`: a client must not follow it
+        /// (a webhook redirect must not carry the signature and the events elsewhere).
+        case redirect(Int, location: String)
     }
 
     private var queue: [Fault] = []

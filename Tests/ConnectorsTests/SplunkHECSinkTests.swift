@@ -147,7 +147,12 @@ import Testing
     @Test func aBodyThatIsNotHECsFallsBackToTheStatus() throws {
         let sink = try sink()
         let html = Data("<html>bad gateway</html>".utf8)
-        #expect(sink.classify(WireResponse(status: 200, body: html), batch: batch) == .delivered)
+        // A 200 that is not HEC's (Splunk Web on the wrong port, a proxy) is not counted delivered.
+        guard case .retry(nil, let unread) = sink.classify(WireResponse(status: 200, body: html), batch: batch) else {
+            Issue.record("unexpected outcome"); return
+        }
+        #expect(unread.contains("not a HEC answer"))
+        #expect(sink.classify(WireResponse(status: 200), batch: batch) == .delivered)
         guard case .retry = sink.classify(WireResponse(status: 502, body: html), batch: batch) else { Issue.record("unexpected outcome"); return }
         guard case .retry = sink.classify(WireResponse(status: 408), batch: batch) else { Issue.record("unexpected outcome"); return }
         guard case .rejected(400, let reason) = sink.classify(WireResponse(status: 400, body: html), batch: batch) else {

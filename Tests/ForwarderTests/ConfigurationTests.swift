@@ -108,7 +108,7 @@ import Testing
             """
         let found = problems(text)
         #expect(found.contains { $0.hasPrefix("state.dedupe_windw: unknown key") })
-        #expect(found.contains("sources[0].poll_interval: must be a duration like 500ms, 10s, 5m, 2h or 7d, got \"often\""))
+        #expect(found.contains("sources[0].poll_interval: must be a duration like 500ms, 10s, 5m, 2h or 7d (at most 36500d), got \"often\""))
         #expect(found.contains("sinks[0].url: must be an http:// or https:// URL"))
         #expect(found.contains("sinks[1].batch_size: must be between 1 and 10000"))
         #expect(found.contains("sinks[1].retry.max_attempts: must be between 1 and 1000000"))

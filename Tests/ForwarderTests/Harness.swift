@@ -101,10 +101,11 @@ final class Harness: @unchecked Sendable {
         return path
     }
 
-    func engine(_ configuration: ForwarderConfiguration, sleeper: any Sleeper = TaskSleeper()) throws -> Engine {
-        var logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        logger.logLevel = .critical
-        return try Engine(configuration: configuration, logger: logger, sleeper: sleeper)
+    /// `logger`: a `LogRecorder`'s, when the test asserts what was reported; silent otherwise.
+    func engine(_ configuration: ForwarderConfiguration, sleeper: any Sleeper = TaskSleeper(), logger: Logger? = nil) throws -> Engine {
+        var silent = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        silent.logLevel = .critical
+        return try Engine(configuration: configuration, logger: logger ?? silent, sleeper: sleeper)
     }
 
     /// Event ids in the NDJSON file, in order.

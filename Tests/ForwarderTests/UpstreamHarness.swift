@@ -113,12 +113,14 @@ final class UpstreamHarness: @unchecked Sendable {
     }
 
     /// Parses the YAML text and builds an engine; it is shut down by `finish()`.
-    func engine(sources: String, sleeper: any Sleeper = TaskSleeper(), environment overrides: [String: String] = [:]) throws -> Engine {
+    func engine(
+        sources: String, sleeper: any Sleeper = TaskSleeper(), environment overrides: [String: String] = [:], logger: Logger? = nil
+    ) throws -> Engine {
         let configuration = try ConfigurationLoader.parse(
             configText(sources: sources), environment: environment.merging(overrides) { $1 })
-        var logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        logger.logLevel = .critical
-        let engine = try Engine(configuration: configuration, logger: logger, sleeper: sleeper)
+        var silent = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        silent.logLevel = .critical
+        let engine = try Engine(configuration: configuration, logger: logger ?? silent, sleeper: sleeper)
         onFinish { await engine.shutdown() }
         return engine
     }

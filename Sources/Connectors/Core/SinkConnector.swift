@@ -93,7 +93,8 @@ public enum RetryAfter {
     public static func parse(_ value: String?, now: Date = Date()) -> Duration? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         if let seconds = Double(value), seconds >= 0, seconds.isFinite {
-            return .milliseconds(Int64(seconds * 1000))
+            // Capped at a day: `Retry-After: 1e300` must not trap converting to Int64 (fuzzing found it).
+            return .milliseconds(Int64(min(seconds, 86400) * 1000))
         }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
@@ -101,7 +102,7 @@ public enum RetryAfter {
         for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
             formatter.dateFormat = format
             if let date = formatter.date(from: value) {
-                return .milliseconds(Int64(max(0, date.timeIntervalSince(now)) * 1000))
+                return .milliseconds(Int64(min(max(0, date.timeIntervalSince(now)), 86400) * 1000))
             }
         }
         return nil

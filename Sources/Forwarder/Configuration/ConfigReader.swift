@@ -117,7 +117,7 @@ final class ConfigReader {
     func duration(_ key: String, default defaultValue: Duration, minimum: Duration = .zero) -> Duration {
         guard let text = scalar(key) else { return defaultValue }
         guard let value = DurationText.parse(text) else {
-            fail(key, "must be a duration like 500ms, 10s, 5m, 2h or 7d, got \"\(text)\"")
+            fail(key, "must be a duration like 500ms, 10s, 5m, 2h or 7d (at most 36500d), got \"\(text)\"")
             return defaultValue
         }
         guard value >= minimum else {

@@ -7,11 +7,16 @@ public enum DurationText {
         ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604_800),
     ]
 
+    /// No duration of this program means more than 100 years (36500d).
+    static let maximumSeconds: Double = 36500 * 86400
+
     public static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         for unit in units.sorted(by: { $0.suffix.count > $1.suffix.count }) where trimmed.hasSuffix(unit.suffix) {
             let number = trimmed.dropLast(unit.suffix.count)
             guard let value = Double(number), value >= 0, value.isFinite, !number.hasPrefix("+") else { return nil }
+            // `1e300s` must be refused, not trap converting to Int64 (fuzzing found it).
+            guard value * unit.seconds <= maximumSeconds else { return nil }
             return .milliseconds(Int64((value * unit.seconds * 1000).rounded()))
         }
         // A bare 0 needs no unit.

@@ -70,10 +70,20 @@ final class SourcePoller: Sendable {
         let window = walker.window(cursor: cursor, now: now)
         var summary = Summary()
         guard window.start < window.end else { return summary }
+        var warnedAhead = false
         try await walker.walk(window) { entries, checkpoint in
             try await waitForSpoolSpace()
+            // Entries dated after the window end (an upstream clock ahead of ours, an API that ignores
+            // the end) are spooled, but the cursor stops at the window end: a cursor in the future
+            // would skip everything written upstream until our clock caught up.
+            if let checkpoint, checkpoint > window.end, !warnedAhead {
+                warnedAhead = true
+                logger.warning(
+                    "upstream event times run ahead of this host's clock; the cursor stays at the poll's end",
+                    metadata: [LogKey.newestEntry: "\(RFC3339.format(checkpoint))", LogKey.windowEnd: "\(RFC3339.format(window.end))"])
+            }
             // The cursor never moves backwards (a clock step, a hand-set cursor).
-            let position = checkpoint.map { max($0, cursor ?? $0) }
+            let position = checkpoint.map { min($0, window.end) }.map { max($0, cursor ?? $0) }
             let result = try store.appendPage(source: name, entries: try entries.map(Self.spoolEntry), cursor: position.map(RFC3339.format))
             summary.pages += 1
             summary.fetched += entries.count

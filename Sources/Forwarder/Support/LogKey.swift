@@ -9,6 +9,8 @@ enum LogKey {
     static let fetched = "poll.fetched"
     static let spooled = "poll.spooled"
     static let duplicates = "poll.duplicates"
+    static let newestEntry = "poll.newest_entry"
+    static let windowEnd = "poll.window_end"
     static let limit = "spool.limit"
     static let events = "batch.events"
     static let status = "http.status"

@@ -7,6 +7,10 @@ extension DatadogSink {
         let detail = Self.errorDetail(response.body).map { ": " + $0 } ?? RetryAfter.bodyHint(response.body)
         let reason = "Datadog HTTP \(response.status)" + detail
         switch response.status {
+        case 200..<300 where !response.body.isEmpty && (try? JSONValue.parse(response.body)) == nil:
+            // The intake answers `{}`: an HTML 200 comes from something else (a proxy, a wrong
+            // endpoint), and the entries are not known to have arrived. Sent again, never counted.
+            return .retry(after: nil, reason: "Datadog HTTP \(response.status) that is not an intake answer" + RetryAfter.bodyHint(response.body))
         case 200..<300:
             return .delivered
         case 413:

@@ -42,6 +42,10 @@ extension SplunkHECSink {
         let reply = SplunkHECReply(response.body)
         let reason = reply?.summary ?? "HTTP \(response.status)" + RetryAfter.bodyHint(response.body)
         switch response.status {
+        case 200..<300 where reply == nil && !response.body.isEmpty:
+            // HEC always answers JSON: an HTML 200 is a proxy or Splunk Web (a wrong port), and
+            // the events are not known to have arrived. Sent again (at least once), never counted.
+            return .retry(after: nil, reason: "HTTP \(response.status) that is not a HEC answer" + RetryAfter.bodyHint(response.body))
         case 200..<300:
             return .delivered
         case 408, 429, 500, 503:

@@ -49,15 +49,22 @@ public struct HTTPJSONConfiguration: Sendable {
             switch value {
             case .string(let text):
                 if let date = RFC3339.parseLenient(text) { return date }
-                guard let number = Double(text) else { return nil }
-                return self == .unixMilliseconds ? Date(timeIntervalSince1970: number / 1000) : Date(timeIntervalSince1970: number)
+                return Double(text).flatMap(epoch)
             case .integer(let number):
-                return Date(timeIntervalSince1970: self == .unixMilliseconds ? Double(number) / 1000 : Double(number))
+                return epoch(Double(number))
             case .double(let number):
-                return Date(timeIntervalSince1970: self == .unixMilliseconds ? number / 1000 : number)
+                return epoch(number)
             default:
                 return nil
             }
+        }
+
+        /// An epoch number as a date within years 0000–9999, the range RFC 3339 can write; NaN,
+        /// infinity or 1e300 trapped when the event was encoded (fuzzing found it).
+        private func epoch(_ number: Double) -> Date? {
+            let seconds = self == .unixMilliseconds ? number / 1000 : number
+            guard seconds.isFinite, (-62_167_219_200...253_402_300_799).contains(seconds) else { return nil }
+            return Date(timeIntervalSince1970: seconds)
         }
     }
 

@@ -1,0 +1,79 @@
+import Checkpoint
+import Connectors
+import Emulators
+import Foundation
+import Testing
+
+@testable import Forwarder
+
+/// Disk and state (issue 6): a full disk during a spool write, and state files that are not ours.
+/// A small tmpfs cannot be mounted without root here, so the full disk is SQLite's own: the file is
+/// capped at its size (`PRAGMA max_page_count`) and SQLite answers SQLITE_FULL, as on a full disk.
+@Suite struct DiskAndStateTests {
+    @Test func aFullDiskStopsThePollWithAnErrorAndNothingIsLostWhenSpaceReturns() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        // 300 events of 4 KB: far more than a fresh state file has room for.
+        let now = Date()
+        let items = (0..<300).map { index in
+            DeploysAuditItem(id: Int64(1 + index), detail: String(repeating: "x", count: 4000), createdAt: now.addingTimeInterval(-Double(600 - index)))
+        }
+        await harness.deploys.seed(items)
+        let log = LogRecorder()
+        let engine = try harness.engine(try harness.configuration(source: "    page_size: 50"), sleeper: RecordingSleeper(), logger: log.logger)
+        defer { Task { await engine.shutdown() } }
+
+        try engine.store.simulateFullDisk(true)
+        let failure = try #require(await OnceMode.run(engine: engine, deadline: .seconds(60)).failureText)
+        #expect(failure.contains("database or disk is full"), "\(failure)")
+        #expect(!log.problems(containing: "database or disk is full").isEmpty, "\(log.text)")
+        // Nothing was spooled, so the cursor did not move.
+        #expect(try engine.store.cursor(source: "deploys") == nil)
+        #expect(try harness.fileEventIDs().isEmpty)
+
+        try engine.store.simulateFullDisk(false)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
+        #expect(Set(await harness.receiver.receivedEventIDs()) == harness.expectedIDs(items))
+        #expect(try engine.store.integrityCheck() == "ok")
+    }
+
+    /// The binary refuses a state file that is not its own, says why, and leaves it byte for byte.
+    @Test(arguments: ["text file", "another program's SQLite", "corrupted SQLite"])
+    func aForeignOrCorruptStateFileIsRefusedByTheBinaryAndLeftUntouched(kind: String) async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(30)
+        let config = try harness.writeConfig()
+        let expected: String
+        switch kind {
+        case "text file":
+            try Data("definitely not sqlite\n".utf8).write(to: URL(fileURLWithPath: harness.statePath))
+            expected = "is not an SQLite database"
+        case "another program's SQLite":
+            let python = Process()
+            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            python.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()", harness.statePath]
+            try python.run()
+            python.waitUntilExit()
+            try #require(python.terminationStatus == 0)
+            expected = "an SQLite database of another program"
+        default:
+            // A real state file, then every page after the first overwritten with noise.
+            let made = try await ChildProcess.run(["once", "-c", config], environment: harness.environment, directory: harness.directory)
+            try #require(made.status == 0, "\(made.stderr)")
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: harness.statePath)))
+            try #require(bytes.count > 8192)
+            var random = SplitMix64(seed: 7)
+            for index in 4096..<bytes.count { bytes[index] = UInt8.random(in: 0...255, using: &random) }
+            try Data(bytes).write(to: URL(fileURLWithPath: harness.statePath))
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: harness.statePath + suffix) }
+            expected = "malformed"
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: harness.statePath))
+        let result = try await ChildProcess.run(["once", "-c", config], environment: harness.environment, directory: harness.directory)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: harness.statePath)) == before)
+    }
+}
