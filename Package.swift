@@ -61,6 +61,10 @@ let package = Package(
             name: "Emulators",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // HTTPS listeners, so TLS verification (CA, hostname) is tested over a real handshake.
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

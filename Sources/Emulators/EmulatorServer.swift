@@ -1,5 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
@@ -10,6 +13,17 @@ typealias EmulatorHandler = @Sendable (RecordedRequest) async -> EmulatorRespons
 /// Errors of the emulator lifecycle.
 public struct EmulatorError: Error, CustomStringConvertible {
     public var description: String
+}
+
+/// A certificate chain and key (PEM files) for an HTTPS emulator.
+public struct EmulatorTLS: Sendable {
+    public var certificateChainFile: String
+    public var privateKeyFile: String
+
+    public init(certificateChainFile: String, privateKeyFile: String) {
+        self.certificateChainFile = certificateChainFile
+        self.privateKeyFile = privateKeyFile
+    }
 }
 
 /// The plumbing every emulator shares: a Hummingbird server on 127.0.0.1 port 0,
@@ -38,9 +52,9 @@ final class EmulatorServer: Sendable {
 
     func clearRequests() { recorded.withLockedValue { $0.removeAll() } }
 
-    /// Starts listening and returns `http://127.0.0.1:PORT` once the socket is bound.
-    /// Calling it again while running returns the same URL.
-    func start(handler: @escaping EmulatorHandler) async throws -> URL {
+    /// Starts listening and returns `http://127.0.0.1:PORT` (`https://` with `tls`) once the socket
+    /// is bound. Calling it again while running returns the same URL.
+    func start(tls: EmulatorTLS? = nil, handler: @escaping EmulatorHandler) async throws -> URL {
         if let url = baseURL { return url }
 
         let recorded = self.recorded
@@ -63,8 +77,18 @@ final class EmulatorServer: Sendable {
 
         // The only way to learn the port picked for port 0 is the running channel.
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let server: HTTPServerBuilder
+        if let tls {
+            let certificates = try NIOSSLCertificate.fromPEMFile(tls.certificateChainFile)
+            let key = try NIOSSLPrivateKey(file: tls.privateKeyFile, format: .pem)
+            server = try .tls(
+                tlsConfiguration: .makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key)))
+        } else {
+            server = .http1()
+        }
         let app = Application(
             responder: responder,
+            server: server,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 portSink.yield(channel.localAddress?.port ?? 0)
@@ -89,7 +113,7 @@ final class EmulatorServer: Sendable {
             try await task.value
             throw EmulatorError(description: "\(name) emulator stopped before listening")
         }
-        let url = URL(string: "http://127.0.0.1:\(port)")!
+        let url = URL(string: "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)")!
         let mine = Running(group: group, task: task, url: url)
         // Two concurrent starts: the first to finish wins, the other server goes away.
         let winner = running.withLockedValue { state -> Running in

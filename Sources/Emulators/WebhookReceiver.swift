@@ -35,7 +35,12 @@ public final class WebhookReceiver: Sendable {
 
     /// Listens on 127.0.0.1 port 0; returns `http://127.0.0.1:PORT` once listening.
     public func start() async throws -> URL {
-        try await server.start { [self] request in await self.respond(to: request) }
+        try await start(tls: nil)
+    }
+
+    /// As `start()`, over HTTPS with `tls`'s certificate when given.
+    public func start(tls: EmulatorTLS?) async throws -> URL {
+        try await server.start(tls: tls) { [self] request in await self.respond(to: request) }
     }
 
     /// Graceful and fast (in-flight requests get at most 1 s).

@@ -106,7 +106,11 @@ public struct TLSOptions: Sendable, Equatable {
     public var caFile: String?
     public var certFile: String?
     public var keyFile: String?
+    /// No verification at all: any certificate, any name.
     public var insecureSkipVerify: Bool = false
+    /// False: the chain must still lead to a trusted CA, but the name in it is not checked
+    /// (a server reached by IP address whose certificate names only its host name).
+    public var verifyHostname: Bool = true
 
     public static let standard = TLSOptions()
 }

@@ -167,6 +167,7 @@ enum TLSOptionsReader {
             }
         }
         options.insecureSkipVerify = reader.bool("insecure_skip_verify", default: false)
+        options.verifyHostname = reader.bool("verify_hostname", default: true)
         // Read the PEM files now, so a bad one is a configuration error naming its key, not a
         // failure at the first connection.
         let checks: [(key: String, file: String?, load: (String) throws -> Void)] = [

@@ -30,7 +30,11 @@ public final class WireClient: Sendable {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certFile).map { .certificate($0) }
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
         }
-        if options.insecureSkipVerify { tls.certificateVerification = .none }
+        if options.insecureSkipVerify {
+            tls.certificateVerification = .none
+        } else if !options.verifyHostname {
+            tls.certificateVerification = .noHostnameVerification
+        }
         return tls
     }
 
@@ -52,7 +56,7 @@ public final class WireClient: Sendable {
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw WireError(url: request.url, reason: "timed out after \(DurationText.format(timeout))")
         } catch {
-            throw WireError(url: request.url, reason: String(describing: error))
+            throw WireError(url: request.url, reason: TLSFailure.describe(error, host: request.url.host ?? "") ?? String(describing: error))
         }
     }
 
