@@ -64,7 +64,11 @@ public final class StateStore: Sendable {
     /// SQLite's automatic checkpoint runs inside whichever commit crosses the threshold, which
     /// stalled page appends for up to 200 ms; run this every fraction of a second instead.
     public func checkpointWAL() throws {
-        try checkpointer.writeWithoutTransaction { try $0.checkpoint(.passive) }
+        do {
+            try checkpointer.writeWithoutTransaction { try $0.checkpoint(.passive) }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            // The writer's backstop checkpoint or a WAL restart is under way; the next call does it.
+        }
     }
 
     /// An SQLite file starts with this header; anything else is not ours to open.

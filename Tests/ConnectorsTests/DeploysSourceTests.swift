@@ -65,6 +65,24 @@ import Testing
         #expect(poll.warnings.isEmpty)
     }
 
+    /// A poll over a long backlog remembers only the boundary second's ids, not every id it saw.
+    @Test func aLongWalkRemembersOnlyTheBoundarySecond() throws {
+        let end = RFC3339.parse("2026-05-02T00:00:00Z")!
+        var poll = DeploysPoll(configuration: configuration, window: PollWindow(start: end.addingTimeInterval(-86400), end: end))
+        var delivered = 0
+        for pageIndex in 0..<200 {
+            _ = try #require(try poll.nextRequest())
+            // Three rows a page, one second apart, newest first; the oldest row is re-asked next time.
+            let rows = (0..<3).map { row in
+                let second = 3 * pageIndex + row
+                return item(100_000 - second, RFC3339.formatSeconds(end.addingTimeInterval(-Double(10 + second))))
+            }
+            delivered += try poll.consume(page(rows), receivedAt: Date()).count
+            #expect(poll.boundaryIDs.count <= 2, "page \(pageIndex) remembers \(poll.boundaryIDs.count) ids")
+        }
+        #expect(delivered == 600)
+    }
+
     @Test func aSecondWithMoreRowsThanPageSizeIsAskedAgainWithTheLargestPage() throws {
         let window = PollWindow(start: Date(timeIntervalSince1970: 0), end: RFC3339.parse("2026-05-02T00:00:00Z")!)
         var poll = DeploysSource(configuration: configuration).makePoll(window: window)

@@ -35,7 +35,7 @@ struct DeploysPoll: SourcePoll {
     /// holds more rows than a page.
     private var limit: Int
     /// Ids (and times) returned within the current boundary second: all that a re-ask can repeat.
-    private var boundaryIDs: [String: Date] = [:]
+    private(set) var boundaryIDs: [String: Date] = [:]
     private(set) var warnings: [String] = []
 
     init(configuration: DeploysConfiguration, window: PollWindow) {
@@ -107,9 +107,13 @@ struct DeploysPoll: SourcePoll {
         } else {
             before = boundarySecond.addingTimeInterval(1)
         }
-        // Only rows of the boundary second can come back on the next page.
+        // Only rows of the boundary second can come back on the next page (and one at exactly
+        // `before`, should the API read it inclusively). Everything newer is dropped: the walk goes
+        // newest first, so keeping `>= boundarySecond` held every id of the poll (memory and a
+        // filter over it per page, both growing with the backlog).
         boundaryIDs.merge(returned) { old, _ in old }
-        boundaryIDs = boundaryIDs.filter { $0.value >= boundarySecond }
+        let newestRepeatable = boundarySecond.addingTimeInterval(1)
+        boundaryIDs = boundaryIDs.filter { $0.value >= boundarySecond && $0.value <= newestRepeatable }
         return entries
     }
 }
