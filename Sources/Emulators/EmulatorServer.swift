@@ -26,6 +26,8 @@ final class EmulatorServer: Sendable {
 
     private let name: String
     private let running = NIOLockedValueBox<Running?>(nil)
+    /// The port of the last start, kept after a stop so `restart` can listen there again.
+    private let lastPort = NIOLockedValueBox<Int?>(nil)
     private let recorded = NIOLockedValueBox<[RecordedRequest]>([])
 
     init(name: String) {
@@ -38,9 +40,15 @@ final class EmulatorServer: Sendable {
 
     func clearRequests() { recorded.withLockedValue { $0.removeAll() } }
 
+    /// Listens again on the port of the last start (a fresh one if it never ran): a sink that
+    /// was down (connection refused) comes back at the address its clients were given.
+    func restart(handler: @escaping EmulatorHandler) async throws -> URL {
+        try await start(port: lastPort.withLockedValue { $0 } ?? 0, handler: handler)
+    }
+
     /// Starts listening and returns `http://127.0.0.1:PORT` once the socket is bound.
     /// Calling it again while running returns the same URL.
-    func start(handler: @escaping EmulatorHandler) async throws -> URL {
+    func start(port requested: Int = 0, handler: @escaping EmulatorHandler) async throws -> URL {
         if let url = baseURL { return url }
 
         let recorded = self.recorded
@@ -65,7 +73,7 @@ final class EmulatorServer: Sendable {
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             responder: responder,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            configuration: .init(address: .hostname("127.0.0.1", port: requested)),
             onServerRunning: { channel in
                 portSink.yield(channel.localAddress?.port ?? 0)
                 portSink.finish()
@@ -99,6 +107,7 @@ final class EmulatorServer: Sendable {
             await group.triggerGracefulShutdown()
             _ = try? await task.value
         }
+        lastPort.withLockedValue { $0 = winner.url.port }
         return winner.url
     }
 
