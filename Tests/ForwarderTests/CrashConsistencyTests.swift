@@ -70,6 +70,8 @@ import Testing
         #expect(try store.deadLetters().isEmpty)
         #expect(kills >= profile.kills / 2, "the forwarder finished before most kills could land")
         fleet.expectNoSecrets(in: outputs)
+        // A seeding mistake, not the forwarder's: deploys.app cannot page a second of over 100 rows.
+        #expect(!outputs.contains("more than 100 events share the second"))
 
         let seconds = (ContinuousClock.now - started).components.seconds
         print(

@@ -44,7 +44,6 @@ final class ReliabilityFleet: @unchecked Sendable {
     private let lock = NSLock()
     private var seeded: [String: [String]] = [:]
     private var nextIndex = 1
-    private var liveEnd: Date?
 
     var statePath: String { directory + "/state.sqlite" }
     var filePath: String { directory + "/events.ndjson" }
@@ -115,16 +114,12 @@ final class ReliabilityFleet: @unchecked Sendable {
         ]
     }
 
-    /// Adds `count` events timed from where the previous live batch ended (at most a minute
-    /// ago) to a second ago: new events, and late ones for a poll already past them. Batches do
-    /// not overlap in time, so no second holds more than deploys.app can page (100 rows).
+    /// Adds `count` events over the last minute: new ones, and late ones behind a cursor (within
+    /// the sources' two-minute `overlap`). Spreading each batch over a minute keeps every second
+    /// under the 100 rows deploys.app can page, however often batches come.
     func produceLive(_ count: Int) async {
         let now = Date()
-        let from = lock.withLock { () -> Date in
-            defer { liveEnd = now.addingTimeInterval(-1) }
-            return max(liveEnd ?? .distantPast, now.addingTimeInterval(-60))
-        }
-        await produce(count, from: from, to: now.addingTimeInterval(-1))
+        await produce(count, from: now.addingTimeInterval(-60), to: now.addingTimeInterval(-1))
     }
 
     /// Upstream ids seeded so far, per source.
