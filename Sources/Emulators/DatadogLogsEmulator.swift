@@ -62,6 +62,11 @@ public final class DatadogLogsEmulator: Sendable {
         Self.objects(state.withLockedValue { $0.accepted })
     }
 
+    /// How many entries Datadog kept, without parsing them.
+    public func acceptedCount() async -> Int {
+        state.withLockedValue { $0.accepted.count }
+    }
+
     /// Entries answered 202 but discarded for a reserved date more than 18 h old: the silent
     /// loss a client must avoid. Same representation as `acceptedLogs()`.
     public func droppedStale() async -> sending [[String: Any]] {
