@@ -42,6 +42,12 @@ public final class DatadogLogsEmulator: Sendable {
         await server.stop()
     }
 
+    /// Listens again on the port it had before `stop()`: between the two, clients get
+    /// "connection refused". What it received before the stop is kept.
+    public func restart() async throws -> URL {
+        try await server.restart { [self] request in await self.respond(to: request) }
+    }
+
     /// `http://127.0.0.1:PORT` while running.
     public var baseURL: URL? { server.baseURL }
 
@@ -54,6 +60,11 @@ public final class DatadogLogsEmulator: Sendable {
     /// `Bool`, arrays, dictionaries, `NSNull`); a truncated entry appears with its cut `message`.
     public func acceptedLogs() async -> sending [[String: Any]] {
         Self.objects(state.withLockedValue { $0.accepted })
+    }
+
+    /// How many entries Datadog kept, without parsing them.
+    public func acceptedCount() async -> Int {
+        state.withLockedValue { $0.accepted.count }
     }
 
     /// Entries answered 202 but discarded for a reserved date more than 18 h old: the silent

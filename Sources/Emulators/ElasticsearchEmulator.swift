@@ -33,6 +33,12 @@ public final class ElasticsearchEmulator: Sendable {
         await server.stop()
     }
 
+    /// Listens again on the port it had before `stop()`: between the two, clients get
+    /// "connection refused". What it received before the stop is kept.
+    public func restart() async throws -> URL {
+        try await server.restart { [self] request in await self.respond(to: request) }
+    }
+
     /// `http://127.0.0.1:PORT` while running.
     public var baseURL: URL? { server.baseURL }
 

@@ -40,6 +40,8 @@ final class EmulatorServer: Sendable {
 
     private let name: String
     private let running = NIOLockedValueBox<Running?>(nil)
+    /// The port of the last start, kept after a stop so `restart` can listen there again.
+    private let lastPort = NIOLockedValueBox<Int?>(nil)
     private let recorded = NIOLockedValueBox<[RecordedRequest]>([])
 
     init(name: String) {
@@ -52,9 +54,15 @@ final class EmulatorServer: Sendable {
 
     func clearRequests() { recorded.withLockedValue { $0.removeAll() } }
 
+    /// Listens again on the port of the last start (a fresh one if it never ran): a sink that
+    /// was down (connection refused) comes back at the address its clients were given.
+    func restart(handler: @escaping EmulatorHandler) async throws -> URL {
+        try await start(port: lastPort.withLockedValue { $0 } ?? 0, handler: handler)
+    }
+
     /// Starts listening and returns `http://127.0.0.1:PORT` (`https://` with `tls`) once the socket
     /// is bound. Calling it again while running returns the same URL.
-    func start(tls: EmulatorTLS? = nil, handler: @escaping EmulatorHandler) async throws -> URL {
+    func start(port requested: Int = 0, tls: EmulatorTLS? = nil, handler: @escaping EmulatorHandler) async throws -> URL {
         if let url = baseURL { return url }
 
         let recorded = self.recorded
@@ -89,7 +97,7 @@ final class EmulatorServer: Sendable {
         let app = Application(
             responder: responder,
             server: server,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            configuration: .init(address: .hostname("127.0.0.1", port: requested)),
             onServerRunning: { channel in
                 portSink.yield(channel.localAddress?.port ?? 0)
                 portSink.finish()
@@ -97,10 +105,11 @@ final class EmulatorServer: Sendable {
             logger: logger
         )
         var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
-        // A stop must be fast even with a request parked in a `.delay` fault.
+        // A stop must be fast even with a request parked in a `.delay` fault: after 1 s the
+        // requests are cancelled. No deadline on the cancellation itself: ServiceGroup enforces
+        // one with fatalError, which took the whole test process down when a loaded machine
+        // (the reliability suites) was slow to unwind.
         configuration.maximumGracefulShutdownDuration = .seconds(1)
-        // No cancellation deadline: ServiceLifecycle enforces one with fatalError, which took the
-        // whole test process down when a loaded machine was slow to cancel a parked request.
         configuration.maximumCancellationDuration = nil
         let group = ServiceGroup(configuration: configuration)
         let task = Task {
@@ -125,6 +134,7 @@ final class EmulatorServer: Sendable {
             await group.triggerGracefulShutdown()
             _ = try? await task.value
         }
+        lastPort.withLockedValue { $0 = winner.url.port }
         return winner.url
     }
 

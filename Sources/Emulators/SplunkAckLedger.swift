@@ -16,6 +16,9 @@ struct SplunkAckLedger {
         return id
     }
 
+    /// Ids issued and not yet reported `true` (a client that died waiting leaves its id here).
+    var outstanding: Int { pending.values.reduce(0) { $0 + $1.count } }
+
     mutating func lose(_ ackId: Int, channel: String?) {
         lost[channel, default: []].insert(ackId)
     }

@@ -38,6 +38,12 @@ public final class SplunkHECEmulator: Sendable {
         await server.stop()
     }
 
+    /// Listens again on the port it had before `stop()`: between the two, clients get
+    /// "connection refused". What it received before the stop is kept.
+    public func restart() async throws -> URL {
+        try await server.restart { [self] request in await self.respond(to: request) }
+    }
+
     /// `http://127.0.0.1:PORT` while running.
     public var baseURL: URL? { server.baseURL }
 
@@ -69,6 +75,11 @@ public final class SplunkHECEmulator: Sendable {
     /// must give up after its ack timeout and resend. May be called before the id is issued.
     public func loseAck(_ ackId: Int, channel: String? = nil) async {
         state.withLockedValue { $0.acks.lose(ackId, channel: channel) }
+    }
+
+    /// AckIds issued and never reported indexed: batches whose sender stopped waiting (or died).
+    public func outstandingAcks() async -> Int {
+        state.withLockedValue { $0.acks.outstanding }
     }
 
     /// Forgets events, acks, requests, pending failures and faults.

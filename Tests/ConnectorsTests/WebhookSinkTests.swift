@@ -93,6 +93,23 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"id\":\"a\"}\n{\"id\":\"b\"}\n{\"id\":\"c\"}\n")
     }
 
+    @Test func aTornLastLineFromAKillIsCutBeforeTheNextBatch() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fs-\(UUID().uuidString).ndjson").path
+        // What a SIGKILL in the middle of write(2) leaves: whole lines, then part of one.
+        try Data("{\"id\":\"a\"}\n{\"id\":\"b\"}\n{\"id\":\"c".utf8).write(to: URL(fileURLWithPath: path))
+        let sink = FileSink(name: "f", path: path)
+        try sink.write([
+            EncodedEvent(id: "c", time: Date(), body: Data(#"{"id":"c"}"#.utf8)),
+            EncodedEvent(id: "d", time: Date(), body: Data(#"{"id":"d"}"#.utf8)),
+        ])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"id\":\"a\"}\n{\"id\":\"b\"}\n{\"id\":\"c\"}\n{\"id\":\"d\"}\n")
+
+        // No newline at all: the whole file is a torn first batch.
+        try Data("{\"id\":\"a".utf8).write(to: URL(fileURLWithPath: path))
+        try FileSink(name: "f", path: path).write([EncodedEvent(id: "a", time: Date(), body: Data(#"{"id":"a"}"#.utf8))])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"id\":\"a\"}\n")
+    }
+
     @Test func unwritablePathIsAClearError() {
         let sink = FileSink(name: "f", path: "/proc/forbidden/events.ndjson")
         #expect {

@@ -22,6 +22,23 @@ import Testing
         }
     }
 
+    @Test func aStoppedSinkRefusesConnectionsAndRestartsOnTheSamePortKeepingWhatItHad() async throws {
+        let elastic = ElasticsearchEmulator(apiKey: nil)
+        let url = try await elastic.start()
+        let bulk = "{\"create\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"x\":1}\n"
+        #expect(try await send(url, "/_bulk", bulk, headers: [("Content-Type", "application/x-ndjson")]).status == 200)
+        await elastic.stop()
+        await #expect(throws: (any Error).self) {
+            _ = try await send(url, "/_bulk", bulk, headers: [("Content-Type", "application/x-ndjson")])
+        }
+        #expect(try await elastic.restart() == url)
+        #expect(await elastic.documentCount() == 1)
+        let again = bulk.replacingOccurrences(of: "\"1\"", with: "\"2\"")
+        #expect(try await send(url, "/_bulk", again, headers: [("Content-Type", "application/x-ndjson")]).status == 200)
+        #expect(await elastic.documentCount() == 2)
+        await elastic.stop()
+    }
+
     @Test func stopIsFastWithARequestParkedInADelay() async throws {
         let emulator = DeploysEmulator()
         let url = try await emulator.start()

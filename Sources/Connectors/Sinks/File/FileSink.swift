@@ -55,10 +55,38 @@ public final class FileSink: @unchecked Sendable {
         if !directory.isEmpty {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw FileSinkError(path: path, operation: "open", code: errno) }
+        do {
+            try dropTornTail(fd)
+        } catch {
+            close(fd)
+            throw error
+        }
         descriptor = fd
         return fd
+    }
+
+    /// A kill during `write` can leave part of a batch: the kernel stops a large write between
+    /// pages. That batch's offset never moved, so it is written again whole; the torn tail is cut
+    /// back to the last newline so it cannot glue itself onto the next line.
+    private func dropTornTail(_ fd: Int32) throws {
+        var end = lseek(fd, 0, SEEK_END)
+        guard end > 0 else { return }
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var keep: off_t = 0
+        search: while end > 0 {
+            let start = max(0, end - off_t(chunk.count))
+            let count = Int(end - start)
+            guard pread(fd, &chunk, count, start) == count else { throw FileSinkError(path: path, operation: "read", code: errno) }
+            if let newline = chunk[..<count].lastIndex(of: UInt8(ascii: "\n")) {
+                keep = start + off_t(newline) + 1
+                break search
+            }
+            end = start
+        }
+        let size = lseek(fd, 0, SEEK_END)
+        if keep < size, ftruncate(fd, keep) != 0 { throw FileSinkError(path: path, operation: "truncate", code: errno) }
     }
 }
 
