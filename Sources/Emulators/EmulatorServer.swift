@@ -27,6 +27,8 @@ final class EmulatorServer: Sendable {
     private let name: String
     private let running = NIOLockedValueBox<Running?>(nil)
     private let recorded = NIOLockedValueBox<[RecordedRequest]>([])
+    /// Requests being answered now, and the most ever at once (concurrency tests).
+    private let concurrency = NIOLockedValueBox((now: 0, peak: 0))
 
     init(name: String) {
         self.name = name
@@ -38,12 +40,16 @@ final class EmulatorServer: Sendable {
 
     func clearRequests() { recorded.withLockedValue { $0.removeAll() } }
 
+    /// The most requests that were being answered at the same moment (faults and latency included).
+    func peakConcurrentRequests() -> Int { concurrency.withLockedValue { $0.peak } }
+
     /// Starts listening and returns `http://127.0.0.1:PORT` once the socket is bound.
     /// Calling it again while running returns the same URL.
     func start(handler: @escaping EmulatorHandler) async throws -> URL {
         if let url = baseURL { return url }
 
         let recorded = self.recorded
+        let concurrency = self.concurrency
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             var request = request
             let body = try await request.collectBody(upTo: Self.maxBodySize)
@@ -51,9 +57,15 @@ final class EmulatorServer: Sendable {
                 method: request.method.rawValue,
                 path: request.head.path ?? "/",
                 headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
-                body: Data(body.readableBytesView)
+                body: Data(body.readableBytesView),
+                authority: request.head.authority
             )
             recorded.withLockedValue { $0.append(seen) }
+            concurrency.withLockedValue {
+                $0.now += 1
+                $0.peak = max($0.peak, $0.now)
+            }
+            defer { concurrency.withLockedValue { $0.now -= 1 } }
             return Response(await handler(seen))
         }
 
