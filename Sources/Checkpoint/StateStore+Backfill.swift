@@ -7,16 +7,21 @@ public struct BackfillJob: Sendable, Equatable {
     public var source: String
     public var rangeStart: Date
     public var rangeEnd: Date
+    /// Everything from `rangeStart` to here is spooled (the contiguous prefix); a resume starts here.
     public var position: Date
+    /// Windows finished past `position`, oldest first: concurrent windows end out of order.
+    public var finishedAhead: [Range<Date>] = []
     /// nil: every sink.
     public var onlySinks: [String]?
     public var events: Int
     public var finishedAt: Date?
 
-    /// Share of the range done, 0…1.
+    /// Share of the range done, 0…1: the contiguous prefix plus the windows finished past it.
     public var progress: Double {
         let total = rangeEnd.timeIntervalSince(rangeStart)
-        return total <= 0 ? 1 : min(1, max(0, position.timeIntervalSince(rangeStart) / total))
+        guard total > 0 else { return 1 }
+        let ahead = finishedAhead.reduce(0) { $0 + max(0, $1.upperBound.timeIntervalSince(max($1.lowerBound, position))) }
+        return min(1, max(0, (position.timeIntervalSince(rangeStart) + ahead) / total))
     }
 }
 
@@ -40,31 +45,13 @@ extension StateStore {
 
     public func backfillJob(id: Int64) throws -> BackfillJob? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM backfill_job WHERE id = ?", arguments: [id]).map(Self.backfillJob)
+            try Row.fetchOne(db, sql: "SELECT * FROM backfill_job WHERE id = ?", arguments: [id]).map { try Self.backfillJob(db, $0) }
         }
     }
 
     public func backfillJobs() throws -> [BackfillJob] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM backfill_job ORDER BY id").map(Self.backfillJob)
-        }
-    }
-
-    /// Spools a backfill page for the job's sinks and moves the job's position, in one transaction.
-    @discardableResult
-    public func appendBackfillPage(job: BackfillJob, entries: [SpoolEntry], position: Date?, now: Date = Date()) throws -> AppendResult {
-        try pool.write { db in
-            let result = try Self.insert(db, source: job.source, entries: entries, onlySinks: job.onlySinks, now: now)
-            try db.execute(
-                sql: """
-                    UPDATE backfill_job SET events = events + ?, updated_at = ?,
-                        position = CASE WHEN ? IS NULL THEN position ELSE max(position, ?) END
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    result.inserted, now.timeIntervalSince1970, position?.timeIntervalSince1970, position?.timeIntervalSince1970, job.id,
-                ])
-            return result
+            try Row.fetchAll(db, sql: "SELECT * FROM backfill_job ORDER BY id").map { try Self.backfillJob(db, $0) }
         }
     }
 
@@ -72,15 +59,20 @@ extension StateStore {
         try pool.write { db in
             try db.execute(
                 sql: "UPDATE backfill_job SET finished_at = ?, position = range_end WHERE id = ?", arguments: [now.timeIntervalSince1970, id])
+            try db.execute(sql: "DELETE FROM backfill_window WHERE job_id = ?", arguments: [id])
         }
     }
 
-    private static func backfillJob(_ row: Row) -> BackfillJob {
+    private static func backfillJob(_ db: Database, _ row: Row) throws -> BackfillJob {
         let sinks: String? = row["only_sinks"]
+        let id: Int64 = row["id"]
+        let ahead = try Row.fetchAll(
+            db, sql: "SELECT window_start, window_end FROM backfill_window WHERE job_id = ? ORDER BY window_start", arguments: [id]
+        ).map { Date(timeIntervalSince1970: $0["window_start"])..<Date(timeIntervalSince1970: $0["window_end"]) }
         return BackfillJob(
-            id: row["id"], source: row["source"], rangeStart: Date(timeIntervalSince1970: row["range_start"]),
+            id: id, source: row["source"], rangeStart: Date(timeIntervalSince1970: row["range_start"]),
             rangeEnd: Date(timeIntervalSince1970: row["range_end"]), position: Date(timeIntervalSince1970: row["position"]),
-            onlySinks: sinks.map { $0.split(separator: ",").map(String.init) }, events: row["events"],
+            finishedAhead: ahead, onlySinks: sinks.map { $0.split(separator: ",").map(String.init) }, events: row["events"],
             finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 }

@@ -82,6 +82,19 @@ extension StateStore {
                     );
                     """)
         }
+        migrator.registerMigration("v3-backfill-windows") { db in
+            try db.execute(
+                sql: """
+                    -- Windows of a job finished past its contiguous `position` (concurrent windows end out
+                    -- of order); folded into `position` and deleted once the windows before them finish.
+                    CREATE TABLE backfill_window (
+                        job_id INTEGER NOT NULL REFERENCES backfill_job(id) ON DELETE CASCADE,
+                        window_start REAL NOT NULL,
+                        window_end REAL NOT NULL,
+                        PRIMARY KEY (job_id, window_start)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

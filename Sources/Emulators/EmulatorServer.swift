@@ -43,6 +43,8 @@ final class EmulatorServer: Sendable {
     /// The port of the last start, kept after a stop so `restart` can listen there again.
     private let lastPort = NIOLockedValueBox<Int?>(nil)
     private let recorded = NIOLockedValueBox<[RecordedRequest]>([])
+    /// Requests being answered now, and the most ever at once (concurrency tests).
+    private let concurrency = NIOLockedValueBox((now: 0, peak: 0))
 
     init(name: String) {
         self.name = name
@@ -53,6 +55,9 @@ final class EmulatorServer: Sendable {
     func requests() -> [RecordedRequest] { recorded.withLockedValue { $0 } }
 
     func clearRequests() { recorded.withLockedValue { $0.removeAll() } }
+
+    /// The most requests that were being answered at the same moment (faults and latency included).
+    func peakConcurrentRequests() -> Int { concurrency.withLockedValue { $0.peak } }
 
     /// Listens again on the port of the last start (a fresh one if it never ran): a sink that
     /// was down (connection refused) comes back at the address its clients were given.
@@ -66,6 +71,7 @@ final class EmulatorServer: Sendable {
         if let url = baseURL { return url }
 
         let recorded = self.recorded
+        let concurrency = self.concurrency
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             var request = request
             let body = try await request.collectBody(upTo: Self.maxBodySize)
@@ -73,9 +79,15 @@ final class EmulatorServer: Sendable {
                 method: request.method.rawValue,
                 path: request.head.path ?? "/",
                 headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
-                body: Data(body.readableBytesView)
+                body: Data(body.readableBytesView),
+                authority: request.head.authority
             )
             recorded.withLockedValue { $0.append(seen) }
+            concurrency.withLockedValue {
+                $0.now += 1
+                $0.peak = max($0.peak, $0.now)
+            }
+            defer { concurrency.withLockedValue { $0.now -= 1 } }
             return Response(await handler(seen))
         }
 

@@ -65,6 +65,11 @@ public final class LogfireEmulator: Sendable {
         server.requests()
     }
 
+    /// The most requests this emulator was answering at the same moment.
+    public func peakConcurrentRequests() async -> Int {
+        server.peakConcurrentRequests()
+    }
+
     public func entryCount() async -> Int {
         state.withLockedValue { $0.store.entries.count }
     }

@@ -11,12 +11,16 @@ public struct RecordedRequest: Sendable {
     public var headers: [(name: String, value: String)]
     /// The exact body bytes.
     public var body: Data
+    /// The `Host` the client addressed (`127.0.0.1:PORT`, `localhost:PORT`); the server takes it
+    /// out of `headers`.
+    public var authority: String?
 
-    public init(method: String, path: String, headers: [(name: String, value: String)], body: Data) {
+    public init(method: String, path: String, headers: [(name: String, value: String)], body: Data, authority: String? = nil) {
         self.method = method
         self.path = path
         self.headers = headers
         self.body = body
+        self.authority = authority
     }
 
     /// The first value of a header; names compare case-insensitively as HTTP requires.

@@ -8,24 +8,35 @@ struct BackfillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill",
         abstract: "Bring in a historical range for one source without moving its live cursor (prints the job id).",
-        discussion: "Interrupted jobs continue with --resume ID; `status` lists them. Exit status as for `once`.")
+        discussion: """
+            The range is read in windows of at most a day (and never longer than the API allows), up to \
+            --concurrency of them at once; the source's rate_limit is shared by all of them. Interrupted jobs \
+            continue with --resume ID (optionally with another --concurrency) and re-fetch only the windows \
+            that had not finished; `status` lists them. Exit status as for `once`.
+
+            Example: audit-forwarder backfill -c config.yaml --source logfire --from 2025-01-01 --to 2025-07-01 --sink archive --concurrency 3
+            """)
 
     @OptionGroup var config: ConfigOption
     @Option(help: "Source name.") var source: String?
     @Option(help: "Range start: RFC 3339, a date, or an age like 200d.") var from: String?
     @Option(help: "Range end (default: now).") var to: String?
     @Option(help: "Deliver only to this sink (repeatable; default: every sink).") var sink: [String] = []
+    @Option(help: "Windows fetched at once (1-16), all within the source's rate_limit.") var concurrency: Int = BackfillMode.defaultConcurrency
     @Option(help: "Continue an interrupted job.") var resume: Int64?
     @Option(help: "Stop after this long; what is fetched stays spooled (exit 75).") var deadline: String = "24h"
     @Option(help: "How long to wait for another runner's lock.") var lockWait: String = "0s"
 
     func validate() throws {
+        guard BackfillMode.concurrencyRange.contains(concurrency) else {
+            throw ValidationError("--concurrency must be between \(BackfillMode.concurrencyRange.lowerBound) and \(BackfillMode.concurrencyRange.upperBound)")
+        }
         if resume == nil {
             guard source != nil, let from else { throw ValidationError("give --source and --from (and --to), or --resume ID") }
             guard TimeText.parse(from) != nil else { throw ValidationError("--from: not a time: \(from)") }
             if let to, TimeText.parse(to) == nil { throw ValidationError("--to: not a time: \(to)") }
         } else if source != nil || from != nil || to != nil || !sink.isEmpty {
-            throw ValidationError("--resume takes the job's own source, range and sinks; give nothing else")
+            throw ValidationError("--resume takes the job's own source, range and sinks; do not give --source, --from, --to or --sink")
         }
     }
 
@@ -37,11 +48,11 @@ struct BackfillCommand: AsyncParsableCommand {
         defer { lock.release() }
         let engine = try openEngine(configuration, logger: logger)
         let job = try prepareJob(configuration: configuration, store: engine.store)
-        print("backfill job \(job.id): \(job.source) from \(RFC3339.format(job.position)) to \(RFC3339.format(job.rangeEnd)), sinks: \(job.onlySinks?.joined(separator: ", ") ?? "all")")
+        print("backfill job \(job.id): \(job.source) from \(RFC3339.format(job.position)) to \(RFC3339.format(job.rangeEnd)), sinks: \(job.onlySinks?.joined(separator: ", ") ?? "all"), \(concurrency) window(s) at once")
         // The id must reach the operator even if the job is killed a moment later.
         fflush(nil)
         let display = ProgressDisplay(interactive: isatty(STDOUT_FILENO) == 1)
-        let outcome = await BackfillMode.run(engine: engine, job: job, deadline: limit) { display.show($0) }
+        let outcome = await BackfillMode.run(engine: engine, job: job, concurrency: concurrency, deadline: limit) { display.show($0) }
         display.finish()
         await engine.shutdown()
         let final = try engine.store.backfillJob(id: job.id)

@@ -20,6 +20,12 @@ public protocol SourceConnector: Sendable {
     func makePoll(window: PollWindow) -> any SourcePoll
     /// The upstream's own error message in a non-2xx response, for a clear error (nil: none found).
     func upstreamMessage(in response: WireResponse) -> String?
+    /// The longest window one request may ask for (nil: no limit). Backfill windows stay within it.
+    var maximumWindow: TimeInterval? { get }
+}
+
+extension SourceConnector {
+    public var maximumWindow: TimeInterval? { nil }
 }
 
 /// The paging state of one poll. The engine calls `nextRequest`, sends it, and hands the

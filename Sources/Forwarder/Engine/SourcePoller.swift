@@ -105,8 +105,8 @@ final class SourcePoller: Sendable {
             payload: try NativeEncoding.encode(event))
     }
 
-    /// Back-pressure: a full spool pauses polling; the data is still upstream.
-    private func waitForSpoolSpace() async throws {
+    /// Back-pressure: a full spool pauses polling (and backfills); the data is still upstream.
+    func waitForSpoolSpace() async throws {
         var logged = false
         while try store.spoolDepth() >= Int64(spoolMaxEvents) {
             if !logged {

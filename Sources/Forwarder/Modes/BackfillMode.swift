@@ -4,9 +4,12 @@ import Foundation
 import Logging
 
 /// `backfill`: bring in a historical range for one source without touching its live cursor.
-/// The range is read in slices (at most a day each, so an interrupted job resumes close to where
-/// it stopped); each page is spooled for the job's sinks with the job's position in one
-/// transaction, through the same dedupe index as the live tail, and delivered like `once`.
+/// The range is cut into windows (`BackfillPlan`); up to `concurrency` of them are fetched at
+/// once, through the source's one page walker, so its `rate_limit` and the upstream's rate-limit
+/// headers bound them all together. Each page is spooled for the job's sinks through the same
+/// dedupe index as the live tail, and delivered like `once`. The job's position only covers
+/// a contiguous prefix; windows finished ahead of it are recorded apart, so a resumed job
+/// re-fetches exactly the windows that had not finished.
 public enum BackfillMode {
     public struct Progress: Sendable {
         public var job: BackfillJob
@@ -14,20 +17,24 @@ public enum BackfillMode {
         public var eta: Duration?
     }
 
-    /// One slice of at most this long; the API's own limits (Logfire's 90 days) are the connector's.
-    static let sliceLength: TimeInterval = 86400
+    /// `--concurrency` range: enough to hide latency, few enough not to hammer an upstream.
+    public static let concurrencyRange = 1...16
+    /// Two windows hide most of the latency and at most double the live tail's request rate.
+    public static let defaultConcurrency = 2
 
     public static func run(
-        engine: Engine, job: BackfillJob, deadline: Duration, progress: @escaping @Sendable (Progress) -> Void
+        engine: Engine, job: BackfillJob, concurrency: Int = defaultConcurrency, deadline: Duration,
+        progress: @escaping @Sendable (Progress) -> Void
     ) async -> OnceMode.Outcome {
         guard let poller = engine.pollers.first(where: { $0.name == job.source }) else {
             return .failed(["no source named \(job.source) in the configuration"])
         }
         let failures = Failures()
         let fetchDone = Flag()
+        let width = min(max(concurrency, concurrencyRange.lowerBound), concurrencyRange.upperBound)
         let outcome = await OnceMode.deliver(engine: engine, deadline: deadline, sourcesDone: fetchDone, failures: failures) {
             do {
-                try await fetch(job: job, poller: poller, store: engine.store, progress: progress)
+                try await fetch(job: job, poller: poller, store: engine.store, concurrency: width, progress: progress)
                 try engine.store.finishBackfillJob(id: job.id)
             } catch is CancellationError {
             } catch {
@@ -38,27 +45,50 @@ public enum BackfillMode {
         return outcome
     }
 
-    private static func fetch(job: BackfillJob, poller: SourcePoller, store: StateStore, progress: @Sendable (Progress) -> Void) async throws {
-        let clock = ContinuousClock()
-        let started = clock.now
-        let startEvents = job.events
-        var start = job.position
-        while start < job.rangeEnd {
-            try Task.checkCancellation()
-            let end = min(job.rangeEnd, start.addingTimeInterval(sliceLength))
-            try await poller.walker.walk(PollWindow(start: start, end: end)) { entries, checkpoint in
-                try store.appendBackfillPage(
-                    job: job, entries: try entries.map(SourcePoller.spoolEntry), position: checkpoint.map { min($0, end) })
-                return true
+    /// Runs the pending windows oldest first, at most `concurrency` at a time. The first failure
+    /// cancels the others; what they finished stays recorded.
+    private static func fetch(
+        job: BackfillJob, poller: SourcePoller, store: StateStore, concurrency: Int, progress: @Sendable (Progress) -> Void
+    ) async throws {
+        var queue = BackfillPlan.pendingWindows(of: job, length: BackfillPlan.windowLength(for: poller.configuration.connector))[...]
+        let meter = ProgressMeter(start: job)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var running = 0
+            while true {
+                while running < concurrency, let window = queue.popFirst() {
+                    group.addTask { try await fetch(window: window, job: job, poller: poller, store: store) }
+                    running += 1
+                }
+                guard running > 0, try await group.next() != nil else { break }
+                running -= 1
+                if let current = try store.backfillJob(id: job.id) { progress(meter.progress(current)) }
             }
-            start = end
-            guard let current = try store.backfillJob(id: job.id) else { return }
+        }
+    }
+
+    private static func fetch(window: PollWindow, job: BackfillJob, poller: SourcePoller, store: StateStore) async throws {
+        let range = window.start..<window.end
+        try await poller.walker.walk(window) { entries, checkpoint in
+            try await poller.waitForSpoolSpace()
+            try store.appendBackfillPage(job: job, window: range, entries: try entries.map(SourcePoller.spoolEntry), checkpoint: checkpoint)
+            return true
+        }
+        try store.finishBackfillWindow(job: job, window: range)
+    }
+
+    /// Rate and ETA since this run started.
+    private struct ProgressMeter {
+        let start: BackfillJob
+        let clock = ContinuousClock()
+        let started = ContinuousClock.now
+
+        func progress(_ current: BackfillJob) -> Progress {
             let elapsed = (clock.now - started).seconds
-            let rate = elapsed > 0 ? Double(current.events - startEvents) / elapsed : 0
-            let doneShare = current.progress - job.progress
+            let rate = elapsed > 0 ? Double(current.events - start.events) / elapsed : 0
+            let doneShare = current.progress - start.progress
             let eta: Duration? = doneShare > 0 && elapsed > 0
                 ? .milliseconds(Int64(elapsed * (1 - current.progress) / doneShare * 1000)) : nil
-            progress(Progress(job: current, eventsPerSecond: rate, eta: eta))
+            return Progress(job: current, eventsPerSecond: rate, eta: eta)
         }
     }
 }

@@ -10,6 +10,9 @@ public struct LogfireSource: SourceConnector {
         self.configuration = configuration
     }
 
+    /// The API refuses longer windows with HTTP 400.
+    public var maximumWindow: TimeInterval? { LogfireConfiguration.maximumWindow }
+
     public func makePoll(window: PollWindow) -> any SourcePoll {
         LogfirePoll(configuration: configuration, window: window)
     }
