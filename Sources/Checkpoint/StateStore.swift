@@ -65,7 +65,7 @@ public final class StateStore: Sendable {
     /// stalled page appends for up to 200 ms; run this every fraction of a second instead.
     public func checkpointWAL() throws {
         do {
-            try checkpointer.writeWithoutTransaction { try $0.checkpoint(.passive) }
+            _ = try checkpointer.writeWithoutTransaction { try $0.checkpoint(.passive) }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
             // The writer's backstop checkpoint or a WAL restart is under way; the next call does it.
         }

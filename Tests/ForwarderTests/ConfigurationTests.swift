@@ -103,6 +103,7 @@ import Testing
                 batch_size: 0
                 retry: { max_attempts: -1 }
                 filters: { severity: [urgent] }
+                rotate: { max_bytes: 10, kepe: 3 }
               - name: hook
                 type: splunkk
             """
@@ -113,6 +114,8 @@ import Testing
         #expect(found.contains("sinks[1].batch_size: must be between 1 and 10000"))
         #expect(found.contains("sinks[1].retry.max_attempts: must be between 1 and 1000000"))
         #expect(found.contains { $0.hasPrefix("sinks[1].filters.severity[0]: \"urgent\" is not one of") })
+        #expect(found.contains("sinks[1].rotate.max_bytes: must be between 4096 and 1099511627776"))
+        #expect(found.contains { $0.hasPrefix("sinks[1].rotate.kepe: unknown key") })
         #expect(found.contains { $0.hasPrefix("sinks[2].type: unsupported sink type \"splunkk\"") })
     }
 

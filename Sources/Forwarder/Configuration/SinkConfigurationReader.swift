@@ -50,7 +50,8 @@ enum SinkConfigurationReader {
         case WebhookSink.type:
             kind = readWebhook(reader, name: name, batchSize: batchSize).map { .http($0) }
         case FileSink.type:
-            kind = reader.requiredString("path").map { .file(FileSink(name: name, path: $0)) }
+            let rotation = reader.mapping("rotate").map(Self.readRotation)
+            kind = reader.requiredString("path").map { .file(FileSink(name: name, path: $0, rotation: rotation)) }
         default:
             reader.fail("type", "unsupported sink type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
             kind = nil
@@ -60,6 +61,14 @@ enum SinkConfigurationReader {
             name: name, type: type, batchSize: batchSize, maxBatchBytes: maxBatchBytes, flushInterval: flushInterval,
             encoding: encoding, compression: compression, timeout: timeout, retry: retry, filters: filters, redact: redact, tls: tls,
             acknowledgement: acknowledgement, kind: kind)
+    }
+
+    /// `rotate: { max_bytes, keep }`: a new file once the current one would pass max_bytes.
+    private static func readRotation(_ reader: ConfigReader) -> FileSink.Rotation {
+        defer { reader.rejectUnknownKeys() }
+        return FileSink.Rotation(
+            maxBytes: reader.int("max_bytes", default: 100 << 20, range: 4096...(1 << 40)),
+            keep: reader.int("keep", default: 5, range: 1...1000))
     }
 
     private static func readWebhook(_ reader: ConfigReader, name: String, batchSize: Int) -> WebhookSink? {

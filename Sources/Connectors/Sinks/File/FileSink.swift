@@ -7,17 +7,34 @@ import Foundation
 #endif
 
 /// `type: file` — appends one encoded event per line (NDJSON) and fsyncs before the batch
-/// counts as delivered, so the sink's offset never runs ahead of what is on disk.
+/// counts as delivered, so the sink's offset never runs ahead of what is on disk. With `rotation`,
+/// a batch that would take the file past `maxBytes` starts a new one (`path` → `path.1` → …).
 public final class FileSink: @unchecked Sendable {
     public static let type = "file"
+
+    /// Size-based rotation: `path.1` is the newest full file, `path.<keep>` the oldest kept.
+    public struct Rotation: Sendable, Equatable {
+        public var maxBytes: Int
+        public var keep: Int
+
+        public init(maxBytes: Int, keep: Int) {
+            self.maxBytes = maxBytes
+            self.keep = keep
+        }
+    }
+
     public let name: String
     public let path: String
+    public let rotation: Rotation?
     private let lock = NSLock()
     private var descriptor: Int32 = -1
+    /// Bytes in the open file (known from open, then counted).
+    private var size: Int = 0
 
-    public init(name: String, path: String) {
+    public init(name: String, path: String, rotation: Rotation? = nil) {
         self.name = name
         self.path = path
+        self.rotation = rotation
     }
 
     deinit {
@@ -33,20 +50,60 @@ public final class FileSink: @unchecked Sendable {
             bytes.append(UInt8(ascii: "\n"))
         }
         try lock.withLock {
-            let fd = try openIfNeeded()
-            try bytes.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        throw FileSinkError(path: path, operation: "write", code: errno)
-                    }
-                    offset += written
-                }
+            do {
+                try append(bytes)
+            } catch {
+                // Part of the batch may be on disk (a full disk stops a write midway): reopen
+                // next time, which cuts that torn tail before the batch is written again.
+                closeDescriptor()
+                throw error
             }
-            if fsync(fd) != 0 { throw FileSinkError(path: path, operation: "fsync", code: errno) }
         }
+    }
+
+    private func append(_ bytes: Data) throws {
+        var fd = try openIfNeeded()
+        if let rotation, size > 0, size + bytes.count > rotation.maxBytes {
+            try rotate(keep: rotation.keep)
+            fd = try openIfNeeded()
+        }
+        try bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw FileSinkError(path: path, operation: "write", code: errno)
+                }
+                offset += written
+            }
+        }
+        if fsync(fd) != 0 { throw FileSinkError(path: path, operation: "fsync", code: errno) }
+        size += bytes.count
+    }
+
+    /// Shifts `path.N` to `path.N+1` (the oldest beyond `keep` is replaced), `path` to `path.1`, and
+    /// makes the renames durable. A kill midway leaves every delivered line in some file.
+    private func rotate(keep: Int) throws {
+        closeDescriptor()
+        for index in stride(from: keep - 1, through: 1, by: -1) where FileManager.default.fileExists(atPath: "\(path).\(index)") {
+            guard rename("\(path).\(index)", "\(path).\(index + 1)") == 0 else {
+                throw FileSinkError(path: "\(path).\(index)", operation: "rotate", code: errno)
+            }
+        }
+        guard rename(path, "\(path).1") == 0 else { throw FileSinkError(path: path, operation: "rotate", code: errno) }
+        let directory = (path as NSString).deletingLastPathComponent
+        let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryFD >= 0 {
+            _ = fsync(directoryFD)
+            close(directoryFD)
+        }
+    }
+
+    private func closeDescriptor() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+        size = 0
     }
 
     private func openIfNeeded() throws -> Int32 {
@@ -64,6 +121,7 @@ public final class FileSink: @unchecked Sendable {
             throw error
         }
         descriptor = fd
+        size = Int(lseek(fd, 0, SEEK_END))
         return fd
     }
 
