@@ -24,33 +24,44 @@ struct PageWalker: Sendable {
     }
 
     /// Calls `onPage` with each page's entries and the checkpoint they allow, in page order; stops
-    /// early when it returns false. The next page is requested while `onPage` stores the previous
-    /// one, so the upstream's latency and the spool's fsync overlap instead of adding up.
+    /// early when it returns false. The next page is fetched and parsed while `onPage` stores the
+    /// previous one, so the upstream's latency, the parsing and the spool's fsync overlap instead of
+    /// adding up. Only one request is in flight at a time.
     func walk(_ window: PollWindow, onPage: (_ entries: [NormalizedEntry], _ checkpoint: Date?) async throws -> Bool) async throws {
         var poll = configuration.connector.makePoll(window: window)
         var warned = 0
         var unstored: (entries: [NormalizedEntry], checkpoint: Date?)?
         while let request = try poll.nextRequest() {
-            async let fetched = fetch(request)
+            // The poll goes to the child task and comes back advanced: nothing else touches it meanwhile.
+            let current = poll
+            async let next = page(of: current, for: request)
             if let page = unstored {
                 unstored = nil
                 guard try await onPage(page.entries, page.checkpoint) else { return }
             }
-            let response = try await fetched
             let entries: [NormalizedEntry]
-            if (200..<300).contains(response.status) {
-                entries = try poll.consume(response, receivedAt: Date())
-            } else if let accepted = try poll.consumeFailure(response, receivedAt: Date()) {
-                entries = accepted
-            } else {
-                throw SourceError(
-                    .upstream, "\(name): upstream answered HTTP \(response.status)\(upstreamDetail(response))\(Self.hint(for: response.status))")
-            }
+            (poll, entries) = try await next
             for warning in poll.warnings.dropFirst(warned) { logger.warning("\(warning)") }
             warned = poll.warnings.count
             unstored = (entries, poll.checkpoint)
         }
         if let page = unstored { _ = try await onPage(page.entries, page.checkpoint) }
+    }
+
+    /// Fetches `request` and has `poll` read the answer; returns the advanced poll and its entries.
+    private func page(of poll: any SourcePoll, for request: WireRequest) async throws -> (any SourcePoll, [NormalizedEntry]) {
+        var poll = poll
+        let response = try await fetch(request)
+        // Read first, then return the poll: `(poll, try poll.consume(…))` would copy it unadvanced.
+        if (200..<300).contains(response.status) {
+            let entries = try poll.consume(response, receivedAt: Date())
+            return (poll, entries)
+        }
+        if let accepted = try poll.consumeFailure(response, receivedAt: Date()) {
+            return (poll, accepted)
+        }
+        throw SourceError(
+            .upstream, "\(name): upstream answered HTTP \(response.status)\(upstreamDetail(response))\(Self.hint(for: response.status))")
     }
 
     /// Sends one request, retrying network errors, 408, 429 and 5xx with backoff (Retry-After
