@@ -66,12 +66,17 @@ import Testing
         }
     }
 
-    @Test func oneSourceFansOutToEverySinkOnceWithTheRightEnvelope() async throws {
+    /// The harness (deploys.app, webhook receiver, file) and the three SIEM emulators, all listening.
+    static func start(acknowledgements: Bool = false) async throws -> (Harness, SIEMs) {
         let harness = try await Harness.start()
-        var siems = SIEMs()
+        var siems = SIEMs(acknowledgements: acknowledgements)
         try await siems.start()
-        let running = siems
-        defer { Task { await harness.stop(); await running.stop() } }
+        return (harness, siems)
+    }
+
+    @Test func oneSourceFansOutToEverySinkOnceWithTheRightEnvelope() async throws {
+        let (harness, siems) = try await Self.start()
+        defer { Task { await harness.stop(); await siems.stop() } }
         // Two days old: Datadog silently drops entries whose reserved date is over 18 h old.
         let now = Date()
         let items = DeploysEmulator.generate(count: 300, firstID: 1, from: now.addingTimeInterval(-3 * 86400), to: now.addingTimeInterval(-2 * 86400))
@@ -85,11 +90,8 @@ import Testing
 
     /// The daemon fans out the same way: every sink gets every event once, and SIGTERM drains.
     @Test func daemonFansOneSourceOutToEverySink() async throws {
-        let harness = try await Harness.start()
-        var siems = SIEMs()
-        try await siems.start()
-        let running = siems
-        defer { Task { await harness.stop(); await running.stop() } }
+        let (harness, siems) = try await Self.start()
+        defer { Task { await harness.stop(); await siems.stop() } }
         let now = Date()
         let items = DeploysEmulator.generate(count: 250, firstID: 1, from: now.addingTimeInterval(-3 * 86400), to: now.addingTimeInterval(-2 * 86400))
         await harness.deploys.seed(items)
@@ -111,11 +113,8 @@ import Testing
     /// `check --connect` reaches Splunk's health endpoint, Elasticsearch's root and Datadog's intake
     /// (an empty array: the key is checked, nothing is indexed), and names each wrong credential.
     @Test func checkConnectReachesEverySIEMWithoutIndexingAndNamesAWrongKey() async throws {
-        let harness = try await Harness.start()
-        var siems = SIEMs()
-        try await siems.start()
-        let running = siems
-        defer { Task { await harness.stop(); await running.stop() } }
+        let (harness, siems) = try await Self.start()
+        defer { Task { await harness.stop(); await siems.stop() } }
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let siemNames: Set = ["splunk", "datadog", "elastic"]
 
@@ -163,11 +162,8 @@ import Testing
     }
 
     @Test func gzipBodiesArriveIntactAtEverySIEM() async throws {
-        let harness = try await Harness.start()
-        var siems = SIEMs()
-        try await siems.start()
-        let running = siems
-        defer { Task { await harness.stop(); await running.stop() } }
+        let (harness, siems) = try await Self.start()
+        defer { Task { await harness.stop(); await siems.stop() } }
         let items = await harness.seed(120)
         let gzip = "    compression: gzip"
         let engine = try harness.engine(
@@ -185,11 +181,8 @@ import Testing
     }
 
     @Test func elasticsearchRetriesOnlyThe429ItemDeadLettersThe400AndReplaysWithoutDuplicates() async throws {
-        let harness = try await Harness.start()
-        var siems = SIEMs()
-        try await siems.start()
-        let running = siems
-        defer { Task { await harness.stop(); await running.stop() } }
+        let (harness, siems) = try await Self.start()
+        defer { Task { await harness.stop(); await siems.stop() } }
         let items = await harness.seed(20)
         let ids = items.map { AuditEvent.stableID(sourceName: "deploys", upstreamID: String($0.id)) }
         await siems.elastic.failItems(ids: [ids[3]], status: 429, type: "es_rejected_execution_exception")
@@ -219,11 +212,8 @@ import Testing
     }
 
     @Test func datadogDeadLettersAnEntryOverOneMegabyteAndSplitsOn413() async throws {
-        let harness = try await Harness.start()
-        var siems = SIEMs()
-        try await siems.start()
-        let running = siems
-        defer { Task { await harness.stop(); await running.stop() } }
+        let (harness, siems) = try await Self.start()
+        defer { Task { await harness.stop(); await siems.stop() } }
         let now = Date()
         var items = (1...40).map { DeploysAuditItem(id: Int64($0), createdAt: now.addingTimeInterval(-Double(600 - $0))) }
         items.append(DeploysAuditItem(id: 99, detail: String(repeating: "x", count: 1_500_000), createdAt: now.addingTimeInterval(-100)))
@@ -242,12 +232,30 @@ import Testing
         await engine.shutdown()
     }
 
+    /// Six megabytes of events never go out as one request: batches are cut under the intake's
+    /// 5 MB before sending, so no request is refused and nothing is dead-lettered.
+    @Test func aSixMegabyteDatadogBatchIsSplitUnderTheIntakeLimit() async throws {
+        let (harness, siems) = try await Self.start()
+        defer { Task { await harness.stop(); await siems.stop() } }
+        let now = Date()
+        // Each entry carries the detail twice (message and raw): about 600 KB, 6 MB in all.
+        let items = (1...10).map {
+            DeploysAuditItem(id: Int64($0), detail: String(repeating: "y", count: 300_000), createdAt: now.addingTimeInterval(-Double(600 - $0)))
+        }
+        await harness.deploys.seed(items)
+        let engine = try harness.engine(try harness.configuration(file: siems.sinks()))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(Set(await siems.datadog.acceptedLogs().compactMap { $0["id"] as? String }) == harness.expectedIDs(items))
+        #expect(try engine.store.deadLetters(sink: "datadog").isEmpty)
+        let requests = await siems.datadog.requests()
+        #expect(requests.count >= 2)
+        #expect(requests.allSatisfy { $0.body.count <= DatadogSink.maxPayloadBytes }, "\(requests.map(\.body.count))")
+        await engine.shutdown()
+    }
+
     @Test func splunkOffsetsWaitForIndexerAcknowledgementAndALostAckIsResent() async throws {
-        let harness = try await Harness.start()
-        var siems = SIEMs(acknowledgements: true)
-        try await siems.start()
-        let running = siems
-        defer { Task { await harness.stop(); await running.stop() } }
+        let (harness, siems) = try await Self.start(acknowledgements: true)
+        defer { Task { await harness.stop(); await siems.stop() } }
         let items = await harness.seed(250)
         await siems.splunk.setAckDelayPolls(1)
         await siems.splunk.loseAck(1)
