@@ -52,6 +52,17 @@ extension StateStore {
     /// The spool's events after `seq` meant for `sink`, oldest first, at most `limit` of them and
     /// at most `maxBytes` of payload (always at least one). Memory is bounded by the batch, not the backlog.
     public func readBatch(sink: String, after seq: Int64, limit: Int, maxBytes: Int = .max) throws -> [SpoolRecord] {
+        try nextBatch(sink: sink, after: seq, limit: limit, maxBytes: maxBytes).records
+    }
+
+    /// `readBatch`, plus how far `sink` may move its offset once the batch is done.
+    ///
+    /// When the batch holds every event left for `sink`, that is the spool's head rather than the
+    /// batch's last event: the rows between are meant only for other sinks (a backfill or a replay
+    /// for them), and an offset left behind them would keep them from ever being pruned, so the
+    /// spool would look full forever. Read in one snapshot, and sequence numbers are handed out in
+    /// commit order, so nothing for `sink` can later appear at or below that head.
+    public func nextBatch(sink: String, after seq: Int64, limit: Int, maxBytes: Int = .max) throws -> SpoolBatch {
         try pool.read { db in
             let rows = try Row.fetchCursor(
                 db,
@@ -64,13 +75,22 @@ extension StateStore {
                 arguments: [seq, "," + sink + ",", limit])
             var batch: [SpoolRecord] = []
             var bytes = 0
+            var exhausted = true
             while let row = try rows.next() {
                 let record = Self.spoolRecord(row)
-                if !batch.isEmpty && bytes + record.payload.count > maxBytes { break }
+                if !batch.isEmpty && bytes + record.payload.count > maxBytes {
+                    exhausted = false
+                    break
+                }
                 bytes += record.payload.count
                 batch.append(record)
             }
-            return batch
+            if batch.count == limit { exhausted = false }
+            var passedThrough = batch.last?.seq ?? seq
+            if exhausted, let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM spool"), head > passedThrough {
+                passedThrough = head
+            }
+            return SpoolBatch(records: batch, passedThrough: passedThrough)
         }
     }
 
@@ -208,15 +228,17 @@ extension StateStore {
 }
 
 extension StateStore {
-    /// About how many events (up to `limit`) wait after `seq` for `sink`, and when the oldest was spooled.
+    /// About how many events (up to `limit`) wait after `seq` for `sink`, when the oldest was
+    /// spooled, and how far the offset may move when none wait (see `nextBatch`).
     ///
     /// Touches a handful of pages, whatever the backlog: payloads share the rows' pages, and WAL
     /// readers drop their page cache after every write, so counting the rows themselves every
     /// 50 ms re-read up to a whole batch of payloads from disk (most of the forwarder's reads).
     /// The count is by sequence numbers from the first event meant for `sink`, so events after it
     /// meant only for other sinks (backfills, replays) count too: at worst a batch leaves early.
-    public func pendingSummary(sink: String, after seq: Int64, limit: Int) throws -> (count: Int, oldestSpooledAt: Date?) {
+    public func pendingSummary(sink: String, after seq: Int64, limit: Int) throws -> PendingSummary {
         try pool.read { db in
+            let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM spool") ?? seq
             guard
                 let first = try Row.fetchOne(
                     db,
@@ -226,11 +248,24 @@ extension StateStore {
                         ORDER BY seq LIMIT 1
                         """,
                     arguments: [seq, "," + sink + ","])
-            else { return (0, nil) }
+            else { return PendingSummary(count: 0, oldestSpooledAt: nil, idleThrough: max(seq, head)) }
             let firstSeq: Int64 = first[0]
-            let lastSeq = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM spool") ?? firstSeq
-            let count = Int(min(Int64(limit), lastSeq - firstSeq + 1))
-            return (count, Date(timeIntervalSince1970: first[1]))
+            let count = Int(min(Int64(limit), max(head, firstSeq) - firstSeq + 1))
+            return PendingSummary(count: count, oldestSpooledAt: Date(timeIntervalSince1970: first[1]), idleThrough: seq)
         }
     }
+}
+
+/// A sink's next batch and the offset it may move to once the batch is handled.
+public struct SpoolBatch: Sendable {
+    public var records: [SpoolRecord]
+    public var passedThrough: Int64
+}
+
+/// What `pendingSummary` found for one sink.
+public struct PendingSummary: Sendable, Equatable {
+    public var count: Int
+    public var oldestSpooledAt: Date?
+    /// With nothing pending: the spool's head, which the sink may adopt as its offset.
+    public var idleThrough: Int64
 }

@@ -57,6 +57,8 @@ public final class StateStore: Sendable {
         try migrator.migrate(pool)
         var checkpointConfiguration = Configuration()
         checkpointConfiguration.busyMode = .timeout(10)
+        // The same durability as the writer's connection while it copies pages into the file.
+        checkpointConfiguration.prepareDatabase { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         checkpointer = try DatabaseQueue(path: path, configuration: checkpointConfiguration)
     }
 

@@ -53,6 +53,22 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
         #expect(try store.readBatch(sink: "archive", after: 8, limit: 100).map(\.seq) == [9, 10, 11])
     }
 
+    /// Events meant only for other sinks are passed over once nothing for this sink is left, and
+    /// never while this sink's batch was cut short (the rest of its events may lie beyond them).
+    @Test func aBatchPassesOverOtherSinksEventsOnlyWhenNothingIsLeftForThisSink() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        try store.appendPage(source: "s", entries: (1...3).map { entry($0) }, cursor: nil)
+        try store.appendPage(source: "b", entries: (4...6).map { entry($0) }, cursor: nil, onlySinks: ["archive"])
+        let whole = try store.nextBatch(sink: "x", after: 0, limit: 100)
+        #expect(whole.records.map(\.seq) == [1, 2, 3])
+        #expect(whole.passedThrough == 6)
+        #expect(try store.nextBatch(sink: "x", after: 0, limit: 2).passedThrough == 2)
+        #expect(try store.nextBatch(sink: "x", after: 0, limit: 100, maxBytes: 1).passedThrough == 1)
+        #expect(try store.nextBatch(sink: "x", after: 3, limit: 100).passedThrough == 6)
+        #expect(try store.pendingSummary(sink: "x", after: 3, limit: 100) == PendingSummary(count: 0, oldestSpooledAt: nil, idleThrough: 6))
+        #expect(try store.nextBatch(sink: "archive", after: 0, limit: 100).records.count == 6)
+    }
+
     @Test func offsetsAreMonotonicAndPruneKeepsWhatASinkStillNeeds() throws {
         let store = try StateStore(path: temporaryStatePath())
         try store.registerSinks(["a", "b"])

@@ -179,7 +179,9 @@ import Testing
         #expect(try sink().classify(plain, batch: []) == .rejected(status: 403, reason: "Datadog HTTP 403: Forbidden (check api_key)"))
         let probe = try #require(try sink().probeRequest())
         #expect(probe.body == Data("[]".utf8) && probe.headers.contains { $0.name == "DD-API-KEY" && $0.isSecret })
-        #expect(try sink().classifyProbe(WireResponse(status: 400, body: Data())) == .delivered)
+        let intake400 = WireResponse(status: 400, body: Data(#"{"errors":[{"status":"400","title":"Bad Request","detail":"empty"}]}"#.utf8))
+        #expect(try sink().classifyProbe(intake400) == .delivered)
+        #expect(try sink().classifyProbe(WireResponse(status: 400, body: Data("<html>Bad Request</html>".utf8))) == nil)
         #expect(try sink().classifyProbe(plain) == nil)
     }
 }

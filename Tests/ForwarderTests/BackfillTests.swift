@@ -83,6 +83,33 @@ import Testing
         #expect(sleeper.waits.filter { $0.duration > .seconds(3000) }.count == 4)
     }
 
+    // MARK: Events for some sinks only
+
+    /// A backfill for one sink of two fills the spool with events the other never wants. That
+    /// sink's offset must still move past them, or they are never pruned: with a small
+    /// `spool_max_events` the backfill waited for room forever, and later the live tail would.
+    @Test func aBackfillForOneSinkDoesNotPinTheSpoolForTheOthers() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let now = Date()
+        let items = (1...450).map { DeploysAuditItem(id: Int64($0), createdAt: now.addingTimeInterval(-Self.day - Double($0))) }
+        await harness.deploys.seed(items)
+        let engine = try harness.engine(try harness.configuration(state: "  spool_max_events: 100"))
+        defer { Task { await engine.shutdown() } }
+        let job = try engine.store.createBackfillJob(source: "deploys", from: now.addingTimeInterval(-2 * Self.day), to: now, onlySinks: ["archive"])
+
+        let outcome = await BackfillMode.run(engine: engine, job: job, deadline: .seconds(30)) { _ in }
+        #expect(outcome == .complete, "\(outcome.failureText ?? "")")
+        #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
+        #expect(await harness.receiver.receivedEventIDs().isEmpty)
+        // Both offsets reached the head, so everything was pruned.
+        let head = try engine.store.headSeq()
+        #expect(try engine.store.offset(sink: "hook") == head)
+        #expect(try engine.store.offset(sink: "archive") == head)
+        engine.maintain()
+        #expect(try engine.store.spoolDepth() == 0)
+    }
+
     // MARK: A real process, killed and resumed
 
     @Test func logfireBackfillOfTwoHundredDaysInConcurrentWindowsKilledAndResumedDeliversEachEventOnce() async throws {

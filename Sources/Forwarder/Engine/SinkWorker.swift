@@ -49,14 +49,21 @@ final class SinkWorker: Sendable {
             // Decide on a partial batch from a payload-free count: re-reading it while it waits
             // for flush_interval was most of the forwarder's I/O.
             let pending = try store.pendingSummary(sink: name, after: offset, limit: configuration.batchSize)
-            guard pending.count > 0, let oldest = pending.oldestSpooledAt else { return .idle }
+            guard pending.count > 0, let oldest = pending.oldestSpooledAt else {
+                try passIdle(from: offset, through: pending.idleThrough)
+                return .idle
+            }
             if pending.count < configuration.batchSize, now.timeIntervalSince(oldest) < configuration.flushInterval.seconds {
                 return .waiting
             }
         }
-        let records = try store.readBatch(
+        let batch = try store.nextBatch(
             sink: name, after: offset, limit: configuration.batchSize, maxBytes: configuration.maxBatchBytes)
-        guard let last = records.last else { return .idle }
+        let records = batch.records
+        guard !records.isEmpty else {
+            try passIdle(from: offset, through: batch.passedThrough)
+            return .idle
+        }
         var deadLetters: [DeadLetterEntry] = []
         var selected: [(record: SpoolRecord, event: EncodedEvent)] = []
         var matched = 0
@@ -81,7 +88,7 @@ final class SinkWorker: Sendable {
             deadLetters += result.deadLetters
             gone = result.gone
         }
-        try store.commitDelivery(sink: name, through: last.seq, deadLetters: deadLetters)
+        try store.commitDelivery(sink: name, through: batch.passedThrough, deadLetters: deadLetters)
         metrics.filtered.increment(by: records.count - matched)
         metrics.delivered.increment(by: matched - deadLetters.count)
         metrics.deadLettered.increment(by: deadLetters.count)
@@ -94,6 +101,12 @@ final class SinkWorker: Sendable {
             return .stopped
         }
         return .progressed(events: records.count)
+    }
+
+    /// Moves the offset past events meant only for other sinks, so they can be pruned.
+    private func passIdle(from offset: Int64, through head: Int64) throws {
+        guard head > offset else { return }
+        try store.commitDelivery(sink: name, through: head)
     }
 
     /// The one retry loop every sink shares. Returns what was rejected for good. Throws only

@@ -53,6 +53,10 @@ public final class WireClient: Sendable {
                 body: Data(bytes.readableBytesView))
         } catch is CancellationError {
             throw CancellationError()
+        } catch where Task.isCancelled {
+            // A cancelled request surfaces as HTTPClientError.cancelled: report the cancellation,
+            // not a failed request to retry.
+            throw CancellationError()
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw WireError(url: request.url, reason: "timed out after \(DurationText.format(timeout))")
         } catch {

@@ -43,9 +43,15 @@ public struct DatadogSink: HTTPSinkConnector {
             body: Data("[]".utf8))
     }
 
-    /// A 400 for the empty array still means the key was accepted; 401/403 mean it was not.
+    /// A 400 for the empty array, in the intake's own error shape, still means the key was
+    /// accepted; 401/403 mean it was not. A 400 in any other shape is not the intake speaking
+    /// (a proxy, a wrong endpoint) and proves nothing.
     public func classifyProbe(_ response: WireResponse) -> SinkOutcome? {
-        response.status == 400 ? .delivered : nil
+        guard response.status == 400,
+            let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+            object["errors"] is [Any]
+        else { return nil }
+        return .delivered
     }
 
     /// One log entry. `event_time` carries the event's time under a name Datadog does not read

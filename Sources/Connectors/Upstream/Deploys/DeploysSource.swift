@@ -107,13 +107,13 @@ struct DeploysPoll: SourcePoll {
         } else {
             before = boundarySecond.addingTimeInterval(1)
         }
-        // Only rows of the boundary second can come back on the next page (and one at exactly
-        // `before`, should the API read it inclusively). Everything newer is dropped: the walk goes
+        // Only rows of the boundary second can come back on the next page (and rows of the second
+        // `before` names, should the API read it inclusively by whole seconds). Everything newer is dropped: the walk goes
         // newest first, so keeping `>= boundarySecond` held every id of the poll (memory and a
         // filter over it per page, both growing with the backlog).
         boundaryIDs.merge(returned) { old, _ in old }
-        let newestRepeatable = boundarySecond.addingTimeInterval(1)
-        boundaryIDs = boundaryIDs.filter { $0.value >= boundarySecond && $0.value <= newestRepeatable }
+        let pastRepeatable = boundarySecond.addingTimeInterval(2)
+        boundaryIDs = boundaryIDs.filter { $0.value >= boundarySecond && $0.value < pastRepeatable }
         return entries
     }
 }
