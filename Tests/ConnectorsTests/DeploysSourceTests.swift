@@ -203,4 +203,21 @@ import Testing
         #expect(RFC3339.format(Date(timeIntervalSince1970: 1_777_631_400.25)) == "2026-05-01T10:30:00.250Z")
         #expect(RFC3339.parse("May 1st") == nil)
     }
+
+    /// The byte-by-byte writer agrees with Foundation's formatter across the calendar, before and
+    /// after 1970, and reads back to the same millisecond.
+    @Test func rfc3339WritingAgreesWithFoundation() {
+        let reference = ISO8601DateFormatter()
+        reference.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        reference.timeZone = TimeZone(identifier: "UTC")
+        var generator = SystemRandomNumberGenerator()
+        let edges: [Double] = [0, -0.001, 951_782_400, 4_102_444_799.999, -2_208_988_800]
+        for seconds in edges + (0..<2000).map({ _ in Double(Int64.random(in: -2_000_000_000_000...4_000_000_000_000, using: &generator)) / 1000 }) {
+            let date = Date(timeIntervalSince1970: seconds)
+            let written = RFC3339.format(date)
+            #expect(written == reference.string(from: date), "\(seconds)")
+            #expect(RFC3339.parse(written).map { ($0.timeIntervalSince1970 * 1000).rounded() } == (seconds * 1000).rounded())
+            #expect(RFC3339.formatSeconds(date) == String(written.prefix(19)) + "Z")
+        }
+    }
 }
