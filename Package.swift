@@ -94,7 +94,11 @@ let package = Package(
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators"]),
         .testTarget(
             name: "ForwarderTests",
-            dependencies: ["Forwarder", "Emulators", "Checkpoint", "Connectors"]
+            dependencies: [
+                "Forwarder", "Emulators", "Checkpoint", "Connectors",
+                // The daemon's service group, run in process for the full-disk test.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
     ]
 )

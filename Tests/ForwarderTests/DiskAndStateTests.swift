@@ -2,6 +2,7 @@ import Checkpoint
 import Connectors
 import Emulators
 import Foundation
+import ServiceLifecycle
 import Testing
 
 @testable import Forwarder
@@ -35,6 +36,45 @@ import Testing
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
         #expect(Set(await harness.receiver.receivedEventIDs()) == harness.expectedIDs(items))
+        #expect(try engine.store.integrityCheck() == "ok")
+    }
+
+    /// The daemon rides out a full disk without a restart: every poll fails and says so, nothing
+    /// is delivered meanwhile, and once space returns the next poll spools everything and it
+    /// reaches both sinks, each event once in the file.
+    @Test func theDaemonResumesOnItsOwnWhenSpaceReturns() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let now = Date()
+        let items = (0..<300).map { index in
+            DeploysAuditItem(id: Int64(1 + index), detail: String(repeating: "x", count: 4000), createdAt: now.addingTimeInterval(-Double(600 - index)))
+        }
+        await harness.deploys.seed(items)
+        let log = LogRecorder()
+        // Webhook batches of 100: 300 signed requests one by one took over 30 s in a loaded debug run.
+        let configuration = try harness.configuration(source: "    page_size: 50\n    poll_interval: 1s", webhook: "    batch_size: 100")
+        let engine = try harness.engine(configuration, logger: log.logger)
+        defer { Task { await engine.shutdown() } }
+        try engine.store.simulateFullDisk(true)
+        let group = DaemonMode.serviceGroup(engine: engine, stopsOnSignals: false)
+        let daemon = Task { try await group.run() }
+
+        let failedTwice = await eventually(timeout: .seconds(20)) { log.problems(containing: "database or disk is full").count >= 2 }
+        #expect(failedTwice, "\(log.text)")
+        #expect(try harness.fileEventIDs().isEmpty)
+        #expect(try engine.store.cursor(source: "deploys") == nil)
+
+        try engine.store.simulateFullDisk(false)
+        let expected = harness.expectedIDs(items)
+        let delivered = await eventually(timeout: .seconds(60)) {
+            let received = Set(await harness.receiver.receivedEventIDs())
+            return received == expected && (try? Set(harness.fileEventIDs())) == expected
+        }
+        await group.triggerGracefulShutdown()
+        try await daemon.value
+        #expect(delivered, "\(log.text)")
+        #expect(try harness.fileEventIDs().count == items.count)
+        #expect(Set(await harness.receiver.receivedEventIDs()) == expected)
         #expect(try engine.store.integrityCheck() == "ok")
     }
 

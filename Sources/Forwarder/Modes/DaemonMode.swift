@@ -17,17 +17,7 @@ public enum DaemonMode {
     /// Runs until SIGTERM/SIGINT (`.stopped`) or SIGHUP (`.reloadRequested`); on either, sources stop
     /// first and sinks flush what is spooled within the grace period.
     public static func run(engine: Engine, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier()) async throws -> Ending {
-        var services: [any Service] = [MaintenanceService(engine: engine), SystemdService(notifier: notifier)]
-        if let listen = engine.configuration.telemetry?.listen, let telemetry = TelemetryServer.application(listen: listen, engine: engine) {
-            services.append(telemetry)
-        }
-        services += engine.workers.map { SinkWorkerService(worker: $0) }
-        services += engine.pollers.map { SourcePollerService(poller: $0) }
-        var configuration = ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: engine.logger)
-        configuration.maximumGracefulShutdownDuration = gracePeriod
-        configuration.maximumCancellationDuration = .seconds(5)
-        let group = ServiceGroup(configuration: configuration)
+        let group = serviceGroup(engine: engine, gracePeriod: gracePeriod, notifier: notifier)
         let reload = ReloadSignal.shared
         reload.watch(group)
         // A stop that came while the previous group was being replaced.
@@ -43,6 +33,28 @@ public enum DaemonMode {
         }
         engine.logger.info("forwarder stopped")
         return .stopped
+    }
+}
+
+extension DaemonMode {
+    /// The daemon's parts: maintenance, systemd notifications, telemetry, a worker per sink and a
+    /// loop per source. SIGTERM and SIGINT stop it gracefully, unless `stopsOnSignals` is false
+    /// (tests run it in process and stop it themselves).
+    static func serviceGroup(
+        engine: Engine, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier(),
+        stopsOnSignals: Bool = true
+    ) -> ServiceGroup {
+        var services: [any Service] = [MaintenanceService(engine: engine), SystemdService(notifier: notifier)]
+        if let listen = engine.configuration.telemetry?.listen, let telemetry = TelemetryServer.application(listen: listen, engine: engine) {
+            services.append(telemetry)
+        }
+        services += engine.workers.map { SinkWorkerService(worker: $0) }
+        services += engine.pollers.map { SourcePollerService(poller: $0) }
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: stopsOnSignals ? [.sigterm, .sigint] : [], logger: engine.logger)
+        configuration.maximumGracefulShutdownDuration = gracePeriod
+        configuration.maximumCancellationDuration = .seconds(5)
+        return ServiceGroup(configuration: configuration)
     }
 }
 
