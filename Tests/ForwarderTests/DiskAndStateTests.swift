@@ -78,6 +78,35 @@ import Testing
         #expect(try engine.store.integrityCheck() == "ok")
     }
 
+    /// The file sink's own outage: its path cannot be opened for a while (a directory stands where
+    /// the file should be, as an unmounted or read-only volume would refuse it). Its batches are
+    /// retried with the error logged, the webhook is not held up, and once the path is free every
+    /// event is written, each once, and nothing was dead-lettered.
+    @Test func aFileSinkThatCannotOpenItsPathRetriesWhileTheWebhookGoesOn() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await harness.seed(200)
+        let expected = harness.expectedIDs(items)
+        try FileManager.default.createDirectory(atPath: harness.filePath, withIntermediateDirectories: false)
+        let log = LogRecorder()
+        let configuration = try harness.configuration(
+            webhook: "    batch_size: 50", file: "    retry: { initial_backoff: 50ms, max_backoff: 200ms }")
+        let engine = try harness.engine(configuration, logger: log.logger)
+        defer { Task { await engine.shutdown() } }
+        let once = Task { await OnceMode.run(engine: engine, deadline: .seconds(60)) }
+
+        let webhookDone = await eventually(timeout: .seconds(30)) { Set(await harness.receiver.receivedEventIDs()) == expected }
+        #expect(webhookDone)
+        let retried = await eventually(timeout: .seconds(30)) { log.problems(containing: harness.filePath).count >= 2 }
+        #expect(retried, "\(log.text)")
+        #expect(try engine.store.offset(sink: "archive") == 0)
+
+        try FileManager.default.removeItem(atPath: harness.filePath)
+        #expect(await once.value == .complete)
+        #expect(try harness.fileEventIDs().sorted() == expected.sorted())
+        #expect(try engine.store.deadLetters(sink: "archive").isEmpty)
+    }
+
     /// The binary refuses a state file that is not its own, says why, and leaves it byte for byte.
     @Test(arguments: ["text file", "another program's SQLite", "corrupted SQLite"])
     func aForeignOrCorruptStateFileIsRefusedByTheBinaryAndLeftUntouched(kind: String) async throws {
