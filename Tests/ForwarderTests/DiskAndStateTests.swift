@@ -11,15 +11,20 @@ import Testing
 /// A small tmpfs cannot be mounted without root here, so the full disk is SQLite's own: the file is
 /// capped at its size (`PRAGMA max_page_count`) and SQLite answers SQLITE_FULL, as on a full disk.
 @Suite struct DiskAndStateTests {
-    @Test func aFullDiskStopsThePollWithAnErrorAndNothingIsLostWhenSpaceReturns() async throws {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
-        // 300 events of 4 KB: far more than a fresh state file has room for.
+    /// 300 events of 4 KB in the last ten minutes: far more than a fresh state file has room for.
+    static func seedMoreThanAFreshStateFileHolds(_ harness: Harness) async -> [DeploysAuditItem] {
         let now = Date()
         let items = (0..<300).map { index in
             DeploysAuditItem(id: Int64(1 + index), detail: String(repeating: "x", count: 4000), createdAt: now.addingTimeInterval(-Double(600 - index)))
         }
         await harness.deploys.seed(items)
+        return items
+    }
+
+    @Test func aFullDiskStopsThePollWithAnErrorAndNothingIsLostWhenSpaceReturns() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await Self.seedMoreThanAFreshStateFileHolds(harness)
         let log = LogRecorder()
         let engine = try harness.engine(try harness.configuration(source: "    page_size: 50"), sleeper: RecordingSleeper(), logger: log.logger)
         defer { Task { await engine.shutdown() } }
@@ -45,11 +50,7 @@ import Testing
     @Test func theDaemonResumesOnItsOwnWhenSpaceReturns() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        let now = Date()
-        let items = (0..<300).map { index in
-            DeploysAuditItem(id: Int64(1 + index), detail: String(repeating: "x", count: 4000), createdAt: now.addingTimeInterval(-Double(600 - index)))
-        }
-        await harness.deploys.seed(items)
+        let items = await Self.seedMoreThanAFreshStateFileHolds(harness)
         let log = LogRecorder()
         // Webhook batches of 100: 300 signed requests one by one took over 30 s in a loaded debug run.
         let configuration = try harness.configuration(source: "    page_size: 50\n    poll_interval: 1s", webhook: "    batch_size: 100")
