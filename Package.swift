@@ -89,7 +89,7 @@ let package = Package(
             dependencies: ["Forwarder", "Emulators"],
             path: "Benchmarks/ForwarderBenchmark"
         ),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ConnectorsTests", dependencies: ["Connectors"]),
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators"]),
         .testTarget(

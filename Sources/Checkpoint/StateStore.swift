@@ -28,8 +28,6 @@ public final class StateStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            // FULL: a committed page survives power loss too, not only a killed process.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // Debian builds SQLite with secure_delete on, which rewrites every page a prune frees;
             // FAST still zeroes deleted rows on the pages being written anyway, at no extra I/O.
             try db.execute(sql: "PRAGMA secure_delete = FAST")
@@ -38,6 +36,10 @@ public final class StateStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.backstopCheckpointPages)")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        // FULL: a committed page survives power loss too, not only a killed process. Set here, on
+        // the one writing connection: GRDB switches a pool to NORMAL after `prepareDatabase` runs
+        // (a FULL set there was silently undone; strace showed no sync per commit).
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         try pool.write { db in
             let tableCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
             let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import Checkpoint
@@ -18,6 +19,15 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
 }
 
 @Suite struct StateStoreTests {
+    /// Commits must reach the disk before they count (power loss, not only a killed process).
+    /// GRDB sets a pool's writer to NORMAL after `prepareDatabase`, which once undid our FULL.
+    @Test func theWritingConnectionSyncsEveryCommit() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        let full = 2
+        #expect(try store.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == full)
+        #expect(try store.pool.write { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+    }
+
     @Test func appendSkipsSeenIdsAndMovesCursorWithThePage() throws {
         let store = try StateStore(path: temporaryStatePath())
         let first = try store.appendPage(source: "s", entries: [entry(1), entry(2), entry(2)], cursor: "c1")
