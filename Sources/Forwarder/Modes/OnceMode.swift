@@ -71,21 +71,19 @@ public enum OnceMode {
     }
 
     private static func work(engine: Engine, sourcesDone: Flag, failures: Failures, fetch: @escaping @Sendable () async -> Void) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await fetch() }
-            let sinksDone = Flag()
-            group.addTask {
-                await withTaskGroup(of: Void.self) { sinks in
-                    for worker in engine.workers {
-                        sinks.addTask { await drain(worker, sourcesDone: sourcesDone, failures: failures) }
-                    }
+        await withTaskGroup(of: Void.self) { housekeeping in
+            housekeeping.addTask {
+                await engine.runMaintenance(pause: { try? await Task.sleep(for: .milliseconds(250)) }, keepGoing: { true })
+            }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await fetch() }
+                for worker in engine.workers {
+                    group.addTask { await drain(worker, sourcesDone: sourcesDone, failures: failures) }
                 }
-                sinksDone.set()
             }
-            group.addTask {
-                await engine.runMaintenance(
-                    pause: { try? await Task.sleep(for: .milliseconds(250)) }, keepGoing: { !sinksDone.value })
-            }
+            // Wake the housekeeping from its pause rather than wait out the rest of it: every
+            // `once` ended up to 250 ms after its work was done.
+            housekeeping.cancelAll()
         }
     }
 
