@@ -53,6 +53,22 @@ import Testing
         #expect(configuration.log.level == .info && configuration.log.format == .json)
     }
 
+    /// Splunk acknowledgement: the documented defaults, and `ack_max_in_flight` within 1-64.
+    @Test func splunkAcknowledgementDefaultsAndLimits() throws {
+        func splunk(_ extra: String) -> String {
+            minimal + "\n  - name: splunk\n    type: splunk\n    hec_endpoint: https://splunk.example:8088/services/collector"
+                + "\n    hec_token: h\n    acknowledgements: true" + extra
+        }
+        let configuration = try ConfigurationLoader.parse(splunk(""), environment: ["DEPLOYS_TOKEN": "t"])
+        let acknowledgement = try #require(configuration.sinks[2].acknowledgement)
+        #expect(acknowledgement.queryInterval == .seconds(10))
+        #expect(acknowledgement.timeout == .seconds(300))
+        #expect(acknowledgement.maxInFlight == 1)
+        let raised = try ConfigurationLoader.parse(splunk("\n    ack_max_in_flight: 16"), environment: ["DEPLOYS_TOKEN": "t"])
+        #expect(raised.sinks[2].acknowledgement?.maxInFlight == 16)
+        #expect(problems(splunk("\n    ack_max_in_flight: 65")).contains { $0.hasPrefix("sinks[2].ack_max_in_flight: must be between 1 and 64") })
+    }
+
     @Test func stateDirectoryFromSystemdIsTheDefaultStatePath() throws {
         let configuration = try ConfigurationLoader.parse(minimal, environment: ["DEPLOYS_TOKEN": "t", "STATE_DIRECTORY": "/var/lib/audit-forwarder"])
         #expect(configuration.state.path == "/var/lib/audit-forwarder/state.sqlite")

@@ -275,4 +275,34 @@ import Testing
         #expect(try engine.store.offset(sink: "splunk") == (try engine.store.headSeq()))
         await engine.shutdown()
     }
+
+    /// Acks pipelined (`ack_max_in_flight: 8`): with a 300 ms query interval, ten batches of 100
+    /// do not wait an interval each; they go out while the first ones wait, and one query asks
+    /// about several ackIds. (The default, one batch in flight, is the test above.)
+    @Test func splunkKeepsBatchesInFlightAndAsksForTheirAcksTogether() async throws {
+        let (harness, siems) = try await Self.start(acknowledgements: true)
+        defer { Task { await harness.stop(); await siems.stop() } }
+        let items = await harness.seed(1000)
+        await siems.splunk.setAckDelayPolls(1)
+        let engine = try harness.engine(
+            try harness.configuration(
+                file: siems.sinks(splunkExtra: "    acknowledgements: true\n    ack_query_interval: 300ms\n    ack_timeout: 60s\n    ack_max_in_flight: 8")))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let requests = await siems.splunk.requests()
+        let ackQueries = requests.filter { $0.path.hasPrefix("/services/collector/ack?channel=") }
+        let askedPerQuery = ackQueries.map { query in
+            ((try? JSONSerialization.jsonObject(with: query.body)) as? [String: Any])?["acks"] as? [Int] ?? []
+        }
+        let batches = requests.count - ackQueries.count
+        #expect(batches == 10)
+        #expect(askedPerQuery.contains { $0.count > 1 }, "\(askedPerQuery)")
+        #expect(ackQueries.count < batches, "\(askedPerQuery)")
+        let ids = await siems.splunk.indexedEvents().compactMap { event in
+            (try? JSONSerialization.jsonObject(with: Data((event.fields ?? "{}").utf8)) as? [String: Any])?["id"] as? String
+        }
+        #expect(ids.count == 1000)
+        #expect(Set(ids) == harness.expectedIDs(items))
+        #expect(try engine.store.offset(sink: "splunk") == (try engine.store.headSeq()))
+        await engine.shutdown()
+    }
 }

@@ -85,6 +85,10 @@ public struct SinkConfiguration: Sendable {
         public var queryInterval: Duration
         /// Default: 5m.
         public var timeout: Duration
+        /// Batches sent and not yet acknowledged, at most (`ack_max_in_flight`). Default: 1, so a
+        /// crash resends at most one batch; more sends faster (each batch need not wait out an
+        /// interval) at the price of resending up to that many batches after a crash.
+        public var maxInFlight: Int = 1
     }
 
     public enum Kind: Sendable {

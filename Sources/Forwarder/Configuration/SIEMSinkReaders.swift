@@ -26,7 +26,8 @@ enum SIEMSinkReaders {
     static func acknowledgement(_ reader: ConfigReader, enabled: Bool) -> SinkConfiguration.Acknowledgement? {
         let interval = reader.duration("ack_query_interval", default: .seconds(10), minimum: .milliseconds(10))
         let timeout = reader.duration("ack_timeout", default: .seconds(300), minimum: .milliseconds(100))
-        return enabled ? .init(queryInterval: interval, timeout: timeout) : nil
+        let inFlight = reader.int("ack_max_in_flight", default: 1, range: 1...AcknowledgementWindow.maxBatches)
+        return enabled ? .init(queryInterval: interval, timeout: timeout, maxInFlight: inFlight) : nil
     }
 
     static func datadog(_ reader: ConfigReader, name: String) -> DatadogSink? {

@@ -40,7 +40,7 @@ public final class Engine: Sendable {
             case .http(let connector):
                 delivery = HTTPSinkDelivery(
                     connector: connector, client: try client(for: sink.tls), timeout: sink.timeout,
-                    acknowledgement: sink.acknowledgement, compression: sink.compression, sleeper: sleeper)
+                    acknowledgement: sink.acknowledgement, compression: sink.compression)
             case .file(let file):
                 delivery = FileSinkDelivery(sink: file)
             }

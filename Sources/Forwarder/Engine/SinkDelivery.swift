@@ -13,48 +13,69 @@ extension SinkDelivery {
     func preflight(_ event: EncodedEvent) -> String? { nil }
 }
 
-struct HTTPSinkDelivery: SinkDelivery {
+/// A sink whose acceptance is not yet delivery (Splunk HEC with indexer acknowledgement): an
+/// accepted batch comes back with an ackId, and counts as delivered only once a later query
+/// says it is indexed. `SinkWorker` keeps several such batches in flight and asks for all of
+/// their ackIds in one query.
+protocol AcknowledgingDelivery: SinkDelivery {
+    var acknowledgement: SinkConfiguration.Acknowledgement? { get }
+    /// Sends without waiting for the indexer; `.delivered` comes with the ackId to ask about.
+    func submit(_ batch: [EncodedEvent]) async throws -> (outcome: SinkOutcome, ackID: Int?)
+    /// Which of `ackIDs` are indexed now. Each `true` is reported once.
+    func indexed(_ ackIDs: [Int]) async throws -> Set<Int>
+}
+
+struct HTTPSinkDelivery: AcknowledgingDelivery {
     let connector: any HTTPSinkConnector
     let client: WireClient
     let timeout: Duration
     /// Splunk indexer acknowledgement, when the sink asks for it.
     var acknowledgement: SinkConfiguration.Acknowledgement?
     var compression: SinkConfiguration.Compression = .none
-    var sleeper: any Sleeper = ShutdownAwareSleeper()
 
     func deliver(_ batch: [EncodedEvent]) async throws -> SinkOutcome {
+        let response = try await client.send(try request(for: batch), timeout: timeout)
+        return connector.classify(response, batch: batch)
+    }
+
+    func submit(_ batch: [EncodedEvent]) async throws -> (outcome: SinkOutcome, ackID: Int?) {
+        let response = try await client.send(try request(for: batch), timeout: timeout)
+        let outcome = connector.classify(response, batch: batch)
+        guard case .delivered = outcome, let splunk = connector as? SplunkHECSink else { return (outcome, nil) }
+        guard let ackID = splunk.ackID(in: response) else {
+            return (.retry(after: nil, reason: "Splunk accepted the batch without an ackId; is acknowledgement enabled on the token?"), nil)
+        }
+        return (.delivered, ackID)
+    }
+
+    func indexed(_ ackIDs: [Int]) async throws -> Set<Int> {
+        guard let splunk = connector as? SplunkHECSink else { return [] }
+        let response = try await client.send(splunk.ackRequest(ackIDs: ackIDs), timeout: timeout)
+        guard let acks = SplunkHECSink.parseAcks(response) else {
+            throw AcknowledgementQueryError(status: response.status, excerpt: MalformedPayload.excerpt(of: response.body))
+        }
+        return Set(acks.filter(\.value).keys)
+    }
+
+    private func request(for batch: [EncodedEvent]) throws -> WireRequest {
         var request = try connector.makeRequest(batch: batch, now: Date())
         if compression == .gzip, let body = request.body {
             request.body = try Gzip.compress(body)
             request.headers.append(.init("Content-Encoding", "gzip"))
         }
-        let response = try await client.send(request, timeout: timeout)
-        let outcome = connector.classify(response, batch: batch)
-        if case .delivered = outcome, let acknowledgement, let splunk = connector as? SplunkHECSink {
-            guard let ackID = splunk.ackID(in: response) else {
-                return .retry(after: nil, reason: "Splunk accepted the batch without an ackId; is acknowledgement enabled on the token?")
-            }
-            return try await awaitAcknowledgement(ackID, splunk: splunk, settings: acknowledgement)
-        }
-        return outcome
-    }
-
-    /// The batch counts as delivered only once Splunk says it is indexed; an ackId still false
-    /// after `ack_timeout` means the batch is sent again (Splunk may have lost it).
-    private func awaitAcknowledgement(_ ackID: Int, splunk: SplunkHECSink, settings: SinkConfiguration.Acknowledgement) async throws -> SinkOutcome {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: settings.timeout)
-        while clock.now < deadline {
-            try await sleeper.sleep(for: settings.queryInterval)
-            let response = try await client.send(splunk.ackRequest(ackIDs: [ackID]), timeout: timeout)
-            if let acks = SplunkHECSink.parseAcks(response), acks[ackID] == true { return .delivered }
-        }
-        return .retry(after: nil, reason: "Splunk ackId \(ackID) not acknowledged within ack_timeout \(DurationText.format(settings.timeout)); sending the batch again")
+        return request
     }
 
     func preflight(_ event: EncodedEvent) -> String? {
         (connector as? DatadogSink)?.oversizedReason(event)
     }
+}
+
+/// An ack query that got no usable answer; the ackIds are asked again at the next interval.
+struct AcknowledgementQueryError: Error, CustomStringConvertible {
+    var status: Int
+    var excerpt: String
+    var description: String { "Splunk ack query answered HTTP \(status): \(excerpt)" }
 }
 
 struct FileSinkDelivery: SinkDelivery {

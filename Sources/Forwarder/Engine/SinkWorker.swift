@@ -2,9 +2,11 @@ import Checkpoint
 import Connectors
 import Foundation
 import Logging
+import Synchronization
 
 /// Moves one sink's offset through the spool: read a batch, filter, encode, deliver with the
-/// shared retry loop, then dead letters and the new offset in one transaction.
+/// shared retry loop, then dead letters and the new offset in one transaction. A sink with
+/// indexer acknowledgement keeps several batches in flight (`SinkWorker+Acknowledgement`).
 final class SinkWorker: Sendable {
     let configuration: SinkConfiguration
     let store: StateStore
@@ -13,7 +15,10 @@ final class SinkWorker: Sendable {
     let sleeper: any Sleeper
     let logger: Logger
     let metrics: SinkMetrics
-    private let stopped = Flag()
+    let stopped = Flag()
+    /// Set when the sink acknowledges asynchronously (Splunk `acknowledgements: true`).
+    let acknowledging: (any AcknowledgingDelivery)?
+    let acknowledgementWindow: Mutex<AcknowledgementWindow>
 
     enum Step: Equatable {
         /// Nothing to send right now.
@@ -36,6 +41,12 @@ final class SinkWorker: Sendable {
         logger[metadataKey: LogKey.sink] = .string(configuration.name)
         self.logger = logger
         metrics = SinkMetrics(sink: configuration.name)
+        acknowledgementWindow = Mutex(AcknowledgementWindow(capacity: configuration.acknowledgement?.maxInFlight ?? 1))
+        if let acknowledging = delivery as? any AcknowledgingDelivery, acknowledging.acknowledgement != nil {
+            self.acknowledging = acknowledging
+        } else {
+            acknowledging = nil
+        }
     }
 
     var name: String { configuration.name }
@@ -44,28 +55,64 @@ final class SinkWorker: Sendable {
     /// Handles the next batch. `flushNow` sends a partial batch without waiting for `flush_interval`.
     func step(flushNow: Bool, now: Date = Date()) async throws -> Step {
         if stopped.value { return .stopped }
+        if let acknowledging { return try await stepAcknowledged(acknowledging, flushNow: flushNow, now: now) }
         let offset = try store.offset(sink: name)
+        let batch: SpoolBatch
+        switch try read(after: offset, flushNow: flushNow, now: now) {
+        case .nothing(let head):
+            try passIdle(from: offset, through: head)
+            return .idle
+        case .notYet:
+            return .waiting
+        case .batch(let read):
+            batch = read
+        }
+        let records = batch.records
+        let prepared = prepare(records)
+        var deadLetters = prepared.deadLetters
+        var gone = false
+        if !prepared.selected.isEmpty {
+            let result = try await deliverWithRetry(prepared.selected)
+            deadLetters += result.deadLetters
+            gone = result.gone
+        }
+        try store.commitDelivery(sink: name, through: batch.passedThrough, deadLetters: deadLetters)
+        recordCommitted(records: records.count, matched: prepared.matched, deadLetters: deadLetters)
+        if gone {
+            stopGone()
+            return .stopped
+        }
+        return .progressed(events: records.count)
+    }
+
+    enum Read {
+        /// Nothing waits for this sink; its offset may move to `head` (rows for other sinks only).
+        case nothing(head: Int64)
+        /// A partial batch waits for more events until `flush_interval` has passed.
+        case notYet
+        case batch(SpoolBatch)
+    }
+
+    /// The next batch after `offset`, unless it is partial and young (and `flushNow` is false).
+    func read(after offset: Int64, flushNow: Bool, now: Date) throws -> Read {
         if !flushNow {
             // Decide on a partial batch from a payload-free count: re-reading it while it waits
             // for flush_interval was most of the forwarder's I/O.
             let pending = try store.pendingSummary(sink: name, after: offset, limit: configuration.batchSize)
-            guard pending.count > 0, let oldest = pending.oldestSpooledAt else {
-                try passIdle(from: offset, through: pending.idleThrough)
-                return .idle
-            }
+            guard pending.count > 0, let oldest = pending.oldestSpooledAt else { return .nothing(head: pending.idleThrough) }
             if pending.count < configuration.batchSize, now.timeIntervalSince(oldest) < configuration.flushInterval.seconds {
-                return .waiting
+                return .notYet
             }
         }
         let batch = try store.nextBatch(
             sink: name, after: offset, limit: configuration.batchSize, maxBytes: configuration.maxBatchBytes)
-        let records = batch.records
-        guard !records.isEmpty else {
-            try passIdle(from: offset, through: batch.passedThrough)
-            return .idle
-        }
+        return batch.records.isEmpty ? .nothing(head: batch.passedThrough) : .batch(batch)
+    }
+
+    /// Filters and encodes a batch; what cannot be encoded or may not be sent is dead-lettered.
+    func prepare(_ records: [SpoolRecord]) -> (selected: [AcknowledgementWindow.Item], deadLetters: [DeadLetterEntry], matched: Int) {
         var deadLetters: [DeadLetterEntry] = []
-        var selected: [(record: SpoolRecord, event: EncodedEvent)] = []
+        var selected: [AcknowledgementWindow.Item] = []
         var matched = 0
         for record in records where configuration.filters.matches(record) {
             matched += 1
@@ -80,48 +127,57 @@ final class SinkWorker: Sendable {
                 deadLetters.append(.init(record: record, status: 0, reason: "cannot encode: \(error)"))
             }
         }
-        let gone: Bool
-        if selected.isEmpty {
-            gone = false
-        } else {
-            let result = try await deliverWithRetry(selected)
-            deadLetters += result.deadLetters
-            gone = result.gone
-        }
-        try store.commitDelivery(sink: name, through: batch.passedThrough, deadLetters: deadLetters)
-        metrics.filtered.increment(by: records.count - matched)
+        return (selected, deadLetters, matched)
+    }
+
+    func recordCommitted(records: Int, matched: Int, deadLetters: [DeadLetterEntry]) {
+        metrics.filtered.increment(by: records - matched)
         metrics.delivered.increment(by: matched - deadLetters.count)
         metrics.deadLettered.increment(by: deadLetters.count)
         if !deadLetters.isEmpty {
             logger.error("events dead-lettered", metadata: [LogKey.deadLetters: "\(deadLetters.count)", LogKey.error: "\(deadLetters[0].reason)"])
         }
-        if gone {
-            stopped.set()
-            logger.critical("sink endpoint is gone; this sink stops until the configuration is fixed and the forwarder restarted")
-            return .stopped
-        }
-        return .progressed(events: records.count)
+    }
+
+    func stopGone() {
+        stopped.set()
+        logger.critical("sink endpoint is gone; this sink stops until the configuration is fixed and the forwarder restarted")
     }
 
     /// Moves the offset past events meant only for other sinks, so they can be pruned.
-    private func passIdle(from offset: Int64, through head: Int64) throws {
+    func passIdle(from offset: Int64, through head: Int64) throws {
         guard head > offset else { return }
         try store.commitDelivery(sink: name, through: head)
     }
 
-    /// The one retry loop every sink shares. Returns what was rejected for good. Throws only
-    /// when cancelled (the batch is abandoned; its offset did not move, so it is sent again later).
-    private func deliverWithRetry(_ batch: [(record: SpoolRecord, event: EncodedEvent)]) async throws
-        -> (deadLetters: [DeadLetterEntry], gone: Bool)
-    {
-        var pending = batch
+    /// What one trip through the retry loop left: events rejected for good, whether the endpoint
+    /// is gone, and (acknowledging sinks) the accepted sends whose ackIds are still to be asked.
+    struct DeliveryResult {
         var deadLetters: [DeadLetterEntry] = []
+        var gone = false
+        var awaiting: [AcknowledgementWindow.Awaited] = []
+
+        static func + (lhs: Self, rhs: Self) -> Self {
+            Self(deadLetters: lhs.deadLetters + rhs.deadLetters, gone: lhs.gone || rhs.gone, awaiting: lhs.awaiting + rhs.awaiting)
+        }
+    }
+
+    /// The one retry loop every sink shares. Throws only when cancelled (the batch is abandoned;
+    /// its offset did not move, so it is sent again later).
+    func deliverWithRetry(_ batch: [AcknowledgementWindow.Item]) async throws -> DeliveryResult {
+        var pending = batch
+        var result = DeliveryResult()
         var attempts = 0
         while !pending.isEmpty {
             attempts += 1
             let outcome: SinkOutcome
+            var ackID: Int?
             do {
-                outcome = try await delivery.deliver(pending.map(\.event))
+                if let acknowledging {
+                    (outcome, ackID) = try await acknowledging.submit(pending.map(\.event))
+                } else {
+                    outcome = try await delivery.deliver(pending.map(\.event))
+                }
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -131,30 +187,32 @@ final class SinkWorker: Sendable {
             let reason: String
             switch outcome {
             case .delivered:
-                return (deadLetters, false)
+                if let ackID { result.awaiting.append(.init(ackID: ackID, items: pending, sentAt: Date())) }
+                return result
             case .rejected(let status, let why):
-                deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: status, reason: why) }
-                return (deadLetters, false)
+                result.deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: status, reason: why) }
+                return result
             case .gone(let status, let why):
-                deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: status, reason: why) }
-                return (deadLetters, true)
+                result.deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: status, reason: why) }
+                result.gone = true
+                return result
             case .tooLarge(let why):
                 // Over the sink's request limit: the halves go on their own (each with its own
                 // retries); one event alone that is still too large can never be sent.
                 guard pending.count > 1 else {
-                    deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: 413, reason: why) }
-                    return (deadLetters, false)
+                    result.deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: 413, reason: why) }
+                    return result
                 }
                 let middle = pending.count / 2
                 let first = try await deliverWithRetry(Array(pending[..<middle]))
                 let second = try await deliverWithRetry(Array(pending[middle...]))
-                return (deadLetters + first.deadLetters + second.deadLetters, first.gone || second.gone)
+                return result + first + second
             case .partial(let retry, let rejected, let after):
-                deadLetters += rejected.filter { pending.indices.contains($0.index) }.map {
+                result.deadLetters += rejected.filter { pending.indices.contains($0.index) }.map {
                     DeadLetterEntry(record: pending[$0.index].record, status: $0.status, reason: $0.reason)
                 }
                 pending = retry.filter { pending.indices.contains($0) }.map { pending[$0] }
-                if pending.isEmpty { return (deadLetters, false) }
+                if pending.isEmpty { return result }
                 retryAfter = after
                 reason = "\(pending.count) of the batch need another attempt"
             case .retry(let after, let why):
@@ -165,10 +223,10 @@ final class SinkWorker: Sendable {
             metrics.retries.increment()
             guard configuration.retry.allowsAnother(after: attempts) else {
                 logger.error("retries exhausted", metadata: [LogKey.attempt: "\(attempts)", LogKey.error: "\(reason)"])
-                deadLetters += pending.map {
+                result.deadLetters += pending.map {
                     DeadLetterEntry(record: $0.record, status: 0, reason: "retries exhausted after \(attempts) attempts: \(reason)")
                 }
-                return (deadLetters, false)
+                return result
             }
             let delay = min(configuration.retry.delay(afterAttempts: attempts, retryAfter: retryAfter), .seconds(3600))
             logger.warning(
@@ -179,7 +237,7 @@ final class SinkWorker: Sendable {
                 ])
             try await sleeper.sleep(for: delay)
         }
-        return (deadLetters, false)
+        return result
     }
 }
 

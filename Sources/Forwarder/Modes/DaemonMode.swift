@@ -163,7 +163,16 @@ struct SinkWorkerService: Service {
     /// (its retry waits end on shutdown); its events stay spooled for the next start.
     private func drainOnShutdown() async {
         while !Task.isCancelled {
-            guard let step = try? await worker.step(flushNow: true), case .progressed = step else { return }
+            guard let step = try? await worker.step(flushNow: true) else { return }
+            switch step {
+            case .progressed:
+                continue
+            case .waiting where worker.hasUnacknowledged:
+                // Batches Splunk accepted and has not yet indexed: wait for their acks, within the grace period.
+                try? await Task.sleep(for: .milliseconds(20))
+            default:
+                return
+            }
         }
     }
 }

@@ -15,4 +15,5 @@ enum LogKey {
     static let events = "batch.events"
     static let status = "http.status"
     static let deadLetters = "batch.dead_letters"
+    static let ackID = "splunk.ack_id"
 }
