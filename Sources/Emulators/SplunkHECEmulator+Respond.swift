@@ -86,6 +86,11 @@ extension SplunkHECEmulator {
         }
         // Events before a bad one are indexed even though the request fails.
         return state.withLockedValue { state in
+            if let bad = state.invalidEvent, parsed.error == nil, !raw, bad < stamped.count {
+                state.invalidEvent = nil
+                state.indexed += stamped.prefix(bad)
+                return SplunkHECReply.response(6, invalidEvent: bad)
+            }
             state.indexed += stamped
             if let error = parsed.error {
                 return SplunkHECReply.response(error.code, invalidEvent: raw ? nil : error.index)

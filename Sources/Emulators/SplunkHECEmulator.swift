@@ -14,6 +14,8 @@ public final class SplunkHECEmulator: Sendable {
         var acks = SplunkAckLedger()
         /// HEC codes to answer to the next data requests, with their `Retry-After`.
         var failures: [(code: Int, retryAfter: String?)] = []
+        /// The next data request's event at this index is refused with code 6 (those before it are indexed).
+        var invalidEvent: Int?
     }
 
     private let server = EmulatorServer(name: "splunk")
@@ -64,6 +66,12 @@ public final class SplunkHECEmulator: Sendable {
     public func failNext(code: Int, times: Int = 1, retryAfter: String? = nil) async {
         guard times > 0 else { return }
         state.withLockedValue { $0.failures += repeatElement((code: code, retryAfter: retryAfter), count: times) }
+    }
+
+    /// The next data request with more than `index` events indexes those before it and answers
+    /// code 6 "Invalid data format" with `invalid-event-number: index`, as HEC does for a bad event.
+    public func rejectEvent(at index: Int) async {
+        state.withLockedValue { $0.invalidEvent = index }
     }
 
     /// How many polls answer `false` before an ackId turns `true` (default 1; 0 = at once).

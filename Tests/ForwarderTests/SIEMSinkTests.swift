@@ -305,4 +305,28 @@ import Testing
         #expect(try engine.store.offset(sink: "splunk") == (try engine.store.headSeq()))
         await engine.shutdown()
     }
+
+    /// HEC code 6 at event 3: with acknowledgement, nothing proves events 0-2 indexed (no ackId
+    /// came back), so they go again with the rest; only event 3 is dead-lettered.
+    @Test func splunkWithAcksResendsTheEventsBeforeARejectedOne() async throws {
+        let (harness, siems) = try await Self.start(acknowledgements: true)
+        defer { Task { await harness.stop(); await siems.stop() } }
+        let items = await harness.seed(250)
+        await siems.splunk.setAckDelayPolls(0)
+        await siems.splunk.rejectEvent(at: 3)
+        let engine = try harness.engine(
+            try harness.configuration(
+                file: siems.sinks(splunkExtra: "    acknowledgements: true\n    ack_query_interval: 20ms")))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let letters = try engine.store.deadLetters(sink: "splunk")
+        #expect(letters.count == 1)
+        let ids = await siems.splunk.indexedEvents().compactMap { event in
+            (try? JSONSerialization.jsonObject(with: Data((event.fields ?? "{}").utf8)) as? [String: Any])?["id"] as? String
+        }
+        #expect(Set(ids) == harness.expectedIDs(items).subtracting(letters.map(\.eventID)))
+        // 249 events, three of them twice: the first request indexed them, the resend again.
+        #expect(ids.count == 252)
+        #expect(try engine.store.offset(sink: "splunk") == (try engine.store.headSeq()))
+        await engine.shutdown()
+    }
 }

@@ -12,12 +12,19 @@ import Foundation
 /// batches whose every send is indexed, never past one that is not; a crash resends them all.
 struct AcknowledgementWindow: Sendable {
     typealias Item = (record: SpoolRecord, event: EncodedEvent)
+    /// Monotonic: a wall-clock step must neither stall the queries nor expire every send at once.
+    typealias Instant = ContinuousClock.Instant
 
     /// One send the sink accepted: its ackId, what it carried (sent again if the ack expires), when.
     struct Awaited: Sendable {
         var ackID: Int
         var items: [Item]
-        var sentAt: Date
+        var sentAt: Instant
+        /// How often these events have gone out while waiting for an ack (counts against `retry.max_attempts`).
+        var sends = 1
+        /// Splunk has since handed out this ackId, or a lower one, again: its channel was reset
+        /// (a restart, a load balancer without affinity), so this id's answer means nothing now.
+        var superseded = false
 
         var bytes: Int { items.reduce(0) { $0 + $1.event.body.count } }
     }
@@ -39,50 +46,74 @@ struct AcknowledgementWindow: Sendable {
 
     /// Batches allowed in flight (`ack_max_in_flight`).
     let capacity: Int
-
     private(set) var batches: [Batch] = []
     /// When the pending ackIds are next asked about.
-    var nextQuery = Date.distantPast
-
-    var isEmpty: Bool { batches.isEmpty }
-    var hasRoom: Bool { batches.count < capacity && bytes < Self.maxBytes }
+    var nextQuery: Instant?
+    /// Splunk hands out ackIds in increasing order per channel; one not above this means a reset.
+    private var highestAckID: Int?
 
     init(capacity: Int = 1) {
         self.capacity = capacity
     }
+
+    var isEmpty: Bool { batches.isEmpty }
+    var hasRoom: Bool { batches.count < capacity && bytes < Self.maxBytes }
     var bytes: Int { batches.reduce(0) { $0 + $1.awaiting.reduce(0) { $0 + $1.bytes } } }
     /// The next batch is read after this sequence number (nil: after the sink's committed offset).
     var readFrom: Int64? { batches.last?.passedThrough }
-    var awaitedIDs: [Int] { batches.flatMap { $0.awaiting.map(\.ackID) } }
+    var awaitedIDs: [Int] { batches.flatMap { $0.awaiting.filter { !$0.superseded }.map(\.ackID) } }
+    var hasAwaited: Bool { batches.contains { !$0.awaiting.isEmpty } }
+
+    /// Whether the pending ackIds should be asked about (or superseded sends resent) now.
+    func queryDue(now: Instant) -> Bool {
+        hasAwaited && (nextQuery.map { now >= $0 } ?? true)
+    }
 
     /// Adds a batch just sent. The first ackId of an empty window is asked about one interval later.
-    mutating func append(_ batch: Batch, now: Date, queryInterval: Duration) {
-        if awaitedIDs.isEmpty { nextQuery = now.addingTimeInterval(queryInterval.seconds) }
+    mutating func append(_ batch: Batch, now: Instant, queryInterval: Duration) {
+        if !hasAwaited { nextQuery = now + queryInterval }
+        noteIssued(batch.awaiting.map(\.ackID))
         batches.append(batch)
     }
 
-    /// Forgets every send whose ackId is indexed.
+    /// Forgets the newest send awaiting each indexed ackId (an older send with the same id was
+    /// superseded by a channel reset and stays to be resent).
     mutating func markIndexed(_ ids: Set<Int>) {
-        for index in batches.indices {
-            batches[index].awaiting.removeAll { ids.contains($0.ackID) }
+        var remaining = ids
+        for batchIndex in batches.indices.reversed() where !remaining.isEmpty {
+            batches[batchIndex].awaiting.removeAll { awaited in
+                guard !awaited.superseded, remaining.contains(awaited.ackID) else { return false }
+                remaining.remove(awaited.ackID)
+                return true
+            }
         }
     }
 
-    /// Removes and returns the sends still not indexed `timeout` after they went out (Splunk may
-    /// have lost them), with the batch each belongs to, for the caller to send again.
-    mutating func takeExpired(now: Date, timeout: Duration) -> [(batch: Int64, awaited: Awaited)] {
+    /// Removes and returns the sends to go out again: superseded ones, and those not indexed
+    /// `timeout` after they went out (Splunk may have lost them), with the batch each belongs to.
+    mutating func takeExpired(now: Instant, timeout: Duration) -> [(batch: Int64, awaited: Awaited)] {
         var expired: [(batch: Int64, awaited: Awaited)] = []
         for index in batches.indices {
-            let (old, fresh) = batches[index].awaiting.partitioned { now.timeIntervalSince($0.sentAt) >= timeout.seconds }
+            let (old, fresh) = batches[index].awaiting.partitioned { $0.superseded || now - $0.sentAt >= timeout }
             batches[index].awaiting = fresh
             expired += old.map { (batches[index].passedThrough, $0) }
         }
         return expired
     }
 
-    /// Records what sending an expired batch again gave: new ackIds to await, or dead letters.
+    /// Records what sending expired events again gave: new ackIds to await, or dead letters.
     mutating func add(awaiting: [Awaited], deadLetters: [DeadLetterEntry], toBatch passedThrough: Int64) {
-        guard let index = batches.firstIndex(where: { $0.passedThrough == passedThrough }) else { return }
+        noteIssued(awaiting.map(\.ackID))
+        restore(awaiting, deadLetters: deadLetters, toBatch: passedThrough)
+    }
+
+    /// Puts sends back into their batch as they were (a resend that did not happen), so the batch
+    /// cannot settle without them.
+    mutating func restore(_ awaiting: [Awaited], deadLetters: [DeadLetterEntry] = [], toBatch passedThrough: Int64) {
+        guard let index = batches.firstIndex(where: { $0.passedThrough == passedThrough }) else {
+            // Batches leave only when settled, and a batch with a send taken out is not.
+            preconditionFailure("acknowledgement window lost the batch through \(passedThrough)")
+        }
         batches[index].awaiting += awaiting
         batches[index].deadLetters += deadLetters
     }
@@ -93,6 +124,21 @@ struct AcknowledgementWindow: Sendable {
     /// Forgets the first `count` batches once their offset is committed.
     mutating func dropSettled(_ count: Int) {
         batches.removeFirst(count)
+    }
+
+    /// A new ackId not above every earlier one: the channel was reset, and every send still
+    /// waiting may have been lost with it.
+    private mutating func noteIssued(_ ids: [Int]) {
+        for id in ids {
+            if let highest = highestAckID, id <= highest {
+                for batchIndex in batches.indices {
+                    for sendIndex in batches[batchIndex].awaiting.indices {
+                        batches[batchIndex].awaiting[sendIndex].superseded = true
+                    }
+                }
+            }
+            highestAckID = id
+        }
     }
 }
 

@@ -5,12 +5,13 @@ import Logging
 
 extension SinkWorker {
     /// One step of an acknowledging sink: when the interval has come, ask about every pending
-    /// ackId at once and send expired batches again; move the offset through the settled prefix;
-    /// then, while the window has room, read and send the next batch.
+    /// ackId at once and send expired ones again; move the offset through the settled prefix;
+    /// then, while the window has room, read and send the next batch. `.progressed` means the
+    /// offset moved or a batch went out.
     func stepAcknowledged(_ acknowledging: any AcknowledgingDelivery, flushNow: Bool, now: Date) async throws -> Step {
         guard let settings = acknowledging.acknowledgement else { return .idle }
-        if acknowledgementWindow.withLock({ !$0.awaitedIDs.isEmpty && now >= $0.nextQuery }) {
-            try await queryAcknowledgements(acknowledging, settings: settings, now: now)
+        if acknowledgementWindow.withLock({ $0.queryDue(now: .now) }) {
+            try await pollAcknowledgementsAndResendExpired(acknowledging, settings: settings)
         }
         let committed = try commitSettled()
         let progress: Step = committed > 0 ? .progressed(events: committed) : .waiting
@@ -33,7 +34,7 @@ extension SinkWorker {
         let sent = AcknowledgementWindow.Batch(
             passedThrough: batch.passedThrough, deadLetters: prepared.deadLetters + result.deadLetters,
             awaiting: result.awaiting, records: batch.records.count, matched: prepared.matched)
-        acknowledgementWindow.withLock { $0.append(sent, now: Date(), queryInterval: settings.queryInterval) }
+        acknowledgementWindow.withLock { $0.append(sent, now: .now, queryInterval: settings.queryInterval) }
         if result.gone {
             // What is in flight is not committed: it is sent again when the sink runs next.
             stopGone()
@@ -43,35 +44,55 @@ extension SinkWorker {
         return .progressed(events: batch.records.count)
     }
 
-    /// Batches sent and not yet all indexed (an orderly stop waits for them within its grace period).
+    /// Batches sent and not yet committed (an orderly stop waits for them within its grace period).
     var hasUnacknowledged: Bool { acknowledgementWindow.withLock { !$0.isEmpty } }
 
     /// Asks about every pending ackId in one query, then sends again what stayed unindexed past
-    /// `ack_timeout` (at least once: Splunk may have indexed it after all).
-    private func queryAcknowledgements(
-        _ acknowledging: any AcknowledgingDelivery, settings: SinkConfiguration.Acknowledgement, now: Date
+    /// `ack_timeout` or whose ackId Splunk handed out again (at least once: Splunk may have indexed
+    /// it after all). A send counts as an attempt against `retry.max_attempts`.
+    private func pollAcknowledgementsAndResendExpired(
+        _ acknowledging: any AcknowledgingDelivery, settings: SinkConfiguration.Acknowledgement
     ) async throws {
         let ids = acknowledgementWindow.withLock { $0.awaitedIDs }
-        do {
-            let indexed = try await acknowledging.indexed(ids)
-            acknowledgementWindow.withLock { $0.markIndexed(indexed) }
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            // Asked again at the next interval; ack_timeout still bounds how long a batch waits.
-            try? store.recordSinkError(sink: name, error: String(describing: error))
-            logger.warning("ack query failed", metadata: [LogKey.error: "\(error)"])
+        if !ids.isEmpty {
+            do {
+                let indexed = try await acknowledging.indexed(ids)
+                acknowledgementWindow.withLock { $0.markIndexed(indexed) }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // Asked again at the next interval; ack_timeout still bounds how long a send waits.
+                try? store.recordSinkError(sink: name, error: String(describing: error))
+                logger.warning("ack query failed", metadata: [LogKey.error: "\(error)"])
+            }
         }
-        let expired = acknowledgementWindow.withLock { $0.takeExpired(now: now, timeout: settings.timeout) }
+        let expired = acknowledgementWindow.withLock { $0.takeExpired(now: .now, timeout: settings.timeout) }
         for (batch, awaited) in expired {
-            logger.warning(
-                "Splunk ackId not acknowledged within ack_timeout; sending its events again",
-                metadata: [LogKey.ackID: "\(awaited.ackID)", LogKey.events: "\(awaited.items.count)"])
+            let reason = awaited.superseded
+                ? "Splunk handed out ackId \(awaited.ackID) again (its ack channel was reset)"
+                : "Splunk ackId \(awaited.ackID) not acknowledged within ack_timeout \(DurationText.format(settings.timeout))"
+            try? store.recordSinkError(sink: name, error: reason)
             metrics.retries.increment()
-            let result = try await deliverWithRetry(awaited.items)
-            acknowledgementWindow.withLock { $0.add(awaiting: result.awaiting, deadLetters: result.deadLetters, toBatch: batch) }
+            guard configuration.retry.allowsAnother(after: awaited.sends) else {
+                logger.error("retries exhausted", metadata: [LogKey.attempt: "\(awaited.sends)", LogKey.error: "\(reason)"])
+                let letters = awaited.items.map {
+                    DeadLetterEntry(record: $0.record, status: 0, reason: "retries exhausted after \(awaited.sends) sends: \(reason)")
+                }
+                acknowledgementWindow.withLock { $0.restore([], deadLetters: letters, toBatch: batch) }
+                continue
+            }
+            logger.warning("sending unacknowledged events again", metadata: [LogKey.error: "\(reason)", LogKey.events: "\(awaited.items.count)"])
+            do {
+                var result = try await deliverWithRetry(awaited.items)
+                for index in result.awaiting.indices { result.awaiting[index].sends = awaited.sends + 1 }
+                acknowledgementWindow.withLock { $0.add(awaiting: result.awaiting, deadLetters: result.deadLetters, toBatch: batch) }
+            } catch {
+                // Not resent (cancelled): back into its batch, which must not settle without it.
+                acknowledgementWindow.withLock { $0.restore([awaited], toBatch: batch) }
+                throw error
+            }
         }
-        acknowledgementWindow.withLock { $0.nextQuery = Date().addingTimeInterval(settings.queryInterval.seconds) }
+        acknowledgementWindow.withLock { $0.nextQuery = .now + settings.queryInterval }
     }
 
     /// Commits the offset through the leading batches whose every send is indexed, with their

@@ -23,9 +23,10 @@ final class SinkWorker: Sendable {
     enum Step: Equatable {
         /// Nothing to send right now.
         case idle
-        /// A partial batch waits for more events until `flush_interval` has passed.
+        /// A partial batch waits for more events until `flush_interval` has passed, or sent
+        /// batches wait for their acks.
         case waiting
-        /// The offset moved.
+        /// The offset moved (or, with acknowledgement, a batch went out to await its ack).
         case progressed(events: Int)
         /// The sink is gone (webhook 410); it sends nothing more until restarted.
         case stopped
@@ -187,7 +188,7 @@ final class SinkWorker: Sendable {
             let reason: String
             switch outcome {
             case .delivered:
-                if let ackID { result.awaiting.append(.init(ackID: ackID, items: pending, sentAt: Date())) }
+                if let ackID { result.awaiting.append(.init(ackID: ackID, items: pending, sentAt: .now)) }
                 return result
             case .rejected(let status, let why):
                 result.deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: status, reason: why) }
@@ -211,7 +212,11 @@ final class SinkWorker: Sendable {
                 result.deadLetters += rejected.filter { pending.indices.contains($0.index) }.map {
                     DeadLetterEntry(record: pending[$0.index].record, status: $0.status, reason: $0.reason)
                 }
-                pending = retry.filter { pending.indices.contains($0) }.map { pending[$0] }
+                // With indexer acknowledgement, what the answer counts as accepted has no ackId to
+                // prove it indexed: it goes again with the retried events (at least once).
+                let rejectedIndices = Set(rejected.map(\.index))
+                let again = acknowledging == nil ? retry : pending.indices.filter { !rejectedIndices.contains($0) }
+                pending = again.filter { pending.indices.contains($0) }.map { pending[$0] }
                 if pending.isEmpty { return result }
                 retryAfter = after
                 reason = "\(pending.count) of the batch need another attempt"
