@@ -222,9 +222,7 @@ extension FaultMatrixTests {
                     return Target(
                         kind: kind, url: url, faults: splunk.faults,
                         received: {
-                            Set(await splunk.indexedEvents().compactMap { event in
-                                (try? JSONSerialization.jsonObject(with: Data((event.fields ?? "{}").utf8)) as? [String: Any])?["id"] as? String
-                            })
+                            Set(await splunk.indexedEvents().compactMap(\.forwardedEventID))
                         }, requestPaths: { await splunk.requests().map(\.path) }, stop: { await splunk.stop() })
                 case .datadog:
                     let datadog = DatadogLogsEmulator(apiKey: "dd-key")

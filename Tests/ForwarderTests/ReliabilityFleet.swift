@@ -145,9 +145,7 @@ final class ReliabilityFleet: @unchecked Sendable {
     /// Every event id each sink received, duplicates kept. Elasticsearch lists its stored
     /// documents (one per `_id`); its resends show up as refused `create`s, see `elasticResends`.
     func received() async throws -> [String: [String]] {
-        let splunkIDs = await splunk.indexedEvents().map { event in
-            ((try? JSONSerialization.jsonObject(with: Data((event.fields ?? "{}").utf8))) as? [String: Any])?["id"] as? String ?? "?"
-        }
+        let splunkIDs = await splunk.indexedEvents().map { $0.forwardedEventID ?? "?" }
         return [
             "splunk": splunkIDs,
             "datadog": await datadog.acceptedLogs().map { $0["id"] as? String ?? "?" },

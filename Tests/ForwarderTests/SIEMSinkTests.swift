@@ -139,9 +139,7 @@ import Testing
         let indexed = await siems.splunk.indexedEvents()
         #expect(indexed.count == expected.count)
         #expect(indexed.allSatisfy { $0.index == "security" && $0.sourcetype == "deploys:audit" && $0.time != nil })
-        let splunkIDs = indexed.compactMap { event in
-            (try? JSONSerialization.jsonObject(with: Data((event.fields ?? "{}").utf8)) as? [String: Any])?["id"] as? String
-        }
+        let splunkIDs = indexed.compactMap(\.forwardedEventID)
         #expect(Set(splunkIDs) == expected)
 
         let logs = await siems.datadog.acceptedLogs()
@@ -266,9 +264,7 @@ import Testing
         let requests = await siems.splunk.requests()
         #expect(requests.allSatisfy { $0.header("X-Splunk-Request-Channel") != nil })
         #expect(requests.contains { $0.path.hasPrefix("/services/collector/ack?channel=") })
-        let ids = await siems.splunk.indexedEvents().compactMap { event in
-            (try? JSONSerialization.jsonObject(with: Data((event.fields ?? "{}").utf8)) as? [String: Any])?["id"] as? String
-        }
+        let ids = await siems.splunk.indexedEvents().compactMap(\.forwardedEventID)
         #expect(Set(ids) == harness.expectedIDs(items))
         // The batch whose ack was lost was sent again (at-least-once), nothing else twice.
         #expect(ids.count == 350)
@@ -297,9 +293,7 @@ import Testing
         #expect(batches == 10)
         #expect(askedPerQuery.contains { $0.count > 1 }, "\(askedPerQuery)")
         #expect(ackQueries.count < batches, "\(askedPerQuery)")
-        let ids = await siems.splunk.indexedEvents().compactMap { event in
-            (try? JSONSerialization.jsonObject(with: Data((event.fields ?? "{}").utf8)) as? [String: Any])?["id"] as? String
-        }
+        let ids = await siems.splunk.indexedEvents().compactMap(\.forwardedEventID)
         #expect(ids.count == 1000)
         #expect(Set(ids) == harness.expectedIDs(items))
         #expect(try engine.store.offset(sink: "splunk") == (try engine.store.headSeq()))
@@ -320,9 +314,7 @@ import Testing
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         let letters = try engine.store.deadLetters(sink: "splunk")
         #expect(letters.count == 1)
-        let ids = await siems.splunk.indexedEvents().compactMap { event in
-            (try? JSONSerialization.jsonObject(with: Data((event.fields ?? "{}").utf8)) as? [String: Any])?["id"] as? String
-        }
+        let ids = await siems.splunk.indexedEvents().compactMap(\.forwardedEventID)
         #expect(Set(ids) == harness.expectedIDs(items).subtracting(letters.map(\.eventID)))
         // 249 events, three of them twice: the first request indexed them, the resend again.
         #expect(ids.count == 252)
