@@ -36,14 +36,16 @@ func bootstrapLogging(_ configuration: ForwarderConfiguration, quiet: Bool = fal
     return Logger(label: "audit-forwarder")
 }
 
-/// Takes the run lock, or exits with a clear message.
+/// Takes the run lock, or exits with a clear message: 75 when another runner holds it (try again
+/// later), 1 when the lock file cannot be opened at all (a missing directory, permissions, a
+/// read-only file system), which no retry of a timer would fix.
 func acquireLock(_ configuration: ForwarderConfiguration, wait: Duration) async throws -> RunLock {
     let lock = RunLock(statePath: configuration.state.path)
     do {
         try await lock.acquire(wait: wait)
     } catch let error as StateError {
         printError("audit-forwarder: \(error.message)")
-        throw ExitCode(ExitStatus.tempFail)
+        throw ExitCode(error.code == .locked ? ExitStatus.tempFail : ExitStatus.failure)
     }
     return lock
 }

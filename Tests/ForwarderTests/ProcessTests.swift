@@ -124,6 +124,19 @@ import Testing
         #expect(after.status == 0)
     }
 
+    /// 75 means "try again later" (a timer counts it as success); a lock file that cannot be
+    /// opened at all is a failure no retry fixes.
+    @Test func aLockFileThatCannotBeOpenedIsAFailureNotATryAgain() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let path = harness.directory + "/unopenable.yaml"
+        try harness.configText().replacingOccurrences(of: harness.statePath, with: harness.directory + "/missing/state.sqlite")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try await ChildProcess.run(["once", "-c", path], environment: harness.environment, directory: harness.directory)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot open lock file"))
+    }
+
     @Test func aForeignStateFileIsRefusedNotOverwritten() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
