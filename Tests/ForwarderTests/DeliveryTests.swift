@@ -135,6 +135,25 @@ import Testing
         await engine.shutdown()
     }
 
+    /// A source that failed is a failure (exit 1) even when a slow sink also ran past the
+    /// deadline: 75 would tell a timer all is well while the source fetched nothing.
+    @Test func aFailedSourceOutranksAPassedDeadline() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(30)
+        let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 10"))
+        // The webhook answers 503 throughout: the first run spools the events and passes its
+        // deadline with them pending (75, rightly).
+        await harness.receiver.faults.enqueue(.status(503), times: 100_000)
+        let first = await OnceMode.run(engine: engine, deadline: .seconds(1))
+        guard case .deadlineExceeded = first else { Issue.record("expected the deadline, got \(first)"); return }
+        await harness.deploys.faults.enqueue(.errorEnvelope("api: unauthorized"))
+        let outcome = await OnceMode.run(engine: engine, deadline: .seconds(1))
+        guard case .failed(let problems) = outcome else { Issue.record("expected failure, got \(outcome)"); return }
+        #expect(problems.joined().contains("api: unauthorized"))
+        await engine.shutdown()
+    }
+
     @Test(arguments: ["garbage", "truncated"])
     func aMalformedPageStopsThePollQuotesTheBytesAndLosesNothing(kind: String) async throws {
         let harness = try await Harness.start()

@@ -63,9 +63,11 @@ public enum OnceMode {
         let problems = failures.all
         if !finished {
             engine.logger.warning("deadline passed before everything was delivered; the rest stays spooled", metadata: ["pending": "\(pending)"])
-            return .deadlineExceeded(pendingSinks: pending)
         }
+        // A failure outranks the deadline: 75 tells a timer "fine, the rest next time", which
+        // would hide a source that fetched nothing (a revoked token) behind a slow sink.
         if !problems.isEmpty { return .failed(problems) }
+        if !finished { return .deadlineExceeded(pendingSinks: pending) }
         if !pending.isEmpty { return .failed(["sinks still pending: \(pending.joined(separator: ", "))"]) }
         return .complete
     }
