@@ -52,6 +52,32 @@ import Testing
         #expect(unknown.status == 64)
     }
 
+    /// The previews are the requests the sink would send: split by `max_batch_bytes` as well as
+    /// `batch_size`, and with the `Content-Encoding` a gzip sink sends (the body shown unzipped).
+    @Test func dryRunBatchesAsTheSinkWouldAndShowsTheGzipHeader() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(30)
+        let config = try harness.writeConfig(webhook: "    batch_size: 50\n    max_batch_bytes: 4000\n    compression: gzip")
+        let result = try await ChildProcess.run(
+            ["dry-run", "-c", config, "--sink", "hook", "--format", "json", "--from", "4h", "--limit", "100"], environment: harness.environment,
+            directory: harness.directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let requests = try result.stdout.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        #expect(requests.count > 1)
+        var events = 0
+        for request in requests {
+            #expect((request["headers"] as? [String: String])?["Content-Encoding"] == "gzip")
+            let body = try #require(request["body"] as? String)
+            let batch = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [Any])
+            #expect(batch.count == 1 || body.utf8.count <= 4000 + batch.count + 1, "\(body.utf8.count) bytes")
+            events += batch.count
+        }
+        #expect(events == 30)
+    }
+
     @Test func dryRunOnAFreshMachineCreatesNoStateFile() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }

@@ -97,11 +97,22 @@ public enum DryRunMode {
         var previews: [Preview] = []
         var index = 0
         while index < encoded.count {
-            let batch = Array(encoded[index..<min(encoded.count, index + sink.batchSize)])
-            index += batch.count
+            // Batched as the sink worker batches: `batch_size` events, at most `max_batch_bytes`.
+            var end = index
+            var bytes = 0
+            while end < encoded.count, end - index < sink.batchSize {
+                let size = encoded[end].body.count
+                if end > index, bytes + size > sink.maxBatchBytes { break }
+                bytes += size
+                end += 1
+            }
+            let batch = Array(encoded[index..<end])
+            index = end
             switch sink.kind {
             case .http(let connector):
-                let request = try connector.makeRequest(batch: batch, now: Date())
+                var request = try connector.makeRequest(batch: batch, now: Date())
+                // The header the request carries; the body is shown before compression, to be read.
+                if sink.compression == .gzip { request.headers.append(.init("Content-Encoding", "gzip")) }
                 previews.append(
                     Preview(
                         sink: sink.name, method: request.method, target: request.url.absoluteString,
