@@ -8,6 +8,8 @@ import NIOSSL
 /// never followed (a webhook redirect must not carry our signature elsewhere).
 public final class WireClient: Sendable {
     private let client: HTTPClient
+    /// At least the widest backfill (`--concurrency` 16) plus a live poll and a sink.
+    static let connectionsPerHost = 32
     /// Responses larger than this are an error, not a memory blow-up. Default: 64 MiB.
     let maxResponseBytes: Int
 
@@ -17,6 +19,10 @@ public final class WireClient: Sendable {
         configuration.decompression = .enabled(limit: .ratio(100))
         configuration.tlsConfiguration = try Self.tlsConfiguration(tls)
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        // One client serves every source and sink of a TLS setting, and a backfill fetches up to
+        // 16 windows at once: AsyncHTTPClient's default of 8 connections per host queued the rest,
+        // which then failed after the connect timeout.
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.connectionsPerHost)
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.maxResponseBytes = maxResponseBytes
     }
