@@ -92,6 +92,13 @@ public final class FileSink: @unchecked Sendable {
             }
         }
         guard rename(path, "\(path).1") == 0 else { throw FileSinkError(path: path, operation: "rotate", code: errno) }
+        syncDirectory()
+    }
+
+    /// Makes renames and a newly created file's name durable: fsyncing a file does not sync the
+    /// directory entry that names it, so after a power loss lines fsynced (and offsets committed)
+    /// could sit in a file no name leads to.
+    private func syncDirectory() {
         let directory = (path as NSString).deletingLastPathComponent
         let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 {
@@ -112,8 +119,10 @@ public final class FileSink: @unchecked Sendable {
         if !directory.isEmpty {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        let existed = FileManager.default.fileExists(atPath: path)
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw FileSinkError(path: path, operation: "open", code: errno) }
+        if !existed { syncDirectory() }
         do {
             try dropTornTail(fd)
         } catch {
