@@ -144,7 +144,10 @@ import Testing
         #expect(!bad.stdout.contains("wrong-token"))
     }
 
-    @Test func daemonTellsSystemdItIsReadyAndStopping() async throws {
+    /// READY, WATCHDOG, and on SIGHUP RELOADING (with MONOTONIC_USEC) then READY again — never
+    /// STOPPING, which systemd would take as the service going down (and kill it after
+    /// TimeoutStopSec); STOPPING only on SIGTERM.
+    @Test func daemonTellsSystemdItIsReadyReloadingAndStopping() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
         let socketPath = harness.directory + "/notify.sock"
@@ -171,6 +174,18 @@ import Testing
         let daemon = try ChildProcess(["run", "-c", try harness.writeConfig()], environment: env, directory: harness.directory)
         #expect(receive().contains("READY=1"))
         #expect(receive() == "WATCHDOG=1")
+        daemon.signal(SIGHUP)
+        var reload: [String] = []
+        for _ in 0..<20 {
+            let message = receive()
+            if message.isEmpty { break }
+            if message != "WATCHDOG=1" { reload.append(message) }
+            if message.contains("READY=1") { break }
+        }
+        #expect(reload.count == 2, "\(reload)")
+        #expect(reload.first?.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") == true, "\(reload)")
+        #expect(reload.last?.contains("READY=1") == true, "\(reload)")
+        #expect(!reload.contains { $0.contains("STOPPING=1") })
         daemon.signal(SIGTERM)
         var messages: [String] = []
         for _ in 0..<5 {

@@ -27,10 +27,9 @@ public enum DaemonMode {
             metadata: ["sources": "\(engine.pollers.map(\.name))", "sinks": "\(engine.workers.map(\.name))"])
         try await group.run()
         engine.maintain()
-        if reload.fired, !reload.stopRequested {
-            notifier.notify("RELOADING=1")
-            return .reloadRequested
-        }
+        if reload.fired, !reload.stopRequested { return .reloadRequested }
+        // A SIGTERM that came during a reload: SystemdService said RELOADING, so say STOPPING now.
+        if reload.fired { notifier.notify("STOPPING=1") }
         engine.logger.info("forwarder stopped")
         return .stopped
     }
@@ -44,7 +43,8 @@ extension DaemonMode {
         engine: Engine, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier(),
         stopsOnSignals: Bool = true
     ) -> ServiceGroup {
-        var services: [any Service] = [MaintenanceService(engine: engine), SystemdService(notifier: notifier)]
+        let systemd = SystemdService(notifier: notifier) { ReloadSignal.shared.fired && !ReloadSignal.shared.stopRequested }
+        var services: [any Service] = [MaintenanceService(engine: engine), systemd]
         if let listen = engine.configuration.telemetry?.listen, let telemetry = TelemetryServer.application(listen: listen, engine: engine) {
             services.append(telemetry)
         }
@@ -177,9 +177,14 @@ struct SinkWorkerService: Service {
     }
 }
 
-/// Tells systemd the daemon is ready, pings its watchdog, and says when it is stopping.
+/// Tells systemd the daemon is ready, pings its watchdog, and says when it is stopping or
+/// reloading. A reload must not say STOPPING: systemd takes that as the service going down, arms
+/// `TimeoutStopSec` and ignores the READY that follows, then kills the daemon. It says RELOADING
+/// (with the monotonic time systemd asks for) and the next group's READY ends the reload.
 struct SystemdService: Service {
     let notifier: SystemdNotifier
+    /// Whether this group is ending for a reload (asked only under systemd).
+    let isReloading: @Sendable () -> Bool
 
     func run() async throws {
         // A service that returns ends the whole group: when not under systemd, just wait for the stop.
@@ -193,7 +198,13 @@ struct SystemdService: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             if notifier.watchdogInterval != nil, !Task.isShuttingDownGracefully { notifier.notify("WATCHDOG=1") }
         }
-        notifier.notify("STOPPING=1")
+        if isReloading() {
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000)")
+        } else {
+            notifier.notify("STOPPING=1")
+        }
     }
 }
 
