@@ -35,7 +35,7 @@ extension StateStore {
                     """,
                 arguments: [
                     source, start.timeIntervalSince1970, end.timeIntervalSince1970, start.timeIntervalSince1970,
-                    onlySinks.map { "," + $0.joined(separator: ",") + "," }, now.timeIntervalSince1970, now.timeIntervalSince1970,
+                    onlySinks.map(SinkList.text), now.timeIntervalSince1970, now.timeIntervalSince1970,
                 ])
             return BackfillJob(
                 id: db.lastInsertedRowID, source: source, rangeStart: start, rangeEnd: end, position: start, onlySinks: onlySinks,
@@ -72,7 +72,7 @@ extension StateStore {
         return BackfillJob(
             id: id, source: row["source"], rangeStart: Date(timeIntervalSince1970: row["range_start"]),
             rangeEnd: Date(timeIntervalSince1970: row["range_end"]), position: Date(timeIntervalSince1970: row["position"]),
-            finishedAhead: ahead, onlySinks: sinks.map { $0.split(separator: ",").map(String.init) }, events: row["events"],
+            finishedAhead: ahead, onlySinks: sinks.map(SinkList.names), events: row["events"],
             finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 }

@@ -95,6 +95,11 @@ extension StateStore {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v4-dedupe-sinks") { db in
+            // The sinks an upstream id was spooled for, as `,a,b,` (NULL: every sink). A backfill for
+            // one sink must not make the live tail drop the same id for all the others.
+            try db.execute(sql: "ALTER TABLE dedupe ADD COLUMN sinks TEXT")
+        }
         return migrator
     }
 }

@@ -23,30 +23,55 @@ extension StateStore {
     }
 
     /// Dedupe and spool one page's entries inside the caller's transaction.
+    ///
+    /// An id already seen is skipped unless it was spooled only for some sinks (a `--sink`
+    /// backfill, say) and this page wants it for others: then it is spooled again for just the
+    /// sinks still missing it, so none receives it twice and none goes without.
     static func insert(_ db: Database, source: String, entries: [SpoolEntry], onlySinks: [String]?, now: Date) throws -> AppendResult {
         var result = AppendResult(inserted: 0, duplicates: 0)
         let seen = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO dedupe (source, upstream_id, seen_at) VALUES (?, ?, ?)")
+            sql: "INSERT OR IGNORE INTO dedupe (source, upstream_id, seen_at, sinks) VALUES (?, ?, ?, ?)")
         let spool = try db.cachedStatement(
             sql: """
                 INSERT INTO spool (source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-        let sinkList = onlySinks.map { "," + $0.joined(separator: ",") + "," }
+        let sinkList = onlySinks.map(SinkList.text)
         let stamp = now.timeIntervalSince1970
         for entry in entries {
-            try seen.execute(arguments: [source, entry.upstreamID, stamp])
-            guard db.changesCount == 1 else {
-                result.duplicates += 1
-                continue
+            try seen.execute(arguments: [source, entry.upstreamID, stamp, sinkList])
+            var spoolFor = sinkList
+            if db.changesCount != 1 {
+                guard let missing = try sinksStillMissing(db, source: source, upstreamID: entry.upstreamID, wanted: onlySinks) else {
+                    result.duplicates += 1
+                    continue
+                }
+                spoolFor = SinkList.text(missing)
             }
             try spool.execute(arguments: [
                 source, entry.eventID, entry.eventTime.timeIntervalSince1970, entry.eventType,
-                entry.severity, entry.action, entry.outcome, entry.payload, stamp, sinkList,
+                entry.severity, entry.action, entry.outcome, entry.payload, stamp, spoolFor,
             ])
             result.inserted += 1
         }
         return result
+    }
+
+    /// For an id already in the dedupe index: the sinks among `wanted` (nil: every registered
+    /// sink) it was not yet spooled for, recorded as covered now; nil when there are none.
+    private static func sinksStillMissing(_ db: Database, source: String, upstreamID: String, wanted: [String]?) throws -> [String]? {
+        let covered = try String.fetchOne(
+            db, sql: "SELECT sinks FROM dedupe WHERE source = ? AND upstream_id = ?", arguments: [source, upstreamID])
+        // NULL: spooled for every sink already (the common duplicate: an overlap re-read).
+        guard let covered else { return nil }
+        let had = Set(SinkList.names(covered))
+        let targets = try wanted ?? String.fetchAll(db, sql: "SELECT sink FROM sink_offset ORDER BY sink")
+        let missing = targets.filter { !had.contains($0) }
+        guard !missing.isEmpty else { return nil }
+        let nowCovered: String? = wanted == nil ? nil : SinkList.text(Array(had) + missing)
+        try db.execute(
+            sql: "UPDATE dedupe SET sinks = ? WHERE source = ? AND upstream_id = ?", arguments: [nowCovered, source, upstreamID])
+        return missing
     }
 
     /// The spool's events after `seq` meant for `sink`, oldest first, at most `limit` of them and
@@ -268,4 +293,16 @@ public struct PendingSummary: Sendable, Equatable {
     public var oldestSpooledAt: Date?
     /// With nothing pending: the spool's head, which the sink may adopt as its offset.
     public var idleThrough: Int64
+}
+
+/// A set of sink names as stored in `only_sinks` and `dedupe.sinks`: `,a,b,`, so `instr(…, ",a,")`
+/// finds one without matching a prefix of another.
+enum SinkList {
+    static func text(_ sinks: [String]) -> String {
+        "," + sinks.sorted().joined(separator: ",") + ","
+    }
+
+    static func names(_ text: String) -> [String] {
+        text.split(separator: ",").map(String.init)
+    }
 }

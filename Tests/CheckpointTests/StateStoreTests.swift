@@ -44,6 +44,29 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
         #expect(all.map(\.seq) == [1, 2, 3, 4])
     }
 
+    /// A backfill for one sink marks its ids as seen; the live tail reading the same ids later
+    /// must still spool them for the other sinks, and for those only.
+    @Test func anIDSpooledForSomeSinksIsSpooledAgainOnlyForTheOthers() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        try store.registerSinks(["archive", "splunk", "webhook"])
+        #expect(try store.appendPage(source: "s", entries: [entry(1), entry(2)], cursor: nil, onlySinks: ["archive"]).inserted == 2)
+        // The live tail: 1 and 2 again (for splunk and webhook only), 3 new (for all).
+        let live = try store.appendPage(source: "s", entries: [entry(1), entry(2), entry(3)], cursor: "c")
+        #expect(live == AppendResult(inserted: 3, duplicates: 0))
+        for sink in ["archive", "splunk", "webhook"] {
+            #expect(try store.readBatch(sink: sink, after: 0, limit: 100).map(\.eventID) == ["e1", "e2", "e3"], "\(sink)")
+        }
+        // Now every sink has them: the next re-read and a second one-sink backfill are duplicates.
+        #expect(try store.appendPage(source: "s", entries: [entry(1), entry(2), entry(3)], cursor: "c").duplicates == 3)
+        #expect(try store.appendPage(source: "s", entries: [entry(1)], cursor: nil, onlySinks: ["splunk"]).duplicates == 1)
+        // A backfill for two sinks, one of which already had the id, spools it for the other one.
+        #expect(try store.appendPage(source: "s", entries: [entry(4)], cursor: nil, onlySinks: ["archive"]).inserted == 1)
+        #expect(try store.appendPage(source: "s", entries: [entry(4)], cursor: nil, onlySinks: ["archive", "webhook"]).inserted == 1)
+        #expect(try store.readBatch(sink: "webhook", after: 0, limit: 100).map(\.eventID) == ["e1", "e2", "e3", "e4"])
+        #expect(try store.readBatch(sink: "archive", after: 0, limit: 100).map(\.eventID) == ["e1", "e2", "e3", "e4"])
+        #expect(try store.readBatch(sink: "splunk", after: 0, limit: 100).map(\.eventID) == ["e1", "e2", "e3"])
+    }
+
     @Test func pageWithoutCursorLeavesCursorAlone() throws {
         let store = try StateStore(path: temporaryStatePath())
         try store.appendPage(source: "s", entries: [], cursor: "c1")
