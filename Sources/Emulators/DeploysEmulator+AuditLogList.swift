@@ -22,8 +22,14 @@ extension DeploysEmulator {
     func respond(to request: RecordedRequest) async -> EmulatorResponse {
         if let fault = await faults.intercept() {
             if case .errorEnvelope(let message) = fault { return .json(JSONText.errorEnvelope(message)) }
+            if case .stallMidBody(let pause) = fault { return answer(request).stalled(for: pause) }
             if let response = EmulatorResponse.forFault(fault, statusBody: Self.statusBody) { return response }
         }
+        return answer(request)
+    }
+
+    /// The answer without faults.
+    private func answer(_ request: RecordedRequest) -> EmulatorResponse {
 
         let path = request.pathWithoutQuery
         guard request.method == "POST", path == "/auditLog.list" || path == "/auditlog.list" else {

@@ -8,6 +8,8 @@ struct EmulatorResponse: Sendable {
     /// When set, only this many body bytes are sent before the connection is closed
     /// (the headers still announce the whole body). See `FaultInjector.Fault.resetMidBody`.
     var resetAfterBytes: Int?
+    /// When set, half the body is sent, then this pause, then the rest. See `FaultInjector.Fault.stallMidBody`.
+    var stallMidBody: Duration?
 
     static func json(_ text: String, status: Int = 200) -> EmulatorResponse {
         EmulatorResponse(status: status, headers: [("Content-Type", "application/json")], body: Data(text.utf8))
@@ -43,12 +45,19 @@ struct EmulatorResponse: Sendable {
             var response = EmulatorResponse.text("moved to \(location)", status: code)
             response.headers.append(("Location", location))
             return response
-        case .errorEnvelope, .delay:
+        case .errorEnvelope, .delay, .stallMidBody:
+            // The emulator's normal answer, late or stalled: the emulator applies these itself.
             return nil
         }
     }
 
     /// This response with only the first half of its body sent, then the connection closed.
+    func stalled(for pause: Duration) -> EmulatorResponse {
+        var stalled = self
+        stalled.stallMidBody = pause
+        return stalled
+    }
+
     func cutMidBody() -> EmulatorResponse {
         var cut = self
         cut.resetAfterBytes = body.count / 2

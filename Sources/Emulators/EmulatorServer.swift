@@ -170,6 +170,21 @@ extension Response {
                 fields.append(HTTPFields.Element(name: name, value: header.value))
             }
         }
+        if let pause = reply.stallMidBody {
+            let half = reply.body.count / 2
+            let (first, rest) = (ByteBuffer(bytes: reply.body.prefix(half)), ByteBuffer(bytes: reply.body.dropFirst(half)))
+            self.init(
+                status: HTTPResponse.Status(code: reply.status),
+                headers: fields,
+                body: ResponseBody(contentLength: reply.body.count) { writer in
+                    try await writer.write(first)
+                    try await Task.sleep(for: pause)
+                    try await writer.write(rest)
+                    try await writer.finish(nil)
+                }
+            )
+            return
+        }
         guard let cut = reply.resetAfterBytes else {
             self.init(
                 status: HTTPResponse.Status(code: reply.status),

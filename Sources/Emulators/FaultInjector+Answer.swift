@@ -12,6 +12,8 @@ extension FaultInjector {
             return await normal()
         case .resetMidBody:
             return await normal().cutMidBody()
+        case .stallMidBody(let pause):
+            return await normal().stalled(for: pause)
         case .errorEnvelope(let message):
             return error(500, message)
         case let fault?:

@@ -22,6 +22,11 @@ public actor FaultInjector {
         /// Send the status line, the headers (with the full `Content-Length`) and about half of
         /// the body, then close the connection: a reset in the middle of a response.
         case resetMidBody
+        /// Send the head and half of the body, wait this long, then the rest: a response whose
+        /// headers come at once and whose body stalls (a client's timeout must cover the body too).
+        /// Upstream emulators only (deploys.app and those answering through `answer`); the sink
+        /// emulators answer normally.
+        case stallMidBody(Duration)
         /// Answer a redirect (301, 302, 307, 308) to `location`: a client must not follow it
         /// (a webhook redirect must not carry the signature and the events elsewhere).
         case redirect(Int, location: String)

@@ -41,6 +41,8 @@ extension FaultMatrixTests {
             Row(name: "HTTP 503", fault: .status(503), retried: true, reported: "HTTP 503"),
             Row(name: "HTTP 504", fault: .status(504), retried: true, reported: "HTTP 504"),
             Row(name: "timeout", fault: .delay(.seconds(10)), retried: true, reported: "timed out after 1500ms", timeout: "1500ms"),
+            // Headers at once, then the body stalls: the timeout covers the whole exchange.
+            Row(name: "body stalled past timeout", fault: .stallMidBody(.seconds(10)), retried: true, reported: "timed out after 1500ms", timeout: "1500ms"),
             Row(name: "connection reset mid-body", fault: .resetMidBody, retried: true, reported: "page request failed"),
             Row(name: "truncated JSON", fault: .truncatedJSON, retried: false, reported: "deploys.app page is not valid JSON"),
             Row(name: "HTML instead of JSON", fault: .garbage, retried: false, reported: "deploys.app page is not valid JSON"),

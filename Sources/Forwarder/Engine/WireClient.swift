@@ -18,7 +18,8 @@ public final class WireClient: Sendable {
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .enabled(limit: .ratio(100))
         configuration.tlsConfiguration = try Self.tlsConfiguration(tls)
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        // No idle read timeout: each request's `timeout` bounds it whole, body included (`send`).
+        configuration.timeout = .init(connect: .seconds(10), read: nil)
         // One client serves every source and sink of a TLS setting, and a backfill fetches up to
         // 16 windows at once: AsyncHTTPClient's default of 8 connections per host queued the rest,
         // which then failed after the connect timeout.
@@ -50,9 +51,23 @@ public final class WireClient: Sendable {
         outgoing.method = .init(rawValue: request.method)
         for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
         if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
+        let deadline = ContinuousClock.now + timeout
         do {
             let response = try await client.execute(outgoing, timeout: .milliseconds(timeout.milliseconds))
-            let bytes = try await response.body.collect(upTo: maxResponseBytes)
+            // `execute`'s deadline ends when the headers arrive; a body that stalls or trickles
+            // must not hold the request past `timeout` either, so the rest of the time bounds it.
+            let body = response.body
+            let limit = maxResponseBytes
+            let bytes = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await body.collect(upTo: limit) }
+                group.addTask {
+                    try await Task.sleep(until: deadline)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let bytes = first else { throw HTTPClientError.deadlineExceeded }
+                return bytes
+            }
             return WireResponse(
                 status: Int(response.status.code),
                 headers: response.headers.map { ($0.name, $0.value) },
