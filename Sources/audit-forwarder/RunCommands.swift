@@ -105,7 +105,8 @@ struct CheckCommand: AsyncParsableCommand {
         let width = rows.map(\.name.count).max() ?? 4
         for row in rows {
             let name = row.name.padding(toLength: width, withPad: " ", startingAt: 0)
-            print("\(row.kind == "source" ? "source" : "sink  ")  \(name)  \(row.ok ? "OK  " : "FAIL")  \(row.detail)")
+            let verdict = !row.contacted ? "SKIP" : row.ok ? "OK  " : "FAIL"
+            print("\(row.kind == "source" ? "source" : "sink  ")  \(name)  \(verdict)  \(row.detail)")
         }
         if rows.contains(where: { !$0.ok }) { throw ExitCode(ExitStatus.failure) }
     }

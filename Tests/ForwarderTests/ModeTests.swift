@@ -142,6 +142,20 @@ import Testing
         #expect(bad.status == 1)
         #expect(bad.stdout.contains("deploys  FAIL") && bad.stdout.contains("api: unauthorized"))
         #expect(!bad.stdout.contains("wrong-token"))
+        // A webhook is not posted to without --send-test-event: SKIP, neither OK nor FAIL.
+        #expect(bad.stdout.contains("hook     SKIP  not contacted"), "\(bad.stdout)")
+    }
+
+    /// A failure the poll would retry (5xx, network) is reported with its reason at once.
+    @Test func checkConnectNamesARetriableFailure() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let config = try harness.writeConfig()
+        await harness.deploys.faults.enqueue(.status(503))
+        let result = try await ChildProcess.run(["check", "-c", config, "--connect"], environment: harness.environment, directory: harness.directory)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("deploys  FAIL") && result.stdout.contains("after 1 attempt: HTTP 503"), "\(result.stdout)")
+        #expect(!result.stdout.contains("CancellationError"))
     }
 
     /// READY, WATCHDOG, and on SIGHUP RELOADING (with MONOTONIC_USEC) then READY again — never

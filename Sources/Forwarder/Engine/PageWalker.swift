@@ -11,7 +11,8 @@ struct PageWalker: Sendable {
     let rateLimiter: RateLimiter
     let logger: Logger
     /// Transient failures of one page (network, 408, 429, 5xx) are retried this often before the poll fails.
-    let pageRetry = RetryPolicy(maxAttempts: 6, initialBackoff: .seconds(1), maxBackoff: .seconds(60))
+    var pageRetry = Self.defaultPageRetry
+    static let defaultPageRetry = RetryPolicy(maxAttempts: 6, initialBackoff: .seconds(1), maxBackoff: .seconds(60))
 
     var name: String { configuration.name }
 
@@ -87,7 +88,8 @@ struct PageWalker: Sendable {
                 failure = error.description
             }
             guard pageRetry.allowsAnother(after: attempts) else {
-                throw SourceError(.upstream, "\(name): giving up on this poll after \(attempts) attempts: \(failure)")
+                let tries = attempts == 1 ? "1 attempt" : "\(attempts) attempts"
+                throw SourceError(.upstream, "\(name): giving up on this poll after \(tries): \(failure)")
             }
             let delay = pageRetry.delay(afterAttempts: attempts, retryAfter: retryAfter)
             logger.warning(

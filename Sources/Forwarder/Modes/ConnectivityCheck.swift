@@ -10,6 +10,9 @@ public enum ConnectivityCheck {
         public var name: String
         public var ok: Bool
         public var detail: String
+        /// False for a sink there was no harmless way to reach (a webhook without `--send-test-event`):
+        /// neither OK nor FAIL, shown as SKIP.
+        public var contacted = true
     }
 
     public static func run(configuration: ForwarderConfiguration, sendTestEvent: Bool, logger: Logger) async -> [Row] {
@@ -27,10 +30,11 @@ public enum ConnectivityCheck {
         do {
             let client = try WireClient(tls: source.tls)
             defer { Task { await client.shutdown() } }
-            // No retries: a check should answer now, with the first error.
-            let walker = PageWalker(
+            // No retries: a check should answer now, with the first error (and its reason).
+            var walker = PageWalker(
                 configuration: source, client: client, sleeper: FailFastSleeper(),
                 rateLimiter: RateLimiter(limit: nil), logger: logger)
+            walker.pageRetry = RetryPolicy(maxAttempts: 1)
             let now = Date()
             var count = 0
             try await walker.walk(PollWindow(start: now.addingTimeInterval(-60), end: now)) { entries, _ in
@@ -60,7 +64,9 @@ public enum ConnectivityCheck {
                 } else if sendTestEvent {
                     request = try connector.makeRequest(batch: [testEvent()], now: Date())
                 } else {
-                    return Row(kind: "sink", name: sink.name, ok: true, detail: "not contacted (add --send-test-event to post a test event)")
+                    return Row(
+                        kind: "sink", name: sink.name, ok: true, detail: "not contacted (add --send-test-event to post a test event)",
+                        contacted: false)
                 }
                 let response = try await client.send(request, timeout: sink.timeout)
                 let judged = probe == nil ? nil : connector.classifyProbe(response)
@@ -85,7 +91,12 @@ public enum ConnectivityCheck {
     }
 }
 
-/// Turns any retry wait into an immediate failure: checks report the first error.
+/// Turns any wait (an upstream's rate-limit pause) into an immediate failure that says so.
 struct FailFastSleeper: Sleeper {
-    func sleep(for duration: Duration) async throws { throw CancellationError() }
+    struct WouldWait: Error, CustomStringConvertible {
+        var duration: Duration
+        var description: String { "the upstream asks to wait \(DurationText.format(duration)) (rate limit); try again later" }
+    }
+
+    func sleep(for duration: Duration) async throws { throw WouldWait(duration: duration) }
 }
