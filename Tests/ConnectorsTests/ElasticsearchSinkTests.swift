@@ -67,18 +67,21 @@ import Testing
         #expect(probe.header("Authorization") == "ApiKey ZW5jb2RlZA==")
     }
 
+    /// PROTOCOLS.md: a non-200 response retries the whole batch (413: split it). Only items are
+    /// ever dead-lettered, so an expired key does not dead-letter everything until it is fixed.
     @Test(arguments: [
         (413, "tooLarge"), (429, "retry"), (500, "retry"), (502, "retry"), (503, "retry"), (408, "retry"),
-        (400, "rejected"), (401, "rejected"), (403, "rejected"), (404, "rejected"),
+        (400, "retry"), (401, "retry"), (403, "retry"), (404, "retry"),
     ])
     func aNonSuccessAnswerConcernsTheWholeBatch(status: Int, expected: String) throws {
         let body = Data(#"{"error":{"type":"some_exception","reason":"why"},"status":\#(status)}"#.utf8)
         let outcome = try sink().classify(WireResponse(status: status, headers: [("Retry-After", "3")], body: body), batch: batch)
         switch outcome {
         case .tooLarge(let reason): #expect(expected == "tooLarge" && reason == "Elasticsearch HTTP 413: some_exception: why")
-        case .retry(let after, _): #expect(expected == "retry" && after == .seconds(3))
-        case .rejected(let code, let reason):
-            #expect(expected == "rejected" && code == status && reason.hasPrefix("Elasticsearch HTTP \(status): some_exception: why"))
+        case .retry(let after, let reason):
+            #expect(expected == "retry" && after == .seconds(3))
+            #expect(reason.hasPrefix("Elasticsearch HTTP \(status): some_exception: why"))
+            #expect(reason.contains("check api_key") == [401, 403].contains(status))
             #expect(!reason.contains("ZW5jb2RlZA=="))
         default: Issue.record("unexpected \(outcome)")
         }

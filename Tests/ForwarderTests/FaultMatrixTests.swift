@@ -272,15 +272,19 @@ extension FaultMatrixTests {
         static func expectation(_ row: Row) -> Expectation {
             // Splunk's reasons quote HEC's own code and text rather than the HTTP status.
             let splunk = row.sink == .splunk
+            // Elasticsearch: any non-200 answer retries the whole batch (PROTOCOLS.md).
+            let elastic = row.sink == .elastic
             switch row.fault {
-            case .http400: return .deadLettered(reported: "400")
-            case .http403: return .deadLettered(reported: splunk ? "Splunk HEC code 4: Invalid token (check hec_token)" : "403")
+            case .http400: return elastic ? .retried(reported: "400") : .deadLettered(reported: "400")
+            case .http403:
+                if elastic { return .retried(reported: "Elasticsearch HTTP 403") }
+                return .deadLettered(reported: splunk ? "Splunk HEC code 4: Invalid token (check hec_token)" : "403")
             case .http500: return .retried(reported: splunk ? "Splunk HEC code 8: Internal server error" : "500")
             case .http503: return .retried(reported: splunk ? "Splunk HEC code 9: Server is busy" : "503")
             case .slow: return .retried(reported: "timed out after 1500ms")
             // Handshake with a server that speaks plain HTTP: every attempt fails the same way.
             case .tls: return .deadLettered(reported: "SSL")
-            case .redirect: return .deadLettered(reported: "307")
+            case .redirect: return elastic ? .retried(reported: "307") : .deadLettered(reported: "307")
             // Only the status counts for a webhook (the receiver kept the delivery); a SIEM's 200
             // must carry its own answer, else the events are not known to have arrived.
             case .garbage: return row.sink == .webhook ? .delivered : .retried(reported: "502 Bad Gateway")

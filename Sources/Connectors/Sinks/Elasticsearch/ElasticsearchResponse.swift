@@ -1,8 +1,9 @@
 import Foundation
 
 extension ElasticsearchSink {
-    /// A non-2xx answer concerns the whole batch: 413 split it, 408/429/5xx retry it, others
-    /// (400/401/403) reject it. A 2xx answer is read item by item, in request order: < 300 and
+    /// A non-2xx answer concerns the whole batch: 413 splits it, anything else retries it
+    /// (PROTOCOLS.md: "a non-200 response retries the whole batch" — an expired api_key must not
+    /// dead-letter everything read until it is fixed; dead letters come from items only). A 2xx answer is read item by item, in request order: < 300 and
     /// 409 (the `create` found it already there) delivered, 429/5xx retried, other 4xx rejected.
     /// An answer that cannot be matched to the batch retries it all (`create` makes that safe).
     public func classify(_ response: WireResponse, batch: [EncodedEvent]) -> SinkOutcome {
@@ -12,9 +13,8 @@ extension ElasticsearchSink {
             let reason = "Elasticsearch HTTP \(response.status)" + detail
             switch response.status {
             case 413: return .tooLarge(reason: reason)
-            case 408, 429, 500...599: return .retry(after: retryAfter, reason: reason)
-            case 401, 403: return .rejected(status: response.status, reason: reason + " (check api_key or username/password)")
-            default: return .rejected(status: response.status, reason: reason)
+            case 401, 403: return .retry(after: retryAfter, reason: reason + " (check api_key or username/password)")
+            default: return .retry(after: retryAfter, reason: reason)
             }
         }
         guard let answer = (try? JSONValue.parse(response.body))?.objectValue, case .bool(let errors)? = answer["errors"] else {
