@@ -131,6 +131,12 @@ import Testing
         }
     }
 
+    /// Over `max_content_length` (1 MB on older Splunk): split, not dead-lettered.
+    @Test func a413SplitsTheBatch() throws {
+        let outcome = try sink().classify(WireResponse(status: 413, body: Data("Content-Length too large".utf8)), batch: batch)
+        guard case .tooLarge = outcome else { Issue.record("unexpected \(outcome)"); return }
+    }
+
     @Test(arguments: [6, 12, 13, 15])
     func anInvalidEventIsRejectedAndTheOnesAfterItRetried(code: Int) throws {
         let outcome = try sink().classify(reply(code, status: 400, invalidEvent: 1), batch: batch)

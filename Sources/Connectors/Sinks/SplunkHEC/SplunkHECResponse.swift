@@ -62,6 +62,9 @@ extension SplunkHECSink {
             return .rejected(status: 400, reason: reason)
         case 401, 403:
             return .rejected(status: response.status, reason: reason + " (check hec_token)")
+        case 413:
+            // Over max_content_length (1 MB on older Splunk): the halves go on their own.
+            return .tooLarge(reason: reason)
         default:
             return classifyByStatus(response)
         }
