@@ -321,4 +321,23 @@ import Testing
         #expect(try engine.store.offset(sink: "splunk") == (try engine.store.headSeq()))
         await engine.shutdown()
     }
+
+    /// `acknowledgements: true` against a token without it: HEC answers code 0 with no ackId.
+    /// Resending would index every batch again, forever; each batch counts as delivered once,
+    /// and the operator is told why.
+    @Test func splunkAcksAskedForButOffOnTheTokenDeliversOnceAndSaysSo() async throws {
+        let (harness, siems) = try await Self.start(acknowledgements: false)
+        defer { Task { await harness.stop(); await siems.stop() } }
+        let items = await harness.seed(250)
+        let log = LogRecorder()
+        let engine = try harness.engine(
+            try harness.configuration(file: siems.sinks(splunkExtra: "    acknowledgements: true\n    ack_query_interval: 20ms")),
+            logger: log.logger)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        let ids = await siems.splunk.indexedEvents().compactMap(\.forwardedEventID)
+        #expect(ids.count == 250)
+        #expect(Set(ids) == harness.expectedIDs(items))
+        #expect(log.problems(containing: "indexer acknowledgement is off for this token").count == 1, "\(log.text)")
+        await engine.shutdown()
+    }
 }

@@ -42,10 +42,10 @@ struct HTTPSinkDelivery: AcknowledgingDelivery {
         let response = try await client.send(try request(for: batch), timeout: timeout)
         let outcome = connector.classify(response, batch: batch)
         guard case .delivered = outcome, let splunk = connector as? SplunkHECSink else { return (outcome, nil) }
-        guard let ackID = splunk.ackID(in: response) else {
-            return (.retry(after: nil, reason: "Splunk accepted the batch without an ackId; is acknowledgement enabled on the token?"), nil)
-        }
-        return (.delivered, ackID)
+        // No ackId: the token has acknowledgement off (or a proxy drops it). Splunk accepted the
+        // batch and will never report on it; sending it again would index it again, forever. It
+        // counts as delivered, and the worker says why (`SinkWorker.noteMissingAck`).
+        return (.delivered, splunk.ackID(in: response))
     }
 
     func indexed(_ ackIDs: [Int]) async throws -> Set<Int> {

@@ -16,6 +16,7 @@ final class SinkWorker: Sendable {
     let logger: Logger
     let metrics: SinkMetrics
     let stopped = Flag()
+    private let warnedMissingAck = Flag()
     /// Set when the sink acknowledges asynchronously (Splunk `acknowledgements: true`).
     let acknowledging: (any AcknowledgingDelivery)?
     let acknowledgementWindow: Mutex<AcknowledgementWindow>
@@ -140,6 +141,15 @@ final class SinkWorker: Sendable {
         }
     }
 
+    /// Said once per worker: acknowledgement was asked for, and Splunk does not give it.
+    func noteMissingAck() {
+        guard !warnedMissingAck.value else { return }
+        warnedMissingAck.set()
+        let reason = "Splunk accepted a batch without an ackId: indexer acknowledgement is off for this token (or a proxy drops it); accepted batches count as delivered. Turn acknowledgement on for the token, or set acknowledgements: false"
+        try? store.recordSinkError(sink: name, error: reason)
+        logger.error("\(reason)")
+    }
+
     func stopGone() {
         stopped.set()
         logger.critical("sink endpoint is gone; this sink stops until the configuration is fixed and the forwarder restarted")
@@ -188,7 +198,11 @@ final class SinkWorker: Sendable {
             let reason: String
             switch outcome {
             case .delivered:
-                if let ackID { result.awaiting.append(.init(ackID: ackID, items: pending, sentAt: .now)) }
+                if let ackID {
+                    result.awaiting.append(.init(ackID: ackID, items: pending, sentAt: .now))
+                } else if acknowledging != nil {
+                    noteMissingAck()
+                }
                 return result
             case .rejected(let status, let why):
                 result.deadLetters += pending.map { DeadLetterEntry(record: $0.record, status: status, reason: why) }
