@@ -47,6 +47,14 @@ extension StateStore {
         }
     }
 
+    /// How many dead letters each sink has.
+    public func deadLetterCounts() throws -> [String: Int] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT sink, count(*) FROM dead_letter GROUP BY sink")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as Int) })
+        }
+    }
+
     /// Deletes dead letters for good. Returns how many.
     @discardableResult
     public func purgeDeadLetters(sink: String? = nil, ids: [Int64]? = nil) throws -> Int {

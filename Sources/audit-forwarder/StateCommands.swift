@@ -62,6 +62,9 @@ struct CheckpointsCommand: AsyncParsableCommand {
                 throw ValidationError("no source named \(source)")
             }
             guard let time = TimeText.parse(to) else { throw ValidationError("--to: not a time: \(to)") }
+            // A running poll would write its own position over this one.
+            let lock = try await acquireLock(configuration, wait: .zero)
+            defer { lock.release() }
             let store = try openExistingState(configuration)
             try store.setCursor(source: source, position: RFC3339.format(time))
             print("\(source)\t\(RFC3339.format(time))")
@@ -75,6 +78,9 @@ struct CheckpointsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try loadConfiguration(config)
+            // A running poll would write its own position over the reset.
+            let lock = try await acquireLock(configuration, wait: .zero)
+            defer { lock.release() }
             let store = try openExistingState(configuration)
             try store.resetCursor(source: source)
             print("\(source)\treset")
@@ -120,10 +126,26 @@ struct DeadLettersCommand: AsyncParsableCommand {
         @OptionGroup var config: ConfigOption
         @OptionGroup var selection: Selection
 
+        /// Only into the queues of configured sinks: a replay for a sink that was renamed or removed
+        /// would be passed over by every sink and pruned, losing the dead letters for good.
         func run() async throws {
-            let store = try openExistingState(try loadConfiguration(config))
-            let count = try store.replayDeadLetters(sink: selection.sink, ids: selection.id.isEmpty ? nil : selection.id)
+            let configuration = try loadConfiguration(config)
+            let configured = configuration.sinks.map(\.name)
+            if let sink = selection.sink, !configured.contains(sink) {
+                throw ValidationError("no sink named \(sink) in the configuration: its dead letters would reach no one; they stay where they are")
+            }
+            let store = try openExistingState(configuration)
+            let ids = selection.id.isEmpty ? nil : selection.id
+            var count = 0
+            for sink in selection.sink.map({ [$0] }) ?? configured {
+                count += try store.replayDeadLetters(sink: sink, ids: ids)
+            }
             print("replayed \(count) dead letter(s); the next run delivers them")
+            let stranded = try store.deadLetterCounts().filter { !configured.contains($0.key) }
+            if !stranded.isEmpty {
+                let list = stranded.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+                print("left in place, their sinks are not in the configuration: \(list)")
+            }
         }
     }
 

@@ -120,6 +120,24 @@ import Testing
         #expect(Set(await harness.receiver.receivedEventIDs()).count == 10)
         #expect(try await ChildProcess.run(["deadletters", "purge", "-c", config], environment: env, directory: dir).stdout.contains("purged 0"))
 
+        // Dead letters of a sink no longer configured are never replayed into nobody's queue.
+        let store = try StateStore(path: harness.statePath)
+        let record = SpoolRecord(
+            seq: 1, source: "deploys", eventID: "retired-1", eventTime: Date(), eventType: "other", severity: "info",
+            action: "a", outcome: "success", payload: Data("{}".utf8), spooledAt: Date())
+        try store.commitDelivery(sink: "retired", through: 0, deadLetters: [.init(record: record, status: 400, reason: "old sink")])
+        let refused = try await ChildProcess.run(["deadletters", "replay", "-c", config, "--sink", "retired"], environment: env, directory: dir)
+        #expect(refused.status == 64 && refused.stderr.contains("no sink named retired"), "\(refused.stderr)")
+        let all = try await ChildProcess.run(["deadletters", "replay", "-c", config], environment: env, directory: dir)
+        #expect(all.stdout.contains("left in place, their sinks are not in the configuration: retired: 1"), "\(all.stdout)")
+        #expect(try store.deadLetters(sink: "retired").count == 1)
+
+        // A cursor is not moved under a running poll: set and reset take the run lock.
+        let lock = RunLock(statePath: harness.statePath)
+        try await lock.acquire()
+        let locked = try await ChildProcess.run(["checkpoints", "set", "-c", config, "--source", "deploys", "--to", "2026-01-01T00:00:00Z"], environment: env, directory: dir)
+        #expect(locked.status == 75)
+        lock.release()
         let set = try await ChildProcess.run(["checkpoints", "set", "-c", config, "--source", "deploys", "--to", "2026-01-01T00:00:00Z"], environment: env, directory: dir)
         #expect(set.status == 0)
         let list = try await ChildProcess.run(["checkpoints", "list", "-c", config], environment: env, directory: dir)
