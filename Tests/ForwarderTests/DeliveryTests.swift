@@ -241,4 +241,32 @@ import Testing
         #expect(Set(await harness.receiver.receivedEventIDs()) == harness.expectedIDs(items))
         await engine.shutdown()
     }
+
+    /// A deadline that cuts a poll short is the deadline (75), not a source failure: the upstream
+    /// is slower than the deadline, and what was fetched is spooled.
+    @Test func aDeadlineInTheMiddleOfAPollIsTheDeadlineNotAFailure() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(20)
+        await harness.deploys.faults.setLatency(.seconds(5))
+        let engine = try harness.engine(try harness.configuration())
+        let outcome = await OnceMode.run(engine: engine, deadline: .milliseconds(500))
+        guard case .deadlineExceeded = outcome else { Issue.record("expected the deadline, got \(outcome)"); return }
+        await harness.deploys.faults.setLatency(nil)
+        await engine.shutdown()
+    }
+
+    /// A sink stopped by 410 Gone says so in `status` (and, after a while, `/readyz`): its offset
+    /// holds the spool, so it must not look healthy.
+    @Test func aGoneWebhookIsRecordedAsTheSinksError() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(5)
+        await harness.receiver.faults.enqueue(.status(410))
+        let engine = try harness.engine(try harness.configuration())
+        guard case .failed = await OnceMode.run(engine: engine, deadline: .seconds(30)) else { Issue.record("expected failure"); return }
+        let hook = try engine.store.sinkStates().first { $0.sink == "hook" }
+        #expect(hook?.lastError?.contains("endpoint is gone") == true, "\(String(describing: hook))")
+        await engine.shutdown()
+    }
 }

@@ -86,6 +86,7 @@ extension SinkWorker {
                 var result = try await deliverWithRetry(awaited.items)
                 for index in result.awaiting.indices { result.awaiting[index].sends = awaited.sends + 1 }
                 acknowledgementWindow.withLock { $0.add(awaiting: result.awaiting, deadLetters: result.deadLetters, toBatch: batch) }
+                if result.gone { stopGone() }
             } catch {
                 // Not resent (cancelled): back into its batch, which must not settle without it.
                 acknowledgementWindow.withLock { $0.restore([awaited], toBatch: batch) }

@@ -150,9 +150,13 @@ final class SinkWorker: Sendable {
         logger.error("\(reason)")
     }
 
+    /// Called after the batch's commit, which clears `last_error`: the stop is recorded for
+    /// `status` and `/readyz` (the spool keeps this sink's events until it runs again).
     func stopGone() {
         stopped.set()
-        logger.critical("sink endpoint is gone; this sink stops until the configuration is fixed and the forwarder restarted")
+        let reason = "sink endpoint is gone; this sink stops until the configuration is fixed and the forwarder restarted"
+        try? store.recordSinkError(sink: name, error: reason)
+        logger.critical("\(reason)")
     }
 
     /// Moves the offset past events meant only for other sinks, so they can be pruned.

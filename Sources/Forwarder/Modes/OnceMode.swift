@@ -30,6 +30,8 @@ public enum OnceMode {
                     sources.addTask {
                         do {
                             try await poller.poll()
+                        } catch is CancellationError {
+                            // The deadline: what was fetched is spooled; the outcome says 75.
                         } catch {
                             failures.add("source \(poller.name): \(error)")
                         }
