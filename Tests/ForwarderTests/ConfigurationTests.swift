@@ -53,6 +53,13 @@ import Testing
         #expect(configuration.log.level == .info && configuration.log.format == .json)
     }
 
+    /// Ids forgotten sooner than a poll re-reads them would be sent again on every poll.
+    @Test func theDedupeWindowMustCoverOverlapAndPollInterval() {
+        let short = "state: { dedupe_window: 5m }\n" + minimal
+        #expect(problems(short).contains { $0.hasPrefix("state.dedupe_window: must be at least the largest overlap + poll_interval of the sources (7m)") })
+        #expect(problems("state: { dedupe_window: 7m }\n" + minimal).isEmpty)
+    }
+
     /// Splunk acknowledgement: the documented defaults, and `ack_max_in_flight` within 1-64.
     @Test func splunkAcknowledgementDefaultsAndLimits() throws {
         func splunk(_ extra: String) -> String {

@@ -79,6 +79,14 @@ public enum ConfigurationLoader {
         if sinks.isEmpty, !document.has("sinks") { document.fail("sinks", "at least one sink is required") }
         rejectDuplicateNames(sources.map(\.name), key: "sources", in: document)
         rejectDuplicateNames(sinks.map(\.name), key: "sinks", in: document)
+        // Every poll re-reads `overlap` behind the cursor, and the cursor is up to `poll_interval`
+        // old: ids forgotten sooner than that come back on every poll, sent again each time.
+        let mustRemember = sources.map { $0.overlap + $0.pollInterval }.max() ?? .zero
+        if state.dedupeWindow < mustRemember {
+            document.fail(
+                "state.dedupe_window",
+                "must be at least the largest overlap + poll_interval of the sources (\(DurationText.format(mustRemember))), else re-read events are sent again on every poll")
+        }
         return ForwarderConfiguration(state: state, telemetry: telemetry, log: log, sources: sources, sinks: sinks)
     }
 
