@@ -13,6 +13,8 @@ extension StateStore {
     public func setCursor(source: String, position: String, now: Date = Date()) throws {
         try pool.write { db in
             try Self.writeCursor(db, source: source, position: position, now: now, success: false)
+            // A walk left unfinished belongs to the old position.
+            try Self.write(.clear, source: source, db)
         }
     }
 
@@ -20,6 +22,7 @@ extension StateStore {
     public func resetCursor(source: String) throws {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM source_cursor WHERE source = ?", arguments: [source])
+            try Self.write(.clear, source: source, db)
         }
     }
 
@@ -61,5 +64,53 @@ extension StateStore {
                     last_error_at = CASE WHEN excluded.last_success IS NULL THEN last_error_at END
                 """,
             arguments: [source, position, stamp, success ? stamp : nil])
+    }
+}
+
+/// Where a newest-first walk that was cut short stands: its window and the paging position of
+/// its next page (the connector's own text, e.g. deploys.app's `before`).
+public struct WalkProgress: Sendable, Equatable {
+    public var windowStart: Date
+    public var windowEnd: Date
+    public var position: String
+
+    public init(windowStart: Date, windowEnd: Date, position: String) {
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.position = position
+    }
+}
+
+/// What a page append does to the source's walk progress.
+public enum WalkUpdate: Sendable, Equatable {
+    case unchanged
+    case save(WalkProgress)
+    case clear
+}
+
+extension StateStore {
+    /// The walk of `source` that a previous poll left unfinished, if any.
+    public func walkProgress(source: String) throws -> WalkProgress? {
+        try pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT window_start, window_end, position FROM walk_progress WHERE source = ?", arguments: [source]
+            ).map {
+                WalkProgress(
+                    windowStart: Date(timeIntervalSince1970: $0[0]), windowEnd: Date(timeIntervalSince1970: $0[1]), position: $0[2])
+            }
+        }
+    }
+
+    static func write(_ update: WalkUpdate, source: String, _ db: Database) throws {
+        switch update {
+        case .unchanged:
+            break
+        case .save(let progress):
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO walk_progress (source, window_start, window_end, position) VALUES (?, ?, ?, ?)",
+                arguments: [source, progress.windowStart.timeIntervalSince1970, progress.windowEnd.timeIntervalSince1970, progress.position])
+        case .clear:
+            try db.execute(sql: "DELETE FROM walk_progress WHERE source = ?", arguments: [source])
+        }
     }
 }

@@ -100,6 +100,19 @@ extension StateStore {
             // one sink must not make the live tail drop the same id for all the others.
             try db.execute(sql: "ALTER TABLE dedupe ADD COLUMN sinks TEXT")
         }
+        migrator.registerMigration("v5-walk-progress") { db in
+            // A newest-first walk cut short (a deadline, a failed page): its window and the paging
+            // position of its next page, so the next poll goes on instead of starting over.
+            try db.execute(
+                sql: """
+                    CREATE TABLE walk_progress (
+                        source TEXT PRIMARY KEY NOT NULL,
+                        window_start REAL NOT NULL,
+                        window_end REAL NOT NULL,
+                        position TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -8,16 +8,18 @@ extension StateStore {
     /// including repeats inside the page. `cursor`, when given, replaces the source's
     /// position in the same transaction: a crash leaves both the events and the cursor,
     /// or neither. `onlySinks` limits the new events to those sinks (backfills).
+    /// `walk` records or clears where a newest-first walk stands, in the same transaction.
     @discardableResult
     public func appendPage(
         source: String, entries: [SpoolEntry], cursor: String?, onlySinks: [String]? = nil,
-        now: Date = Date()
+        walk: WalkUpdate = .unchanged, now: Date = Date()
     ) throws -> AppendResult {
         try pool.write { db in
             let result = try Self.insert(db, source: source, entries: entries, onlySinks: onlySinks, now: now)
             if let cursor {
                 try Self.writeCursor(db, source: source, position: cursor, now: now, success: true)
             }
+            try Self.write(walk, source: source, db)
             return result
         }
     }

@@ -67,6 +67,24 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
         #expect(try store.readBatch(sink: "splunk", after: 0, limit: 100).map(\.eventID) == ["e1", "e2", "e3"])
     }
 
+    /// A newest-first walk's position moves with its pages, in the same transaction, and goes
+    /// when the walk ends or the cursor is set by hand.
+    @Test func walkProgressIsSavedWithItsPageAndClearedWithTheCursor() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        let progress = WalkProgress(windowStart: Date(timeIntervalSince1970: 1000), windowEnd: Date(timeIntervalSince1970: 2000), position: "p1")
+        try store.appendPage(source: "s", entries: [entry(1)], cursor: nil, walk: .save(progress))
+        #expect(try store.walkProgress(source: "s") == progress)
+        #expect(try store.walkProgress(source: "other") == nil)
+        try store.appendPage(source: "s", entries: [entry(2)], cursor: "end", walk: .clear)
+        #expect(try store.walkProgress(source: "s") == nil)
+        try store.appendPage(source: "s", entries: [], cursor: nil, walk: .save(progress))
+        try store.setCursor(source: "s", position: "by hand")
+        #expect(try store.walkProgress(source: "s") == nil)
+        try store.appendPage(source: "s", entries: [], cursor: nil, walk: .save(progress))
+        try store.resetCursor(source: "s")
+        #expect(try store.walkProgress(source: "s") == nil)
+    }
+
     @Test func pageWithoutCursorLeavesCursorAlone() throws {
         let store = try StateStore(path: temporaryStatePath())
         try store.appendPage(source: "s", entries: [], cursor: "c1")

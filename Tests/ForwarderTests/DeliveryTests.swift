@@ -269,4 +269,34 @@ import Testing
         #expect(hook?.lastError?.contains("endpoint is gone") == true, "\(String(describing: hook))")
         await engine.shutdown()
     }
+
+    /// deploys.app is walked newest first, so its cursor moves only when a window is read down to
+    /// its oldest page. A walk cut short (here by the `once` deadline) is recorded page by page,
+    /// and the next poll goes on where it stopped instead of starting over from the newest page
+    /// (with a backlog longer than the deadline, a cron job would otherwise never get anywhere).
+    @Test func aNewestFirstWalkCutShortGoesOnWhereItStopped() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let items = await harness.seed(600, span: 20 * 3600)
+        await harness.deploys.faults.setLatency(.milliseconds(400))
+        let engine = try harness.engine(try harness.configuration())
+        let first = await OnceMode.run(engine: engine, deadline: .milliseconds(1500))
+        guard case .deadlineExceeded = first else { Issue.record("expected the deadline, got \(first)"); return }
+        #expect(try engine.store.cursor(source: "deploys") == nil)
+        #expect(try engine.store.walkProgress(source: "deploys") != nil)
+        let asked = await harness.deploys.requests().count
+        await harness.deploys.faults.setLatency(nil)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(try engine.store.walkProgress(source: "deploys") == nil)
+        let requests = await harness.deploys.requests()
+        func before(_ request: RecordedRequest) -> String {
+            ((try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any])?["before"] as? String ?? ""
+        }
+        // The second run began below the pages the first one stored, not at the newest events.
+        #expect(before(requests[asked]) < before(requests[0]), "\(before(requests[asked])) vs \(before(requests[0]))")
+        let delivered = try harness.fileEventIDs()
+        #expect(delivered.count == items.count)
+        #expect(Set(delivered) == harness.expectedIDs(items))
+        await engine.shutdown()
+    }
 }

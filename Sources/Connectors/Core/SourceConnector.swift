@@ -22,10 +22,14 @@ public protocol SourceConnector: Sendable {
     func upstreamMessage(in response: WireResponse) -> String?
     /// The longest window one request may ask for (nil: no limit). Backfill windows stay within it.
     var maximumWindow: TimeInterval? { get }
+    /// Resumes a walk of `window` cut short, at a position its poll gave as `resumePosition`
+    /// (nil: this connector does not resume; the window is read again).
+    func makePoll(window: PollWindow, resumingAt position: String) -> (any SourcePoll)?
 }
 
 extension SourceConnector {
     public var maximumWindow: TimeInterval? { nil }
+    public func makePoll(window: PollWindow, resumingAt position: String) -> (any SourcePoll)? { nil }
 }
 
 /// The paging state of one poll. The engine calls `nextRequest`, sends it, and hands the
@@ -40,6 +44,9 @@ public protocol SourcePoll: Sendable {
     var checkpoint: Date? { get }
     /// Things an operator should know about this poll that did not stop it (the engine logs each once).
     var warnings: [String] { get }
+    /// For newest-first walks, whose `checkpoint` is nil until the last page: where the next page
+    /// starts, so a walk cut short can go on from there (`SourceConnector.makePoll(window:resumingAt:)`).
+    var resumePosition: String? { get }
     /// A non-2xx, non-transient answer this poll can live with (e.g. a detail record deleted since
     /// it was listed): the entries to spool. nil (the default) makes the engine fail the poll.
     mutating func consumeFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]?
@@ -47,6 +54,7 @@ public protocol SourcePoll: Sendable {
 
 extension SourcePoll {
     public var warnings: [String] { [] }
+    public var resumePosition: String? { nil }
     public mutating func consumeFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]? { nil }
 }
 

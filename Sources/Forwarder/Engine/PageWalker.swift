@@ -29,24 +29,34 @@ struct PageWalker: Sendable {
     /// previous one, so the upstream's latency, the parsing and the spool's fsync overlap instead of
     /// adding up. Only one request is in flight at a time.
     func walk(_ window: PollWindow, onPage: (_ entries: [NormalizedEntry], _ checkpoint: Date?) async throws -> Bool) async throws {
-        var poll = configuration.connector.makePoll(window: window)
+        try await walk(configuration.connector.makePoll(window: window)) { entries, checkpoint, _ in
+            try await onPage(entries, checkpoint)
+        }
+    }
+
+    /// `walk` from a poll already made (a resumed one, say); `onPage` also gets where the walk can
+    /// go on after that page (`SourcePoll.resumePosition`).
+    func walk(
+        _ start: any SourcePoll, onPage: (_ entries: [NormalizedEntry], _ checkpoint: Date?, _ resumeAt: String?) async throws -> Bool
+    ) async throws {
+        var poll = start
         var warned = 0
-        var unstored: (entries: [NormalizedEntry], checkpoint: Date?)?
+        var unstored: (entries: [NormalizedEntry], checkpoint: Date?, resumeAt: String?)?
         while let request = try poll.nextRequest() {
             // The poll goes to the child task and comes back advanced: nothing else touches it meanwhile.
             let current = poll
             async let next = page(of: current, for: request)
             if let page = unstored {
                 unstored = nil
-                guard try await onPage(page.entries, page.checkpoint) else { return }
+                guard try await onPage(page.entries, page.checkpoint, page.resumeAt) else { return }
             }
             let entries: [NormalizedEntry]
             (poll, entries) = try await next
             for warning in poll.warnings.dropFirst(warned) { logger.warning("\(warning)") }
             warned = poll.warnings.count
-            unstored = (entries, poll.checkpoint)
+            unstored = (entries, poll.checkpoint, poll.resumePosition)
         }
-        if let page = unstored { _ = try await onPage(page.entries, page.checkpoint) }
+        if let page = unstored { _ = try await onPage(page.entries, page.checkpoint, page.resumeAt) }
     }
 
     /// Fetches `request` and has `poll` read the answer; returns the advanced poll and its entries.

@@ -65,13 +65,34 @@ final class SourcePoller: Sendable {
         }
     }
 
+    /// A walk an earlier poll left unfinished goes on first (its window, from where it stopped);
+    /// then the window from the cursor up to now.
     private func pollWindow(now: Date) async throws -> Summary {
+        var summary = Summary()
+        if let progress = try store.walkProgress(source: name) {
+            let window = PollWindow(start: progress.windowStart, end: progress.windowEnd)
+            if let poll = configuration.connector.makePoll(window: window, resumingAt: progress.position) {
+                logger.info("resuming a walk an earlier poll left unfinished", metadata: [LogKey.windowEnd: "\(RFC3339.format(window.end))"])
+                try await walk(poll, over: window, resumed: true, into: &summary)
+            } else {
+                try store.appendPage(source: name, entries: [], cursor: nil, walk: .clear)
+            }
+        }
         let cursor = try store.cursor(source: name).flatMap(RFC3339.parse)
         let window = walker.window(cursor: cursor, now: now)
-        var summary = Summary()
         guard window.start < window.end else { return summary }
+        try await walk(configuration.connector.makePoll(window: window), over: window, resumed: false, into: &summary)
+        return summary
+    }
+
+    /// Spools each page with the cursor it allows and, for newest-first walks, where the walk
+    /// stands, in one transaction.
+    private func walk(_ poll: any SourcePoll, over window: PollWindow, resumed: Bool, into summary: inout Summary) async throws {
+        let cursor = try store.cursor(source: name).flatMap(RFC3339.parse)
         var warnedAhead = false
-        try await walker.walk(window) { entries, checkpoint in
+        var progressSaved = resumed
+        var pages = summary
+        try await walker.walk(poll) { entries, checkpoint, resumeAt in
             try await waitForSpoolSpace()
             // Entries dated after the window end (an upstream clock ahead of ours, an API that ignores
             // the end) are spooled, but the cursor stops at the window end: a cursor in the future
@@ -84,17 +105,26 @@ final class SourcePoller: Sendable {
             }
             // The cursor never moves backwards (a clock step, a hand-set cursor).
             let position = checkpoint.map { min($0, window.end) }.map { max($0, cursor ?? $0) }
-            let result = try store.appendPage(source: name, entries: try entries.map(Self.spoolEntry), cursor: position.map(RFC3339.format))
-            summary.pages += 1
-            summary.fetched += entries.count
-            summary.spooled += result.inserted
-            summary.duplicates += result.duplicates
+            var walkUpdate = WalkUpdate.unchanged
+            if let resumeAt {
+                walkUpdate = .save(WalkProgress(windowStart: window.start, windowEnd: window.end, position: resumeAt))
+                progressSaved = true
+            } else if progressSaved {
+                walkUpdate = .clear
+                progressSaved = false
+            }
+            let result = try store.appendPage(
+                source: name, entries: try entries.map(Self.spoolEntry), cursor: position.map(RFC3339.format), walk: walkUpdate)
+            pages.pages += 1
+            pages.fetched += entries.count
+            pages.spooled += result.inserted
+            pages.duplicates += result.duplicates
             metrics.fetched.increment(by: entries.count)
             metrics.spooled.increment(by: result.inserted)
             metrics.duplicates.increment(by: result.duplicates)
             return true
         }
-        return summary
+        summary = pages
     }
 
     static func spoolEntry(_ entry: NormalizedEntry) throws -> SpoolEntry {

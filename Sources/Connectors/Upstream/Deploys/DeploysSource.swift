@@ -14,6 +14,14 @@ public struct DeploysSource: SourceConnector {
         DeploysPoll(configuration: configuration, window: window)
     }
 
+    /// Goes on with a walk cut short: `position` is the `before` of its next page.
+    public func makePoll(window: PollWindow, resumingAt position: String) -> (any SourcePoll)? {
+        guard let before = RFC3339.parse(position), before > window.start, before <= window.end else { return nil }
+        var poll = DeploysPoll(configuration: configuration, window: window)
+        poll.resume(before: before)
+        return poll
+    }
+
     public func upstreamMessage(in response: WireResponse) -> String? {
         guard let json = try? JSONValue.parse(response.body) else { return nil }
         return DeploysEnvelope.errorMessage(json)
@@ -46,6 +54,13 @@ struct DeploysPoll: SourcePoll {
     }
 
     var checkpoint: Date? { pending ? nil : window.end }
+
+    /// The next page's `before` while the walk goes on.
+    var resumePosition: String? { pending ? before.map(RFC3339.format) : nil }
+
+    mutating func resume(before: Date) {
+        self.before = before
+    }
 
     mutating func nextRequest() throws -> WireRequest? {
         guard pending, let before else { return nil }
