@@ -101,6 +101,11 @@ extension StateStore {
         }
     }
 
+    /// Forgets an unfinished walk the connector cannot resume; the cursor is untouched.
+    public func clearWalkProgress(source: String) throws {
+        try pool.write { db in try Self.write(.clear, source: source, db) }
+    }
+
     static func write(_ update: WalkUpdate, source: String, _ db: Database) throws {
         switch update {
         case .unchanged:

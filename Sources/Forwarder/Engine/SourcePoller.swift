@@ -75,7 +75,7 @@ final class SourcePoller: Sendable {
                 logger.info("resuming a walk an earlier poll left unfinished", metadata: [LogKey.windowEnd: "\(RFC3339.format(window.end))"])
                 try await walk(poll, over: window, resumed: true, into: &summary)
             } else {
-                try store.appendPage(source: name, entries: [], cursor: nil, walk: .clear)
+                try store.clearWalkProgress(source: name)
             }
         }
         let cursor = try store.cursor(source: name).flatMap(RFC3339.parse)
