@@ -29,7 +29,8 @@ let package = Package(
         // The SQLite state: cursors, spool, sink offsets, dedupe index, dead letters, run lock.
         .target(
             name: "Checkpoint",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+            // GRDBSQLite: SQLite's C API, for the page append's direct binding (DirectStatement).
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         // The event schema, its encodings, and one translator per upstream and sink.
         .target(

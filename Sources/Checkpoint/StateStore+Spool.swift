@@ -31,17 +31,22 @@ extension StateStore {
     /// sinks still missing it, so none receives it twice and none goes without.
     static func insert(_ db: Database, source: String, entries: [SpoolEntry], onlySinks: [String]?, now: Date) throws -> AppendResult {
         var result = AppendResult(inserted: 0, duplicates: 0)
-        let seen = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO dedupe (source, upstream_id, seen_at, sinks) VALUES (?, ?, ?, ?)")
-        let spool = try db.cachedStatement(
-            sql: """
-                INSERT INTO spool (source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+        let seen = try DirectStatement(
+            db.cachedStatement(sql: "INSERT OR IGNORE INTO dedupe (source, upstream_id, seen_at, sinks) VALUES (?, ?, ?, ?)"), in: db)
+        let spool = try DirectStatement(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO spool (source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """), in: db)
         let sinkList = onlySinks.map(SinkList.text)
         let stamp = now.timeIntervalSince1970
         for entry in entries {
-            try seen.execute(arguments: [source, entry.upstreamID, stamp, sinkList])
+            seen.bind(1, source)
+            seen.bind(2, entry.upstreamID)
+            seen.bind(3, stamp)
+            seen.bind(4, sinkList)
+            try seen.run()
             var spoolFor = sinkList
             if db.changesCount != 1 {
                 guard let missing = try sinksStillMissing(db, source: source, upstreamID: entry.upstreamID, wanted: onlySinks) else {
@@ -50,10 +55,16 @@ extension StateStore {
                 }
                 spoolFor = SinkList.text(missing)
             }
-            try spool.execute(arguments: [
-                source, entry.eventID, entry.eventTime.timeIntervalSince1970, entry.eventType,
-                entry.severity, entry.action, entry.outcome, entry.payload, stamp, spoolFor,
-            ])
+            spool.bind(1, source)
+            spool.bind(2, entry.eventID)
+            spool.bind(3, entry.eventTime.timeIntervalSince1970)
+            spool.bind(4, entry.eventType)
+            spool.bind(5, entry.severity)
+            spool.bind(6, entry.action)
+            spool.bind(7, entry.outcome)
+            spool.bind(9, stamp)
+            spool.bind(10, spoolFor)
+            try spool.run(blob: entry.payload, at: 8)
             result.inserted += 1
         }
         return result
