@@ -57,6 +57,6 @@ public final class DeploysEmulator: Sendable {
     }
 
     public func itemCount() async -> Int {
-        store.withLockedValue { $0.items.count }
+        store.withLockedValue { $0.count }
     }
 }
