@@ -25,38 +25,76 @@ struct PageWalker: Sendable {
     }
 
     /// Calls `onPage` with each page's entries and the checkpoint they allow, in page order; stops
-    /// early when it returns false. The next page is fetched and parsed while `onPage` stores the
-    /// previous one, so the upstream's latency, the parsing and the spool's fsync overlap instead of
-    /// adding up. Only one request is in flight at a time.
+    /// early when it returns false. Pages are fetched ahead while earlier ones are stored, so the
+    /// upstream's latency, the parsing and the spool's fsync overlap instead of adding up. Only one
+    /// request is in flight at a time.
     func walk(_ window: PollWindow, onPage: (_ entries: [NormalizedEntry], _ checkpoint: Date?) async throws -> Bool) async throws {
-        try await walk(configuration.connector.makePoll(window: window)) { entries, checkpoint, _ in
-            try await onPage(entries, checkpoint)
+        try await walk(configuration.connector.makePoll(window: window), prepare: { $0 }) { pages in
+            for page in pages {
+                guard try await onPage(page.content, page.checkpoint) else { return false }
+            }
+            return true
         }
     }
 
-    /// `walk` from a poll already made (a resumed one, say); `onPage` also gets where the walk can
-    /// go on after that page (`SourcePoll.resumePosition`).
-    func walk(
-        _ start: any SourcePoll, onPage: (_ entries: [NormalizedEntry], _ checkpoint: Date?, _ resumeAt: String?) async throws -> Bool
+    /// A page as the walk hands it on: its content (the entries as `prepare` made them), the
+    /// checkpoint the poll allowed after it and where a newest-first walk goes on after it.
+    struct FetchedPage<Content: Sendable>: Sendable {
+        var content: Content
+        var checkpoint: Date?
+        var resumeAt: String?
+    }
+
+    /// How many fetched pages may wait for the storing side.
+    static let pagesAhead = 4
+
+    /// Walks `start` (a new poll or a resumed one). `prepare` turns each page's entries into what
+    /// `onPages` takes; it runs on the fetching side. `onPages` gets every page waiting, in order
+    /// (one or more), and returns false to stop the walk; pages fetched past that point are dropped.
+    func walk<Content: Sendable>(
+        _ start: any SourcePoll, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
+        onPages: ([FetchedPage<Content>]) async throws -> Bool
     ) async throws {
+        let queue = PageQueue<FetchedPage<Content>>(capacity: Self.pagesAhead)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await fetchPages(from: start, prepare: prepare, into: queue) }
+            do {
+                while let pages = try await queue.takeAll() {
+                    guard try await onPages(pages) else { break }
+                }
+            } catch {
+                await queue.close()
+                throw error
+            }
+            // Stopped early: the page being fetched is not wanted.
+            await queue.close()
+            group.cancelAll()
+        }
+    }
+
+    /// The fetching side of `walk`: requests pages one after another and queues them, until the
+    /// window is read, a page fails (the error goes into the queue, after the pages before it) or
+    /// the storing side closes the queue.
+    private func fetchPages<Content: Sendable>(
+        from start: any SourcePoll, prepare: @Sendable ([NormalizedEntry]) throws -> Content,
+        into queue: PageQueue<FetchedPage<Content>>
+    ) async {
         var poll = start
         var warned = 0
-        var unstored: (entries: [NormalizedEntry], checkpoint: Date?, resumeAt: String?)?
-        while let request = try poll.nextRequest() {
-            // The poll goes to the child task and comes back advanced: nothing else touches it meanwhile.
-            let current = poll
-            async let next = page(of: current, for: request)
-            if let page = unstored {
-                unstored = nil
-                guard try await onPage(page.entries, page.checkpoint, page.resumeAt) else { return }
+        do {
+            while let request = try poll.nextRequest() {
+                try Task.checkCancellation()
+                let entries: [NormalizedEntry]
+                (poll, entries) = try await page(of: poll, for: request)
+                for warning in poll.warnings.dropFirst(warned) { logger.warning("\(warning)") }
+                warned = poll.warnings.count
+                let fetched = FetchedPage(content: try prepare(entries), checkpoint: poll.checkpoint, resumeAt: poll.resumePosition)
+                guard await queue.put(fetched) else { return }
             }
-            let entries: [NormalizedEntry]
-            (poll, entries) = try await next
-            for warning in poll.warnings.dropFirst(warned) { logger.warning("\(warning)") }
-            warned = poll.warnings.count
-            unstored = (entries, poll.checkpoint, poll.resumePosition)
+            await queue.finish()
+        } catch {
+            await queue.finish(throwing: error)
         }
-        if let page = unstored { _ = try await onPage(page.entries, page.checkpoint, page.resumeAt) }
     }
 
     /// Fetches `request` and has `poll` read the answer; returns the advanced poll and its entries.

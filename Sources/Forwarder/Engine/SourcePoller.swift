@@ -13,6 +13,8 @@ final class SourcePoller: Sendable {
     let sleeper: any Sleeper
     let logger: Logger
     let metrics: SourceMetrics
+    /// Page appends commit and fsync here, off the cooperative pool.
+    let spoolLane = BlockingLane("spool")
 
     struct Summary: Sendable, Equatable {
         var pages = 0
@@ -86,36 +88,29 @@ final class SourcePoller: Sendable {
     }
 
     /// Spools each page with the cursor it allows and, for newest-first walks, where the walk
-    /// stands, in one transaction.
+    /// stands, in one transaction. Pages fetched while an earlier one was being stored are spooled
+    /// together: one transaction for all of them, with the cursor and walk position the last allows.
     private func walk(_ poll: any SourcePoll, over window: PollWindow, resumed: Bool, into summary: inout Summary) async throws {
-        let cursor = try store.cursor(source: name).flatMap(RFC3339.parse)
+        var ledger = WalkLedger(window: window, cursor: try store.cursor(source: name).flatMap(RFC3339.parse), resumed: resumed)
         var warnedAhead = false
-        var progressSaved = resumed
         var pages = summary
-        try await walker.walk(poll) { entries, checkpoint, resumeAt in
+        try await walker.walk(poll, prepare: Self.spoolEntries) { fetched in
             try await waitForSpoolSpace()
-            // Entries dated after the window end (an upstream clock ahead of ours, an API that ignores
-            // the end) are spooled, but the cursor stops at the window end: a cursor in the future
-            // would skip everything written upstream until our clock caught up.
-            if let checkpoint, checkpoint > window.end, !warnedAhead {
+            let entry = ledger.record(fetched)
+            if let ahead = entry.aheadOfWindow, !warnedAhead {
                 warnedAhead = true
                 logger.warning(
                     "upstream event times run ahead of this host's clock; the cursor stays at the poll's end",
-                    metadata: [LogKey.newestEntry: "\(RFC3339.format(checkpoint))", LogKey.windowEnd: "\(RFC3339.format(window.end))"])
+                    metadata: [LogKey.newestEntry: "\(RFC3339.format(ahead))", LogKey.windowEnd: "\(RFC3339.format(window.end))"])
             }
-            // The cursor never moves backwards (a clock step, a hand-set cursor).
-            let position = checkpoint.map { min($0, window.end) }.map { max($0, cursor ?? $0) }
-            var walkUpdate = WalkUpdate.unchanged
-            if let resumeAt {
-                walkUpdate = .save(WalkProgress(windowStart: window.start, windowEnd: window.end, position: resumeAt))
-                progressSaved = true
-            } else if progressSaved {
-                walkUpdate = .clear
-                progressSaved = false
+            let entries = fetched.count == 1 ? fetched[0].content : fetched.flatMap(\.content)
+            let (store, name) = (store, name)
+            let cursorText = entry.cursor.map(RFC3339.format)
+            // Off the cooperative pool: the commit waits for its fsync.
+            let result = try await spoolLane.run {
+                try store.appendPage(source: name, entries: entries, cursor: cursorText, walk: entry.walk)
             }
-            let result = try store.appendPage(
-                source: name, entries: try entries.map(Self.spoolEntry), cursor: position.map(RFC3339.format), walk: walkUpdate)
-            pages.pages += 1
+            pages.pages += fetched.count
             pages.fetched += entries.count
             pages.spooled += result.inserted
             pages.duplicates += result.duplicates
@@ -125,6 +120,11 @@ final class SourcePoller: Sendable {
             return true
         }
         summary = pages
+    }
+
+    /// A page's entries as the spool takes them, encoded on the fetching side.
+    @Sendable static func spoolEntries(_ entries: [NormalizedEntry]) throws -> [SpoolEntry] {
+        try entries.map(spoolEntry)
     }
 
     static func spoolEntry(_ entry: NormalizedEntry) throws -> SpoolEntry {

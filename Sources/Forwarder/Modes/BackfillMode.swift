@@ -68,9 +68,11 @@ public enum BackfillMode {
 
     private static func fetch(window: PollWindow, job: BackfillJob, poller: SourcePoller, store: StateStore) async throws {
         let range = window.start..<window.end
-        try await poller.walker.walk(window) { entries, checkpoint in
+        try await poller.walker.walk(poller.configuration.connector.makePoll(window: window), prepare: SourcePoller.spoolEntries) { pages in
             try await poller.waitForSpoolSpace()
-            try store.appendBackfillPage(job: job, window: range, entries: try entries.map(SourcePoller.spoolEntry), checkpoint: checkpoint)
+            for page in pages {
+                try store.appendBackfillPage(job: job, window: range, entries: page.content, checkpoint: page.checkpoint)
+            }
             return true
         }
         try store.finishBackfillWindow(job: job, window: range)
