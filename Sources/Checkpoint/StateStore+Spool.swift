@@ -103,13 +103,13 @@ extension StateStore {
     public func nextBatch(sink: String, after seq: Int64, limit: Int, maxBytes: Int = .max) throws -> SpoolBatch {
         try pool.read { db in
             let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at
-                    FROM spool
-                    WHERE seq > ? AND (only_sinks IS NULL OR instr(only_sinks, ?) > 0)
-                    ORDER BY seq LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at
+                        FROM spool
+                        WHERE seq > ? AND (only_sinks IS NULL OR instr(only_sinks, ?) > 0)
+                        ORDER BY seq LIMIT ?
+                        """),
                 arguments: [seq, "," + sink + ",", limit])
             var batch: [SpoolRecord] = []
             var bytes = 0
@@ -125,7 +125,7 @@ extension StateStore {
             }
             if batch.count == limit { exhausted = false }
             var passedThrough = batch.last?.seq ?? seq
-            if exhausted, let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM spool"), head > passedThrough {
+            if exhausted, let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM spool")), head > passedThrough {
                 passedThrough = head
             }
             return SpoolBatch(records: batch, passedThrough: passedThrough)
@@ -155,7 +155,7 @@ extension StateStore {
     /// The highest sequence number `sink` has passed (delivered, filtered out or dead-lettered).
     public func offset(sink: String) throws -> Int64 {
         try pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT delivered_seq FROM sink_offset WHERE sink = ?", arguments: [sink]) ?? 0
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT delivered_seq FROM sink_offset WHERE sink = ?"), arguments: [sink]) ?? 0
         }
     }
 
@@ -175,13 +175,13 @@ extension StateStore {
                         r.action, r.outcome, r.payload, letter.status, letter.reason, now.timeIntervalSince1970,
                     ])
             }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO sink_offset (sink, delivered_seq, updated_at) VALUES (?, ?, ?)
                     ON CONFLICT(sink) DO UPDATE SET delivered_seq = max(delivered_seq, excluded.delivered_seq),
                         updated_at = excluded.updated_at, last_error = NULL, last_error_at = NULL
-                    """,
-                arguments: [sink, seq, now.timeIntervalSince1970])
+                    """
+            ).execute(arguments: [sink, seq, now.timeIntervalSince1970])
         }
     }
 
@@ -222,7 +222,7 @@ extension StateStore {
         try pool.read { db in
             // Two subqueries: SQLite answers a lone min() or max() from the b-tree's edge, but a
             // query holding both scans the whole table (it was half of all reads, once per page).
-            let row = try Row.fetchOne(db, sql: "SELECT (SELECT min(seq) FROM spool), (SELECT max(seq) FROM spool)")
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT (SELECT min(seq) FROM spool), (SELECT max(seq) FROM spool)"))
             guard let row, let low = row[0] as Int64?, let high = row[1] as Int64? else { return 0 }
             return high - low + 1
         }
@@ -276,15 +276,15 @@ extension StateStore {
     /// meant only for other sinks (backfills, replays) count too: at worst a batch leaves early.
     public func pendingSummary(sink: String, after seq: Int64, limit: Int) throws -> PendingSummary {
         try pool.read { db in
-            let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM spool") ?? seq
+            let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM spool")) ?? seq
             guard
                 let first = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT seq, spooled_at FROM spool
-                        WHERE seq > ? AND (only_sinks IS NULL OR instr(only_sinks, ?) > 0)
-                        ORDER BY seq LIMIT 1
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT seq, spooled_at FROM spool
+                            WHERE seq > ? AND (only_sinks IS NULL OR instr(only_sinks, ?) > 0)
+                            ORDER BY seq LIMIT 1
+                            """),
                     arguments: [seq, "," + sink + ","])
             else { return PendingSummary(count: 0, oldestSpooledAt: nil, idleThrough: max(seq, head)) }
             let firstSeq: Int64 = first[0]

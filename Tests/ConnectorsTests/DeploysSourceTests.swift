@@ -180,6 +180,56 @@ import Testing
     }
 }
 
+extension DeploysSourceTests {
+    @Test func pagingIsDecidedBeforeTheEntriesAreNormalized() throws {
+        let window = PollWindow(start: RFC3339.parse("2026-05-01T09:00:00Z")!, end: RFC3339.parse("2026-05-01T11:00:00Z")!)
+        var poll = DeploysSource(configuration: configuration).makePoll(window: window)
+        _ = try poll.nextRequest()
+        let first = try poll.consumeDeferred(page([item(9, "2026-05-01T10:00:07Z"), item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z")]), receivedAt: Date())
+        // The next request is known while the first page's entries are still to be made.
+        let second = try #require(try poll.nextRequest())
+        #expect(try body(second)["before"] as? String == "2026-05-01T10:00:06Z")
+        let repeated = try poll.consumeDeferred(page([item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z"), item(6, "2026-05-01T10:00:05Z")]), receivedAt: Date())
+        #expect(try first.make().map(\.upstreamID) == ["9", "8", "7"])
+        #expect(try repeated.make().map(\.upstreamID) == ["6"], "repeats of the boundary second are dropped at paging time")
+        #expect(try repeated.make().first?.event.outcome == .success)
+    }
+
+    @Test func aMalformedItemFailsThePageAtPagingTime() throws {
+        var poll = DeploysSource(configuration: configuration).makePoll(window: PollWindow(start: Date(timeIntervalSince1970: 0), end: Date()))
+        _ = try poll.nextRequest()
+        #expect(throws: SourceError.self) {
+            try poll.consumeDeferred(page([item(9, "2026-05-01T10:00:07Z"), #"{"id": 8}"#]), receivedAt: Date())
+        }
+    }
+}
+
+@Suite struct JSONParserTests {
+    @Test func aRepeatedKeyKeepsItsLastValueAndNestedObjectsKeepTheirOwnMembers() throws {
+        let value = try JSONValue.parse(Data(#"{"a": 1, "b": {"a": 2, "c": [{"a": 3}, {}]}, "a": 4, "d": {}}"#.utf8))
+        #expect(value["a"] == .integer(4))
+        #expect(value["b"]?["a"] == .integer(2))
+        #expect(value["b"]?["c"]?.arrayValue == [.object(["a": .integer(3)]), .object([:])])
+        #expect(value["d"] == .object([:]))
+        #expect(value.objectValue?.count == 3)
+    }
+
+    @Test(arguments: [
+        ("0", JSONValue.integer(0)), ("-0", .integer(0)), ("-12", .integer(-12)),
+        ("999999999999999999", .integer(999_999_999_999_999_999)), ("-999999999999999999", .integer(-999_999_999_999_999_999)),
+        ("9223372036854775807", .integer(.max)), ("-9223372036854775808", .integer(.min)),
+        ("9223372036854775808", .double(9_223_372_036_854_775_808)), ("1.5", .double(1.5)), ("2e3", .double(2000)),
+    ])
+    func integersAreExactUpToInt64AndLargerOnesBecomeDoubles(text: String, expected: JSONValue) throws {
+        #expect(try JSONValue.parse(Data("[\(text)]".utf8)) == .array([expected]))
+    }
+
+    @Test func aFailureInsideANestedObjectLeavesNothingBehind() throws {
+        #expect(throws: (any Error).self) { try JSONValue.parse(Data(#"{"a": {"b": 1, "c": }}"#.utf8)) }
+        #expect(try JSONValue.parse(Data(#"{"x": {"y": 1}}"#.utf8))["x"]?["y"] == .integer(1))
+    }
+}
+
 @Suite struct SchemaTests {
     @Test func stableIDDependsOnSourceAndUpstreamIdOnly() {
         let a = AuditEvent.stableID(sourceName: "deploys", upstreamID: "1")

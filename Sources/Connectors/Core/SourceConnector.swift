@@ -50,12 +50,32 @@ public protocol SourcePoll: Sendable {
     /// A non-2xx, non-transient answer this poll can live with (e.g. a detail record deleted since
     /// it was listed): the entries to spool. nil (the default) makes the engine fail the poll.
     mutating func consumeFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]?
+    /// `consume`, split in two: reads the page just far enough to know the next request (paging
+    /// state, repeats to drop) and leaves normalizing its entries to the returned `DeferredEntries`,
+    /// which the engine runs while the next page is being fetched. The default does it all at once.
+    mutating func consumeDeferred(_ response: WireResponse, receivedAt: Date) throws -> DeferredEntries
+}
+
+/// A page's entries still to be normalized: `make` throws what `consume` would have.
+public struct DeferredEntries: Sendable {
+    public let make: @Sendable () throws -> [NormalizedEntry]
+
+    public init(_ make: @escaping @Sendable () throws -> [NormalizedEntry]) {
+        self.make = make
+    }
+
+    public static func ready(_ entries: [NormalizedEntry]) -> DeferredEntries {
+        DeferredEntries { entries }
+    }
 }
 
 extension SourcePoll {
     public var warnings: [String] { [] }
     public var resumePosition: String? { nil }
     public mutating func consumeFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]? { nil }
+    public mutating func consumeDeferred(_ response: WireResponse, receivedAt: Date) throws -> DeferredEntries {
+        .ready(try consume(response, receivedAt: receivedAt))
+    }
 }
 
 /// One upstream entry, normalized, with the id the dedupe index keys on.

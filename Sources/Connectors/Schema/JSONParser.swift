@@ -12,6 +12,8 @@ struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
+    /// The members of the objects being parsed, innermost last.
+    private var members: [(String, JSONValue)] = []
 
     struct Failure: Error {
         var reason: String
@@ -75,12 +77,15 @@ struct JSONParser {
         guard depth <= Self.maximumDepth else { throw fail("nested deeper than \(Self.maximumDepth) levels") }
         defer { depth -= 1 }
         index += 1
-        var object: [String: JSONValue] = [:]
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(object)
+            return .object([:])
         }
+        // Members go onto a stack shared by every object of this parse, then into a dictionary
+        // sized once: growing each dictionary key by key rehashed it several times.
+        let base = members.count
+        defer { members.removeSubrange(base...) }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -89,13 +94,17 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            object[key] = try value()
+            let member = try value()
+            members.append((key, member))
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
             } else if bytes[index] == UInt8(ascii: "}") {
                 index += 1
+                var object = [String: JSONValue](minimumCapacity: members.count - base)
+                // A repeated key keeps its last value, as before.
+                for (key, value) in members[base...] { object[key] = value }
                 return .object(object)
             } else {
                 throw fail("expected ',' or '}'")
@@ -237,9 +246,25 @@ struct JSONParser {
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
             guard index > digits else { throw fail("invalid number") }
         }
+        if isInteger, let integer = Self.integer(UnsafeBufferPointer(rebasing: bytes[start..<index])) { return .integer(integer) }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }
         guard let double = Double(text) else { throw fail("invalid number") }
         return .double(double)
+    }
+
+    /// An integer of up to 18 digits read straight from the bytes (no string made); nil for longer
+    /// ones, which take the general path.
+    private static func integer(_ digits: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var position = 0
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative { position = 1 }
+        guard digits.count - position <= 18 else { return nil }
+        var value: Int64 = 0
+        while position < digits.count {
+            value = value * 10 + Int64(digits[position] - UInt8(ascii: "0"))
+            position += 1
+        }
+        return negative ? -value : value
     }
 }

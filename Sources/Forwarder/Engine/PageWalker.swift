@@ -48,18 +48,33 @@ struct PageWalker: Sendable {
     /// How many fetched pages may wait for the storing side.
     static let pagesAhead = 4
 
+    /// A page fetched and read for paging, its entries being normalized and prepared meanwhile.
+    struct PendingPage<Content: Sendable>: Sendable {
+        var content: Task<Content, any Error>
+        var checkpoint: Date?
+        var resumeAt: String?
+    }
+
     /// Walks `start` (a new poll or a resumed one). `prepare` turns each page's entries into what
-    /// `onPages` takes; it runs on the fetching side. `onPages` gets every page waiting, in order
-    /// (one or more), and returns false to stop the walk; pages fetched past that point are dropped.
+    /// `onPages` takes. `onPages` gets every page waiting, in order (one or more), and returns false
+    /// to stop the walk; pages fetched past that point are dropped.
+    ///
+    /// Three stages overlap: requesting and reading pages for paging, normalizing and preparing
+    /// their entries (a task per page), and `onPages` storing them.
     func walk<Content: Sendable>(
         _ start: any SourcePoll, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
         onPages: ([FetchedPage<Content>]) async throws -> Bool
     ) async throws {
-        let queue = PageQueue<FetchedPage<Content>>(capacity: Self.pagesAhead)
+        let queue = PageQueue<PendingPage<Content>>(capacity: Self.pagesAhead)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await fetchPages(from: start, prepare: prepare, into: queue) }
             do {
-                while let pages = try await queue.takeAll() {
+                while let pending = try await queue.takeAll() {
+                    var pages: [FetchedPage<Content>] = []
+                    pages.reserveCapacity(pending.count)
+                    for page in pending {
+                        pages.append(FetchedPage(content: try await page.content.value, checkpoint: page.checkpoint, resumeAt: page.resumeAt))
+                    }
                     guard try await onPages(pages) else { break }
                 }
             } catch {
@@ -76,20 +91,21 @@ struct PageWalker: Sendable {
     /// window is read, a page fails (the error goes into the queue, after the pages before it) or
     /// the storing side closes the queue.
     private func fetchPages<Content: Sendable>(
-        from start: any SourcePoll, prepare: @Sendable ([NormalizedEntry]) throws -> Content,
-        into queue: PageQueue<FetchedPage<Content>>
+        from start: any SourcePoll, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
+        into queue: PageQueue<PendingPage<Content>>
     ) async {
         var poll = start
         var warned = 0
         do {
             while let request = try poll.nextRequest() {
                 try Task.checkCancellation()
-                let entries: [NormalizedEntry]
+                let entries: DeferredEntries
                 (poll, entries) = try await page(of: poll, for: request)
                 for warning in poll.warnings.dropFirst(warned) { logger.warning("\(warning)") }
                 warned = poll.warnings.count
-                let fetched = FetchedPage(content: try prepare(entries), checkpoint: poll.checkpoint, resumeAt: poll.resumePosition)
-                guard await queue.put(fetched) else { return }
+                // Bounded like the queue: at most `pagesAhead` + 1 of these run at once.
+                let content = Task { try prepare(entries.make()) }
+                guard await queue.put(PendingPage(content: content, checkpoint: poll.checkpoint, resumeAt: poll.resumePosition)) else { return }
             }
             await queue.finish()
         } catch {
@@ -98,16 +114,16 @@ struct PageWalker: Sendable {
     }
 
     /// Fetches `request` and has `poll` read the answer; returns the advanced poll and its entries.
-    private func page(of poll: any SourcePoll, for request: WireRequest) async throws -> (any SourcePoll, [NormalizedEntry]) {
+    private func page(of poll: any SourcePoll, for request: WireRequest) async throws -> (any SourcePoll, DeferredEntries) {
         var poll = poll
         let response = try await fetch(request)
-        // Read first, then return the poll: `(poll, try poll.consume(…))` would copy it unadvanced.
+        // Read first, then return the poll: `(poll, try poll.consumeDeferred(…))` would copy it unadvanced.
         if (200..<300).contains(response.status) {
-            let entries = try poll.consume(response, receivedAt: Date())
+            let entries = try poll.consumeDeferred(response, receivedAt: Date())
             return (poll, entries)
         }
         if let accepted = try poll.consumeFailure(response, receivedAt: Date()) {
-            return (poll, accepted)
+            return (poll, .ready(accepted))
         }
         throw SourceError(
             .upstream, "\(name): upstream answered HTTP \(response.status)\(upstreamDetail(response))\(Self.hint(for: response.status))")

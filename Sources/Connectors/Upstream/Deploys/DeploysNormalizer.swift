@@ -3,6 +3,12 @@ import Foundation
 /// Maps one deploys.app audit item into the schema.
 enum DeploysNormalizer {
     static func normalize(_ item: JSONValue, configuration: DeploysConfiguration, receivedAt: Date) throws -> NormalizedEntry {
+        let (upstreamID, time) = try identify(item)
+        return normalize(item, upstreamID: upstreamID, time: time, configuration: configuration, receivedAt: receivedAt)
+    }
+
+    /// What paging needs of an item, and all that can make it malformed: its id and its time.
+    static func identify(_ item: JSONValue) throws -> (upstreamID: String, time: Date) {
         guard case .object = item else {
             throw SourceError(.malformed, "deploys.app item is a \(item.typeName), not an object")
         }
@@ -12,6 +18,13 @@ enum DeploysNormalizer {
         guard let created = item["createdAt"]?.stringValue, let time = RFC3339.parse(created) else {
             throw SourceError(.malformed, "deploys.app item \(upstreamID) has no RFC 3339 createdAt: \(excerpt(item))")
         }
+        return (upstreamID, time)
+    }
+
+    /// The rest of the mapping, for an item `identify` accepted.
+    static func normalize(
+        _ item: JSONValue, upstreamID: String, time: Date, configuration: DeploysConfiguration, receivedAt: Date
+    ) -> NormalizedEntry {
         let action = item["action"]?.stringValue ?? ""
         let resource = item["resource"]
         let actorJSON = item["actor"]

@@ -90,29 +90,39 @@ struct DeploysPoll: SourcePoll {
     }
 
     mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
+        try consumeDeferred(response, receivedAt: receivedAt).make()
+    }
+
+    /// Paging needs only each item's id and time; the rest of normalizing is deferred.
+    mutating func consumeDeferred(_ response: WireResponse, receivedAt: Date) throws -> DeferredEntries {
         let items = try DeploysEnvelope.items(of: response.body)
-        var entries: [NormalizedEntry] = []
+        var kept: [(item: JSONValue, upstreamID: String, time: Date)] = []
+        kept.reserveCapacity(items.count)
         var oldest: Date?
         var returned: [String: Date] = [:]
         for item in items {
-            let entry = try DeploysNormalizer.normalize(item, configuration: configuration, receivedAt: receivedAt)
-            oldest = min(oldest ?? entry.event.time, entry.event.time)
-            returned[entry.upstreamID] = entry.event.time
-            guard boundaryIDs[entry.upstreamID] == nil else { continue }
-            entries.append(entry)
+            let (upstreamID, time) = try DeploysNormalizer.identify(item)
+            oldest = min(oldest ?? time, time)
+            returned[upstreamID] = time
+            guard boundaryIDs[upstreamID] == nil else { continue }
+            kept.append((item, upstreamID, time))
+        }
+        let (configuration, keptItems) = (configuration, kept)
+        let entries = DeferredEntries {
+            keptItems.map { DeploysNormalizer.normalize($0.item, upstreamID: $0.upstreamID, time: $0.time, configuration: configuration, receivedAt: receivedAt) }
         }
         guard items.count >= limit, let oldest else {
             pending = false
             return entries
         }
         let boundarySecond = Date(timeIntervalSince1970: oldest.timeIntervalSince1970.rounded(.down))
-        if entries.isEmpty, limit < DeploysConfiguration.maximumPageSize {
+        if kept.isEmpty, limit < DeploysConfiguration.maximumPageSize {
             // One second holds more rows than page_size: ask the same second again with the largest page.
             limit = DeploysConfiguration.maximumPageSize
             return entries
         }
         limit = configuration.pageSize
-        if entries.isEmpty {
+        if kept.isEmpty {
             // A full page of rows this poll has all seen: more rows share one second than a page
             // holds, and the API cannot page inside one second. Step past it, and say so.
             warnings.append(
