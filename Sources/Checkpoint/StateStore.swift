@@ -13,8 +13,13 @@ public final class StateStore: Sendable {
     /// `PRAGMA application_id` of our files ("AFWD"), so a foreign database is refused, not overwritten.
     static let applicationID: Int32 = 0x4146_5744
 
-    /// WAL size (4 KiB pages) at which a commit checkpoints inline when `checkpointWAL` has not kept up.
-    static let backstopCheckpointPages = 4000
+    /// WAL size at which a commit checkpoints inline when `checkpointWAL` has not kept up.
+    static let backstopCheckpointBytes = 16 << 20
+    /// The page size of a new state file. SQLite's default, 4 KiB, cost one WAL frame, one write
+    /// call and one checkpoint copy per 4 KiB of spooled events; 32 KiB pages moved 100k events
+    /// about 15 % faster (benchmark, interleaved; 16 and 64 KiB were slower). A file keeps the
+    /// page size it was created with.
+    static let newFilePageSize = 32768
 
     public let path: String
     let pool: DatabasePool
@@ -28,12 +33,15 @@ public final class StateStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
+            // Takes effect only on a file without tables yet; before GRDB switches it to WAL.
+            try db.execute(sql: "PRAGMA page_size = \(Self.newFilePageSize)")
             // Debian builds SQLite with secure_delete on, which rewrites every page a prune frees;
             // FAST still zeroes deleted rows on the pages being written anyway, at no extra I/O.
             try db.execute(sql: "PRAGMA secure_delete = FAST")
             // The running forwarder checkpoints on a connection of its own (`checkpointWAL`);
-            // this larger automatic one is the backstop for everything else.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.backstopCheckpointPages)")
+            // this larger automatic one is the backstop for everything else. It counts pages.
+            let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.backstopCheckpointBytes / max(pageSize, 512))")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         // FULL: a committed page survives power loss too, not only a killed process. Set here, on

@@ -28,6 +28,26 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
         #expect(try store.pool.write { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
     }
 
+    @Test func aNewFileHasLargePagesAndAnOldOneKeepsItsOwn() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        #expect(try store.pool.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == StateStore.newFilePageSize)
+        #expect(try store.pool.write { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == StateStore.backstopCheckpointBytes / StateStore.newFilePageSize)
+
+        // A state file made by an earlier release, with SQLite's 4 KiB pages.
+        let oldPath = temporaryStatePath()
+        let old = try DatabaseQueue(path: oldPath)
+        try old.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA page_size = 4096")
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        try old.close()
+        let reopened = try StateStore(path: oldPath)
+        try reopened.appendPage(source: "s", entries: [entry(1)], cursor: "c1")
+        #expect(try reopened.pool.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == 4096)
+        #expect(try reopened.pool.write { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == StateStore.backstopCheckpointBytes / 4096)
+        #expect(try reopened.cursor(source: "s") == "c1")
+    }
+
     @Test func appendSkipsSeenIdsAndMovesCursorWithThePage() throws {
         let store = try StateStore(path: temporaryStatePath())
         let first = try store.appendPage(source: "s", entries: [entry(1), entry(2), entry(2)], cursor: "c1")
