@@ -11,7 +11,7 @@ import Testing
     @Test func pagesFetchedWhileStoringIsSlowAreHandedOnTogetherInOrder() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        let items = await harness.seed(1_000)
+        let items = await harness.seed(2_000)
         let engine = try harness.engine(try harness.configuration(source: "    page_size: 100"))
         let walker = engine.pollers[0].walker
         let window = walker.window(cursor: nil, now: Date())
@@ -35,7 +35,7 @@ import Testing
         #expect(groups.first == 1)
         #expect(groups.dropFirst().first == PageWalker.pagesAhead, "the pages fetched during the slow store come together, no more than the queue holds")
         #expect(groups.allSatisfy { $0 <= PageWalker.pagesAhead })
-        #expect(ids.count == 1_000)
+        #expect(ids.count == 2_000)
         #expect(ids == items.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.map { String($0.id) }, "newest first, page order kept")
         #expect(await harness.deploys.requests().count == groups.reduce(0, +), "one request per page handed on (the last, empty, ends the walk)")
     }

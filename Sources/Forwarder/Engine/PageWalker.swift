@@ -46,7 +46,7 @@ struct PageWalker: Sendable {
     }
 
     /// How many fetched pages may wait for the storing side.
-    static let pagesAhead = 4
+    static let pagesAhead = 8
 
     /// A page fetched and read for paging, its entries being normalized and prepared meanwhile.
     struct PendingPage<Content: Sendable>: Sendable {
