@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Connectors
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 
 /// Sends connectors' requests over AsyncHTTPClient. One client per TLS setting; redirects are
@@ -46,32 +47,28 @@ public final class WireClient: Sendable {
     }
 
     /// Sends `request`; throws `WireError` for anything that produced no HTTP response.
+    ///
+    /// Through AsyncHTTPClient's delegate API: its deadline stays armed until the whole body has
+    /// arrived (the async API's ends at the headers, so a body that stalls or trickles was bounded
+    /// by a racing timer task), and the body is gathered on the event loop and handed over once,
+    /// not chunk by chunk. Cancelling the calling task cancels the request.
     public func send(_ request: WireRequest, timeout: Duration) async throws -> WireResponse {
-        var outgoing = HTTPClientRequest(url: request.url.absoluteString)
-        outgoing.method = .init(rawValue: request.method)
-        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
-        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
-        let deadline = ContinuousClock.now + timeout
         do {
-            let response = try await client.execute(outgoing, timeout: .milliseconds(timeout.milliseconds))
-            // `execute`'s deadline ends when the headers arrive; a body that stalls or trickles
-            // must not hold the request past `timeout` either, so the rest of the time bounds it.
-            let body = response.body
-            let limit = maxResponseBytes
-            let bytes = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-                group.addTask { try await body.collect(upTo: limit) }
-                group.addTask {
-                    try await Task.sleep(until: deadline)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let bytes = first else { throw HTTPClientError.deadlineExceeded }
-                return bytes
+            let outgoing = try HTTPClient.Request(
+                url: request.url.absoluteString, method: HTTPMethod(rawValue: request.method),
+                headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }),
+                body: request.body.map { .bytes($0) })
+            let accumulator = ResponseAccumulator(request: outgoing, maxBodySize: maxResponseBytes)
+            let task = client.execute(request: outgoing, delegate: accumulator, deadline: .now() + .milliseconds(timeout.milliseconds))
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
             }
             return WireResponse(
                 status: Int(response.status.code),
                 headers: response.headers.map { ($0.name, $0.value) },
-                body: Data(bytes.readableBytesView))
+                body: response.body.map { Data($0.readableBytesView) } ?? Data())
         } catch is CancellationError {
             throw CancellationError()
         } catch where Task.isCancelled {
@@ -80,6 +77,8 @@ public final class WireClient: Sendable {
             throw CancellationError()
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw WireError(url: request.url, reason: "timed out after \(DurationText.format(timeout))")
+        } catch is ResponseAccumulator.ResponseTooBigError {
+            throw WireError(url: request.url, reason: "response larger than \(maxResponseBytes) bytes")
         } catch {
             throw WireError(url: request.url, reason: TLSFailure.describe(error, host: request.url.host ?? "") ?? String(describing: error))
         }

@@ -1,0 +1,70 @@
+import Connectors
+import Emulators
+import Foundation
+import Testing
+
+@testable import Forwarder
+
+/// The HTTP client under every connector: limits, timeouts and cancellation.
+@Suite struct WireClientTests {
+    /// A deploys.app emulator with `count` items and a request for one page of 100.
+    private static func upstream(_ count: Int) async throws -> (DeploysEmulator, WireRequest) {
+        let deploys = DeploysEmulator(token: "t", project: "acme")
+        let now = Date()
+        await deploys.seed(DeploysEmulator.generate(count: count, firstID: 1, from: now.addingTimeInterval(-3600), to: now.addingTimeInterval(-60)))
+        let url = try await deploys.start()
+        let request = WireRequest(
+            method: "POST", url: url.appendingPathComponent("auditLog.list"),
+            headers: [.init("Authorization", "Bearer t", isSecret: true), .init("Content-Type", "application/json")],
+            body: Data(#"{"project":"acme","limit":100}"#.utf8))
+        return (deploys, request)
+    }
+
+    @Test func aResponseLargerThanTheLimitIsAnErrorNotAnAllocation() async throws {
+        let (deploys, request) = try await Self.upstream(100)
+        let small = try WireClient(maxResponseBytes: 4096)
+        await #expect {
+            try await small.send(request, timeout: .seconds(5))
+        } throws: { error in
+            "\(error)".contains("larger than 4096 bytes")
+        }
+        let roomy = try WireClient()
+        let response = try await roomy.send(request, timeout: .seconds(5))
+        #expect(response.status == 200)
+        #expect(response.body.count > 4096)
+        await small.shutdown()
+        await roomy.shutdown()
+        await deploys.stop()
+    }
+
+    @Test func theTimeoutCoversABodyThatStalls() async throws {
+        let (deploys, request) = try await Self.upstream(100)
+        await deploys.faults.enqueue(.stallMidBody(.seconds(5)))
+        let client = try WireClient()
+        let clock = ContinuousClock()
+        let started = clock.now
+        await #expect {
+            try await client.send(request, timeout: .milliseconds(500))
+        } throws: { error in
+            "\(error)".contains("timed out after 500ms")
+        }
+        #expect(clock.now - started < .seconds(4), "the stalled body did not hold the request past its timeout")
+        await client.shutdown()
+        await deploys.stop()
+    }
+
+    @Test func cancellingTheCallerCancelsTheRequest() async throws {
+        let (deploys, request) = try await Self.upstream(10)
+        await deploys.faults.enqueue(.delay(.seconds(5)))
+        let client = try WireClient()
+        let clock = ContinuousClock()
+        let started = clock.now
+        let sending = Task { try await client.send(request, timeout: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(200))
+        sending.cancel()
+        await #expect(throws: CancellationError.self) { try await sending.value }
+        #expect(clock.now - started < .seconds(4))
+        await client.shutdown()
+        await deploys.stop()
+    }
+}
