@@ -149,6 +149,15 @@ import Testing
     ])
     func eventTypesFollowTheAction(action: String, resource: String?, expected: AuditEvent.EventType) {
         #expect(DeploysNormalizer.eventType(action: action, resourceType: resource) == expected)
+        #expect(DeploysNormalizer.eventType(action: action, resourceType: resource) == expected, "the remembered answer is the same")
+    }
+
+    @Test func theRememberedEventTypeDependsOnTheResourceTypeToo() {
+        // The same action, under a resource family that grants access, and under one that does not.
+        #expect(DeploysNormalizer.eventType(action: "thing.update", resourceType: "deployment") == .configuration)
+        #expect(DeploysNormalizer.eventType(action: "thing.update", resourceType: "role") == .authorization)
+        #expect(DeploysNormalizer.eventType(action: "thing.update", resourceType: nil) == .configuration)
+        #expect(DeploysNormalizer.eventType(action: "thing.update", resourceType: "deployment") == .configuration)
     }
 
     @Test func errorEnvelopesAnswered200AreErrorsWithTheUpstreamMessage() throws {
