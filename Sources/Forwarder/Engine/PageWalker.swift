@@ -81,7 +81,7 @@ struct PageWalker: Sendable {
                 await queue.close()
                 throw error
             }
-            // Stopped early: the page being fetched is not wanted.
+            // Done, or stopped early: a page still being fetched is not wanted.
             await queue.close()
             group.cancelAll()
         }
@@ -103,7 +103,8 @@ struct PageWalker: Sendable {
                 (poll, entries) = try await page(of: poll, for: request)
                 for warning in poll.warnings.dropFirst(warned) { logger.warning("\(warning)") }
                 warned = poll.warnings.count
-                // Bounded like the queue: at most `pagesAhead` + 1 of these run at once.
+                // Bounded by the queue: the pages waiting in it, the one waiting to go in and
+                // those the storing side has taken, at most about twice `pagesAhead`.
                 let content = Task { try prepare(entries.make()) }
                 guard await queue.put(PendingPage(content: content, checkpoint: poll.checkpoint, resumeAt: poll.resumePosition)) else { return }
             }
