@@ -2,6 +2,7 @@
 // `audit-forwarder once` binary, and reports events/s and the forwarder's peak RSS.
 //
 //   swift build -c release && .build/release/forwarder-benchmark [--events 100000] [--binary PATH]
+//       [--scenario file|webhook+file] [--backfill]   (--backfill: `backfill --from 8d` instead of `once`)
 import Emulators
 import Foundation
 
@@ -13,6 +14,8 @@ struct Options {
     var events = 100_000
     var binary = ".build/release/audit-forwarder"
     var scenarios = ["file", "webhook+file"]
+    /// Run `backfill --concurrency 1` over the seeded range instead of `once`.
+    var backfill = false
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -21,8 +24,9 @@ struct Options {
             case "--events": events = Int(iterator.next() ?? "") ?? events
             case "--binary": binary = iterator.next() ?? binary
             case "--scenario": scenarios = [iterator.next() ?? "file"]
+            case "--backfill": backfill = true
             default:
-                FileHandle.standardError.write(Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file]\n".utf8))
+                FileHandle.standardError.write(Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file] [--backfill]\n".utf8))
                 exit(64)
             }
         }
@@ -68,7 +72,9 @@ func run(scenario: String, options: Options) async throws -> Result {
 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: options.binary)
-    process.arguments = ["once", "-c", directory + "/config.yaml", "--deadline", "30m"]
+    process.arguments = options.backfill
+        ? ["backfill", "-c", directory + "/config.yaml", "--source", "deploys", "--from", "8d", "--concurrency", "1", "--deadline", "30m"]
+        : ["once", "-c", directory + "/config.yaml", "--deadline", "30m"]
     let clock = ContinuousClock()
     let started = clock.now
     try process.run()
@@ -87,7 +93,7 @@ func run(scenario: String, options: Options) async throws -> Result {
     await deploys.stop()
     await receiver.stop()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return Result(scenario: scenario, events: options.events, seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: min(lines, webhookEvents))
+    return Result(scenario: options.backfill ? "backfill → " + scenario : scenario, events: options.events, seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: min(lines, webhookEvents))
 }
 
 /// `VmHWM` of /proc/PID/status in KiB (0 once the process is gone).

@@ -70,9 +70,11 @@ public enum BackfillMode {
         let range = window.start..<window.end
         try await poller.walker.walk(poller.configuration.connector.makePoll(window: window), prepare: SourcePoller.spoolEntries) { pages in
             try await poller.waitForSpoolSpace()
-            for page in pages {
-                try store.appendBackfillPage(job: job, window: range, entries: page.content, checkpoint: page.checkpoint)
-            }
+            // The pages waiting go in together, in one transaction; the job's position only ever
+            // moves forward (`max`), so the last page's checkpoint says what each would have.
+            let entries = pages.count == 1 ? pages[0].content : pages.flatMap(\.content)
+            let checkpoint = pages.last(where: { $0.checkpoint != nil })?.checkpoint
+            try store.appendBackfillPage(job: job, window: range, entries: entries, checkpoint: checkpoint)
             return true
         }
         try store.finishBackfillWindow(job: job, window: range)
