@@ -61,6 +61,22 @@ import Testing
         #expect(await harness.deploys.requests().count == afterReturn, "nothing is fetched once the walk has returned")
     }
 
+    @Test func aWalkPageByPageFetchesOnlyOnePageAhead() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        await harness.seed(2_000)
+        let engine = try harness.engine(try harness.configuration(source: "    page_size: 50"))
+        let walker = engine.pollers[0].walker
+        // As `dry-run` and `check --connect` walk: one page, then stop.
+        try await walker.walk(walker.window(cursor: nil, now: Date())) { _, _ in
+            try await Task.sleep(for: .milliseconds(300))
+            return false
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await harness.deploys.requests().count <= 3, "the page handed on, one queued, one waiting to go in")
+        await engine.shutdown()
+    }
+
     @Test func aFailedPageSurfacesAfterThePagesBeforeItAreHandedOn() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }

@@ -25,11 +25,11 @@ struct PageWalker: Sendable {
     }
 
     /// Calls `onPage` with each page's entries and the checkpoint they allow, in page order; stops
-    /// early when it returns false. Pages are fetched ahead while earlier ones are stored, so the
-    /// upstream's latency, the parsing and the spool's fsync overlap instead of adding up. Only one
-    /// request is in flight at a time.
+    /// early when it returns false. One page is fetched ahead while `onPage` handles the last: the
+    /// callers (`dry-run`, `check --connect`) stop early, and pages fetched past that are requests
+    /// spent on the upstream's budget for nothing. Only one request is in flight at a time.
     func walk(_ window: PollWindow, onPage: (_ entries: [NormalizedEntry], _ checkpoint: Date?) async throws -> Bool) async throws {
-        try await walk(configuration.connector.makePoll(window: window), prepare: { $0 }) { pages in
+        try await walk(configuration.connector.makePoll(window: window), pagesAhead: 1, prepare: { $0 }) { pages in
             for page in pages {
                 guard try await onPage(page.content, page.checkpoint) else { return false }
             }
@@ -45,7 +45,7 @@ struct PageWalker: Sendable {
         var resumeAt: String?
     }
 
-    /// How many fetched pages may wait for the storing side.
+    /// How many fetched pages may wait for the storing side (by default).
     static let pagesAhead = 8
 
     /// A page fetched and read for paging, its entries being normalized and prepared meanwhile.
@@ -55,17 +55,17 @@ struct PageWalker: Sendable {
         var resumeAt: String?
     }
 
-    /// Walks `start` (a new poll or a resumed one). `prepare` turns each page's entries into what
-    /// `onPages` takes. `onPages` gets every page waiting, in order (one or more), and returns false
+    /// Walks `start` (a new poll or a resumed one), up to `pagesAhead` pages ahead of `onPages`.
+    /// `prepare` turns each page's entries into what `onPages` takes. `onPages` gets every page waiting, in order (one or more), and returns false
     /// to stop the walk; pages fetched past that point are dropped.
     ///
     /// Three stages overlap: requesting and reading pages for paging, normalizing and preparing
     /// their entries (a task per page), and `onPages` storing them.
     func walk<Content: Sendable>(
-        _ start: any SourcePoll, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
+        _ start: any SourcePoll, pagesAhead: Int = Self.pagesAhead, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
         onPages: ([FetchedPage<Content>]) async throws -> Bool
     ) async throws {
-        let queue = PageQueue<PendingPage<Content>>(capacity: Self.pagesAhead)
+        let queue = PageQueue<PendingPage<Content>>(capacity: pagesAhead)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await fetchPages(from: start, prepare: prepare, into: queue) }
             do {
