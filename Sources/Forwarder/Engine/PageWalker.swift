@@ -49,11 +49,7 @@ struct PageWalker: Sendable {
     static let pagesAhead = 8
 
     /// A page fetched and read for paging, its entries being normalized and prepared meanwhile.
-    struct PendingPage<Content: Sendable>: Sendable {
-        var content: Task<Content, any Error>
-        var checkpoint: Date?
-        var resumeAt: String?
-    }
+    typealias PendingPage<Content: Sendable> = FetchedPage<Task<Content, any Error>>
 
     /// Walks `start` (a new poll or a resumed one), up to `pagesAhead` pages ahead of `onPages`.
     /// `prepare` turns each page's entries into what `onPages` takes. `onPages` gets every page waiting, in order (one or more), and returns false

@@ -103,7 +103,7 @@ final class SourcePoller: Sendable {
                     "upstream event times run ahead of this host's clock; the cursor stays at the poll's end",
                     metadata: [LogKey.newestEntry: "\(RFC3339.format(ahead))", LogKey.windowEnd: "\(RFC3339.format(window.end))"])
             }
-            let entries = fetched.count == 1 ? fetched[0].content : fetched.flatMap(\.content)
+            let entries = SpoolEntry.all(in: fetched)
             let (store, name) = (store, name)
             let cursorText = entry.cursor.map(RFC3339.format)
             // Off the cooperative pool: the commit waits for its fsync.
@@ -146,5 +146,12 @@ final class SourcePoller: Sendable {
             try await sleeper.sleep(for: .milliseconds(500))
         }
         if logged { logger.info("spool has room again, polling resumed") }
+    }
+}
+
+extension SpoolEntry {
+    /// The entries of a group of pages spooled together, in page order.
+    static func all(in pages: [PageWalker.FetchedPage<[SpoolEntry]>]) -> [SpoolEntry] {
+        pages.count == 1 ? pages[0].content : pages.flatMap(\.content)
     }
 }

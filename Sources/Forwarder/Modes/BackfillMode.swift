@@ -72,9 +72,8 @@ public enum BackfillMode {
             try await poller.waitForSpoolSpace()
             // The pages waiting go in together, in one transaction; the job's position only ever
             // moves forward (`max`), so the last page's checkpoint says what each would have.
-            let entries = pages.count == 1 ? pages[0].content : pages.flatMap(\.content)
             let checkpoint = pages.last(where: { $0.checkpoint != nil })?.checkpoint
-            try store.appendBackfillPage(job: job, window: range, entries: entries, checkpoint: checkpoint)
+            try store.appendBackfillPage(job: job, window: range, entries: SpoolEntry.all(in: pages), checkpoint: checkpoint)
             return true
         }
         try store.finishBackfillWindow(job: job, window: range)
