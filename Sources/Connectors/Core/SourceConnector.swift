@@ -82,10 +82,15 @@ extension SourcePoll {
 public struct NormalizedEntry: Sendable, Equatable {
     public var upstreamID: String
     public var event: AuditEvent
+    /// The entry's own JSON text as the upstream sent it (made compact), when the connector kept
+    /// it: the native encoding writes `raw` from it verbatim, so the entry reaches sinks exactly as
+    /// sent (key order, number spelling, escapes) and is not written out again from `event.raw`.
+    public var rawText: Data?
 
-    public init(upstreamID: String, event: AuditEvent) {
+    public init(upstreamID: String, event: AuditEvent, rawText: Data? = nil) {
         self.upstreamID = upstreamID
         self.event = event
+        self.rawText = rawText
     }
 }
 

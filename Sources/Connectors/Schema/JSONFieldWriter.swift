@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes JSON objects field by field straight into bytes, for encoders whose keys are fixed:
 /// no dictionary is built, hashed or sorted. The caller writes the keys in sorted order, so the
 /// bytes equal `JSONWriter`'s for the same object (a test holds the two to that).
@@ -38,6 +40,12 @@ struct JSONFieldWriter {
         guard let value else { return }
         key(name)
         JSONWriter.write(value, into: &bytes)
+    }
+
+    /// A field whose value is JSON text already (compact, valid), copied as it is.
+    mutating func field(_ name: StaticString, verbatim json: Data) {
+        key(name)
+        bytes.append(contentsOf: json)
     }
 
     mutating func object(_ name: StaticString, _ body: (inout JSONFieldWriter) -> Void) {

@@ -14,6 +14,24 @@ struct JSONParser {
     private var depth = 0
     /// The members of the objects being parsed, innermost last.
     private var members: [(String, JSONValue)] = []
+    /// The keys leading to the array whose elements are located (`parse(_:elementsAt:)`), how many
+    /// of them the value being parsed sits under, and what was found.
+    private var elementPath: [String]?
+    private var pathMatched = 0
+    private var elements: [Element] = []
+    /// Whether whitespace was skipped (outside strings), and whether a string held bytes above
+    /// ASCII, since they were last cleared.
+    private var skippedWhitespace = false
+    private var sawNonASCII = false
+
+    /// Where one element of the located array lies in the bytes, whether it has whitespace between
+    /// its tokens (when not, its bytes are already compact JSON) and whether it is all ASCII (when
+    /// not, its UTF-8 is checked before the bytes are used as they are).
+    struct Element {
+        var range: Range<Int>
+        var isCompact: Bool
+        var isASCII = true
+    }
 
     struct Failure: Error {
         var reason: String
@@ -21,14 +39,22 @@ struct JSONParser {
     }
 
     static func parse(_ data: Data) throws(Failure) -> JSONValue {
+        try parse(data, elementsAt: nil).value
+    }
+
+    /// Parses `data` and locates each element of the array found under the object keys `path`
+    /// (none when there is no such array): a connector keeps each entry's own text that way. When
+    /// a key repeats, the last one counts, as in the value.
+    static func parse(_ data: Data, elementsAt path: [String]?) throws(Failure) -> (value: JSONValue, elements: [Element]) {
         do {
             return try data.withUnsafeBytes { raw in
                 var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
+                parser.elementPath = path
                 parser.skipWhitespace()
                 let value = try parser.value()
                 parser.skipWhitespace()
                 guard parser.index == parser.bytes.count else { throw Failure(reason: "unexpected data after the JSON value", offset: parser.index) }
-                return value
+                return (value, parser.elements)
             }
         } catch let failure as Failure {
             throw failure
@@ -42,9 +68,11 @@ struct JSONParser {
     }
 
     private mutating func skipWhitespace() {
+        let start = index
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
             index += 1
         }
+        if index != start { skippedWhitespace = true }
     }
 
     private func fail(_ reason: String) -> Failure { Failure(reason: reason, offset: index) }
@@ -94,7 +122,11 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
+            // On the way to the located array: this member's value sits one key deeper.
+            let onPath = elementPath.map { pathMatched == depth - 1 && depth <= $0.count && key == $0[depth - 1] } ?? false
+            if onPath { pathMatched = depth }
             let member = try value()
+            if onPath { pathMatched = depth - 1 }
             members.append((key, member))
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
@@ -118,6 +150,8 @@ struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var array: [JSONValue] = []
+        let locating = elementPath.map { pathMatched == $0.count && depth - 1 == $0.count } ?? false
+        if locating { elements.removeAll() }
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
@@ -125,7 +159,14 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
-            array.append(try value())
+            if locating {
+                let start = index
+                (skippedWhitespace, sawNonASCII) = (false, false)
+                array.append(try value())
+                elements.append(Element(range: start..<index, isCompact: !skippedWhitespace, isASCII: !sawNonASCII))
+            } else {
+                array.append(try value())
+            }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -152,6 +193,7 @@ struct JSONParser {
             }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw fail("control character in string") }
+            if byte >= 0x80 { sawNonASCII = true }
             index += 1
         }
         var buffer = Array(bytes[start..<index])
@@ -196,6 +238,7 @@ struct JSONParser {
                 }
             default:
                 guard byte >= 0x20 else { throw fail("control character in string") }
+                if byte >= 0x80 { sawNonASCII = true }
                 buffer.append(byte)
                 index += 1
             }

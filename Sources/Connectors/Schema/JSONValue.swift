@@ -93,8 +93,13 @@ extension JSONValue: Codable {
 extension JSONValue {
     /// Parses bytes as JSON; the error quotes the start of the bytes so an operator sees what came back.
     public static func parse(_ data: Data) throws -> JSONValue {
+        try parse(data, elementsAt: nil).value
+    }
+
+    /// Parses bytes as JSON and locates the elements of the array under the keys `path` (see `JSONParser`).
+    static func parse(_ data: Data, elementsAt path: [String]?) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
         do {
-            return try JSONParser.parse(data)
+            return try JSONParser.parse(data, elementsAt: path)
         } catch {
             throw MalformedPayload(
                 reason: "not valid JSON (\(error.reason) at byte \(error.offset))", excerpt: MalformedPayload.excerpt(of: data))

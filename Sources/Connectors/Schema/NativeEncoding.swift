@@ -5,7 +5,9 @@ import Foundation
 /// event: building and sorting a dictionary tree was a fifth of the forwarder's CPU); `json` gives
 /// the same object as a `JSONValue` tree, and `AuditEvent(native:)` reads it back.
 public enum NativeEncoding {
-    public static func encode(_ event: AuditEvent) throws -> Data {
+    /// `rawText`, when given, is the compact JSON text of `event.raw` as the upstream sent it
+    /// (`NormalizedEntry.rawText`); `raw` is then that text, verbatim.
+    public static func encode(_ event: AuditEvent, rawText: Data? = nil) throws -> Data {
         var writer = JSONFieldWriter(capacity: 1024)
         writer.beginObject()  // keys in sorted order
         writer.field("action", event.action)
@@ -24,7 +26,11 @@ public enum NativeEncoding {
         writer.field("organization", event.organization)
         writer.field("outcome", event.outcome.rawValue)
         writer.field("project", event.project)
-        writer.field("raw", json: event.raw)
+        if let rawText {
+            writer.field("raw", verbatim: rawText)
+        } else {
+            writer.field("raw", json: event.raw)
+        }
         writer.field("received_at", RFC3339.format(event.receivedAt))
         writer.field("severity", event.severity.rawValue)
         writer.object("source") { source in

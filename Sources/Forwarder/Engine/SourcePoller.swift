@@ -132,7 +132,7 @@ final class SourcePoller: Sendable {
         return SpoolEntry(
             upstreamID: entry.upstreamID, eventID: event.id, eventTime: event.time, eventType: event.eventType.rawValue,
             severity: event.severity.rawValue, action: event.action, outcome: event.outcome.rawValue,
-            payload: try NativeEncoding.encode(event))
+            payload: try NativeEncoding.encode(event, rawText: entry.rawText))
     }
 
     /// Back-pressure: a full spool pauses polling (and backfills); the data is still upstream.

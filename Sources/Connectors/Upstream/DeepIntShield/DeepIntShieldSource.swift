@@ -77,15 +77,21 @@ struct DeepIntShieldPoll: SourcePoll {
         guard let current = next else { return [] }
         visited.insert(current.url.absoluteString)
         let json: JSONValue
+        let elements: [JSONParser.Element]
         do {
-            json = try JSONValue.parse(response.body)
+            (json, elements) = try JSONValue.parse(response.body, elementsAt: ["audit_logs"])
         } catch let error as MalformedPayload {
             throw SourceError(.malformed, "DeepIntShield page is \(error)")
         }
         guard let logs = json["audit_logs"], case .array(let items) = logs else {
             throw SourceError(.malformed, "DeepIntShield page has no audit_logs array: \(MalformedPayload.excerpt(of: response.body))")
         }
-        let entries = try items.map { try DeepIntShieldNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt) }
+        let texts = elements.texts(in: response.body, count: items.count)
+        let entries = try zip(items, texts).map { item, text in
+            var entry = try DeepIntShieldNormalizer.normalize(item, configuration: configuration, receivedAt: receivedAt)
+            entry.rawText = text
+            return entry
+        }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
 
         if let link = json["next_page"]?.stringValue, !link.isEmpty {

@@ -2,11 +2,18 @@ import Foundation
 
 /// deploys.app answers expected errors with HTTP 200 too: `{"ok": false, "error": {"message"}}`.
 enum DeploysEnvelope {
+    /// An item of a page and its own JSON text (nil if it is not valid UTF-8).
+    struct Item {
+        var json: JSONValue
+        var text: Data?
+    }
+
     /// The items of a successful `auditLog.list` answer; throws with the upstream message otherwise.
-    static func items(of body: Data) throws -> [JSONValue] {
+    static func items(of body: Data) throws -> [Item] {
         let json: JSONValue
+        let elements: [JSONParser.Element]
         do {
-            json = try JSONValue.parse(body)
+            (json, elements) = try JSONValue.parse(body, elementsAt: ["result", "items"])
         } catch let error as MalformedPayload {
             throw SourceError(.malformed, "deploys.app page is \(error)")
         }
@@ -24,7 +31,7 @@ enum DeploysEnvelope {
         guard case .array(let array) = items else {
             throw SourceError(.malformed, "deploys.app result.items is a \(items.typeName), not an array: \(MalformedPayload.excerpt(of: body))")
         }
-        return array
+        return zip(array, elements.texts(in: body, count: array.count)).map { Item(json: $0, text: $1) }
     }
 
     /// `error.message` (plus validation `items`), or a top-level `message`.

@@ -96,12 +96,12 @@ struct DeploysPoll: SourcePoll {
     /// Paging needs only each item's id and time; the rest of normalizing is deferred.
     mutating func consumeDeferred(_ response: WireResponse, receivedAt: Date) throws -> DeferredEntries {
         let items = try DeploysEnvelope.items(of: response.body)
-        var kept: [(item: JSONValue, upstreamID: String, time: Date)] = []
+        var kept: [(item: DeploysEnvelope.Item, upstreamID: String, time: Date)] = []
         kept.reserveCapacity(items.count)
         var oldest: Date?
         var returned: [String: Date] = [:]
         for item in items {
-            let (upstreamID, time) = try DeploysNormalizer.identify(item)
+            let (upstreamID, time) = try DeploysNormalizer.identify(item.json)
             oldest = min(oldest ?? time, time)
             returned[upstreamID] = time
             guard boundaryIDs[upstreamID] == nil else { continue }
@@ -109,7 +109,12 @@ struct DeploysPoll: SourcePoll {
         }
         let (configuration, keptItems) = (configuration, kept)
         let entries = DeferredEntries {
-            keptItems.map { DeploysNormalizer.normalize($0.item, upstreamID: $0.upstreamID, time: $0.time, configuration: configuration, receivedAt: receivedAt) }
+            keptItems.map {
+                var entry = DeploysNormalizer.normalize(
+                    $0.item.json, upstreamID: $0.upstreamID, time: $0.time, configuration: configuration, receivedAt: receivedAt)
+                entry.rawText = $0.item.text
+                return entry
+            }
         }
         guard items.count >= limit, let oldest else {
             pending = false

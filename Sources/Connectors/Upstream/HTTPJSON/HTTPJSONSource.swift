@@ -87,8 +87,9 @@ struct HTTPJSONPoll: SourcePoll {
         guard let current = next else { return [] }
         visited.insert(current.url.absoluteString + "|" + (current.body.flatMap { try? NativeEncoding.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""))
         let json: JSONValue
+        let elements: [JSONParser.Element]
         do {
-            json = try JSONValue.parse(response.body)
+            (json, elements) = try JSONValue.parse(response.body, elementsAt: Self.keyPath(configuration.itemsPath))
         } catch let error as MalformedPayload {
             throw SourceError(.malformed, "\(configuration.name) page is \(error)")
         }
@@ -96,7 +97,12 @@ struct HTTPJSONPoll: SourcePoll {
             let path = configuration.itemsPath.isEmpty ? "the body" : configuration.itemsPath
             throw SourceError(.malformed, "\(configuration.name) page: \(path) is not an array: \(MalformedPayload.excerpt(of: response.body))")
         }
-        let entries = try items.map { try HTTPJSONNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt) }
+        let texts = elements.texts(in: response.body, count: items.count)
+        let entries = try zip(items, texts).map { item, text in
+            var entry = try HTTPJSONNormalizer.normalize(item, configuration: configuration, receivedAt: receivedAt)
+            entry.rawText = text
+            return entry
+        }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
         let pageIDs = entries.map(\.upstreamID)
         if !pageIDs.isEmpty, pageIDs == previousPageIDs {
@@ -152,6 +158,13 @@ struct HTTPJSONPoll: SourcePoll {
             }
             return (Self.adding([URLQueryItem(name: param, value: token)], to: current.url), current.body)
         }
+    }
+
+    /// `items_path` as object keys, for locating each item's own text; nil when a part is a number,
+    /// which may index an array (the items are then written from their parsed values).
+    static func keyPath(_ path: String) -> [String]? {
+        let keys = path.split(separator: ".").map(String.init)
+        return keys.contains { Int($0) != nil } ? nil : keys
     }
 
     /// The `rel="next"` target of an RFC 8288 Link header.

@@ -91,12 +91,23 @@ struct LogfirePoll: SourcePoll {
             }
             return finishDetail(id)
         }
-        let json = try parse(response.body, what: "Logfire audit log page")
+        let json: JSONValue
+        let elements: [JSONParser.Element]
+        do {
+            (json, elements) = try JSONValue.parse(response.body, elementsAt: [])
+        } catch let error as MalformedPayload {
+            throw SourceError(.malformed, "Logfire audit log page is \(error)")
+        }
         guard case .array(let items) = json else {
             throw SourceError(.malformed, "Logfire audit log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
         }
+        let texts = elements.texts(in: response.body, count: items.count)
         // Newest first upstream: spool oldest first.
-        let entries = try items.map { try LogfireNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt) }
+        let entries = try zip(items, texts).map { item, text in
+            var entry = try LogfireNormalizer.normalize(item, configuration: configuration, receivedAt: receivedAt)
+            entry.rawText = text
+            return entry
+        }
             .sorted { ($0.event.time, $0.upstreamID) < ($1.event.time, $1.upstreamID) }
         if configuration.fetchDetails {
             detailQueue = entries.filter { $0.event.action == "UPDATE" }.map(\.upstreamID)
