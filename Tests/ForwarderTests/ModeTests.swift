@@ -29,6 +29,9 @@ import Testing
         let expectedLate = AuditEvent.stableID(sourceName: "deploys", upstreamID: "777")
         #expect(result.stdout.contains("# source deploys:"))
         #expect(result.stdout.contains(expectedLate))
+        // The event as the spool would hold it: `raw` is the item as the API sent it (its key order, not sorted).
+        let lateLine = result.stdout.split(separator: "\n").first { $0.contains(expectedLate) && $0.hasPrefix("{") }
+        #expect(lateLine?.contains(#""raw":{"id":777,"resource":{"type":"deployment","#) == true, "\(lateLine ?? "no line")")
         #expect(result.stdout.contains("# sink hook\nPOST \(harness.webhookURL.absoluteString)/audit"))
         #expect(result.stdout.contains("Authorization: <redacted>"))
         #expect(result.stdout.contains("webhook-signature: v1,"))

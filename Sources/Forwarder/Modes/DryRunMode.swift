@@ -22,7 +22,7 @@ public enum DryRunMode {
         let sources = try select(configuration.sources, named: options.sources, kind: "source", name: \.name)
         let sinks = try select(configuration.sinks, named: options.sinks, kind: "sink", name: \.name)
         let cursors = try StateStore.peekCursors(path: configuration.state.path)
-        var events: [AuditEvent] = []
+        var events: [NormalizedEntry] = []
         for source in sources {
             let client = try WireClient(tls: source.tls)
             defer { Task { await client.shutdown() } }
@@ -32,14 +32,15 @@ public enum DryRunMode {
             let now = Date()
             let window = options.from.map { PollWindow(start: $0, end: now.addingTimeInterval(-source.settleDelay.seconds)) }
                 ?? walker.window(cursor: cursors[source.name].flatMap(RFC3339.parse), now: now)
-            var collected: [AuditEvent] = []
+            // Entries, not just events: each keeps the upstream's own text, written as `raw` as the spool would.
+            var collected: [NormalizedEntry] = []
             try await walker.walk(window) { entries, _ in
-                collected += entries.map(\.event).prefix(options.limit - collected.count)
+                collected += entries.prefix(options.limit - collected.count)
                 return collected.count < options.limit
             }
             if !options.json {
                 emit("# source \(source.name): \(collected.count) event(s) from \(RFC3339.format(window.start)) to \(RFC3339.format(window.end))")
-                for event in collected { emit(String(decoding: try NativeEncoding.encode(event), as: UTF8.self)) }
+                for entry in collected { emit(String(decoding: try SourcePoller.spoolEntry(entry).payload, as: UTF8.self)) }
             }
             events += collected
         }
@@ -85,12 +86,12 @@ public enum DryRunMode {
         }
     }
 
-    static func requests(for sink: SinkConfiguration, events: [AuditEvent]) throws -> [Preview] {
+    static func requests(for sink: SinkConfiguration, events: [NormalizedEntry]) throws -> [Preview] {
         let encoder = EventEncoder(encoding: sink.encoding, redact: sink.redact)
-        let selected = try events.map { event -> SpoolRecord in
-            let entry = try SourcePoller.spoolEntry(NormalizedEntry(upstreamID: event.source.eventID, event: event))
+        let selected = try events.map { normalized -> SpoolRecord in
+            let entry = try SourcePoller.spoolEntry(normalized)
             return SpoolRecord(
-                seq: 0, source: event.source.name, eventID: entry.eventID, eventTime: entry.eventTime, eventType: entry.eventType,
+                seq: 0, source: normalized.event.source.name, eventID: entry.eventID, eventTime: entry.eventTime, eventType: entry.eventType,
                 severity: entry.severity, action: entry.action, outcome: entry.outcome, payload: entry.payload, spooledAt: Date())
         }.filter(sink.filters.matches)
         let encoded = try selected.map(encoder.encode)
