@@ -56,6 +56,11 @@ public final class DeploysEmulator: Sendable {
         server.requests()
     }
 
+    /// The most requests that were being answered at once (a client's concurrency).
+    public func peakConcurrentRequests() async -> Int {
+        server.peakConcurrentRequests()
+    }
+
     public func itemCount() async -> Int {
         store.withLockedValue { $0.count }
     }

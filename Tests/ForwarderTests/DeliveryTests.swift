@@ -159,7 +159,7 @@ import Testing
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
         let items = await harness.seed(250)
-        let engine = try harness.engine(try harness.configuration(source: "    page_size: 100"))
+        let engine = try harness.engine(try harness.configuration(source: "    page_size: 100\n    concurrency: 1"))
         // The second page is broken: the first page is spooled, the cursor stays put.
         await harness.deploys.faults.enqueue(.delay(.zero))
         await harness.deploys.faults.enqueue(kind == "garbage" ? .garbage : .truncatedJSON)

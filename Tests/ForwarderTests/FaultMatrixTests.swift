@@ -65,7 +65,8 @@ extension FaultMatrixTests {
             await harness.deploys.faults.enqueue(row.fault)
             let log = LogRecorder()
             let sleeper = RecordingSleeper()
-            let text = harness.configText(source: "    page_size: 100").replacingOccurrences(of: "timeout: 5s", with: "timeout: \(row.timeout)")
+            // One request at a time: the fault hits the second page of one walk (sliced walks: PagePipelineTests).
+            let text = harness.configText(source: "    page_size: 100\n    concurrency: 1").replacingOccurrences(of: "timeout: 5s", with: "timeout: \(row.timeout)")
             let engine = try harness.engine(try ConfigurationLoader.parse(text, environment: harness.environment), sleeper: sleeper, logger: log.logger)
             defer { Task { await engine.shutdown() } }
 

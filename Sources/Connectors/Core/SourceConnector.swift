@@ -25,11 +25,17 @@ public protocol SourceConnector: Sendable {
     /// Resumes a walk of `window` cut short, at a position its poll gave as `resumePosition`
     /// (nil: this connector does not resume; the window is read again).
     func makePoll(window: PollWindow, resumingAt position: String) -> (any SourcePoll)?
+    /// For a newest-first walk whose window can be read in slices, each its own poll: the
+    /// `resumePosition` at which a walk of a window goes on with everything older than `boundary`
+    /// (a whole second), so slices fetched at once can be stored as one walk. nil (the default): the
+    /// window is walked in one piece.
+    func resumePosition(olderThan boundary: Date) -> String?
 }
 
 extension SourceConnector {
     public var maximumWindow: TimeInterval? { nil }
     public func makePoll(window: PollWindow, resumingAt position: String) -> (any SourcePoll)? { nil }
+    public func resumePosition(olderThan boundary: Date) -> String? { nil }
 }
 
 /// The paging state of one poll. The engine calls `nextRequest`, sends it, and hands the

@@ -52,6 +52,9 @@ public struct SourceConfiguration: Sendable {
     public var tls: TLSOptions
     /// Client-side request budget (`rate_limit: { requests: 60, per: 1m }`). Default: none.
     var rateLimit: RateLimiter.Limit?
+    /// Requests in flight while a long window is read in slices (newest-first sources that can:
+    /// deploys). Default: 2; 1 reads every window in one piece.
+    public var concurrency = 2
     public var connector: any SourceConnector
 }
 

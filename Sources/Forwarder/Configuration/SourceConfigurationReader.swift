@@ -18,6 +18,7 @@ enum SourceConfigurationReader {
         let overlap = reader.duration("overlap", default: .seconds(120))
         let settleDelay = reader.duration("settle_delay", default: .zero)
         let timeout = reader.duration("timeout", default: .seconds(30), minimum: .milliseconds(100))
+        let concurrency = reader.int("concurrency", default: 2, range: 1...8)
         let tls = TLSOptionsReader.read(reader.mapping("tls"), allowClientCertificate: false)
         var rateLimit: RateLimiter.Limit?
         if let limit = reader.mapping("rate_limit") {
@@ -44,7 +45,7 @@ enum SourceConfigurationReader {
         guard let connector, !name.isEmpty else { return nil }
         return SourceConfiguration(
             name: name, type: type, pollInterval: pollInterval, lookback: lookback, overlap: overlap,
-            settleDelay: settleDelay, timeout: timeout, tls: tls, rateLimit: rateLimit, connector: connector)
+            settleDelay: settleDelay, timeout: timeout, tls: tls, rateLimit: rateLimit, concurrency: concurrency, connector: connector)
     }
 
     private static func readDeepIntShield(_ reader: ConfigReader, name: String) -> DeepIntShieldSource? {

@@ -61,24 +61,122 @@ struct PageWalker: Sendable {
         _ start: any SourcePoll, pagesAhead: Int = Self.pagesAhead, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
         onPages: ([FetchedPage<Content>]) async throws -> Bool
     ) async throws {
-        let queue = PageQueue<PendingPage<Content>>(capacity: pagesAhead)
+        var first: Piece? = Piece(poll: start, seam: nil)
+        try await walk(pieces: { defer { first = nil }; return first }, open: 1, pagesAhead: pagesAhead, prepare: prepare, count: { _ in 0 }, onPages: onPages)
+    }
+
+    /// Walks a new poll's `window` like `walk(_:)`, in slices fetched `concurrency` at a time when
+    /// the connector walks newest first and can read a window in slices (`SourceConnector.resumePosition(olderThan:)`):
+    /// a long window (a first run's lookback, a catch-up after downtime) then has more than one
+    /// request in flight, which hides the upstream's latency. `onPages` sees what one walk of the
+    /// whole window would give: the newest slice's pages first, a resume position that covers
+    /// every older slice, and the window end as checkpoint only after the oldest slice's last page.
+    /// `count` says how many events a page's content holds (slices are sized by density).
+    func walk<Content: Sendable>(
+        slicing window: PollWindow, pagesAhead: Int = Self.pagesAhead, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
+        count: @escaping (Content) -> Int, onPages: ([FetchedPage<Content>]) async throws -> Bool
+    ) async throws {
+        let connector = configuration.connector
+        guard configuration.concurrency > 1, connector.resumePosition(olderThan: window.end) != nil else {
+            return try await walk(connector.makePoll(window: window), pagesAhead: pagesAhead, prepare: prepare, onPages: onPages)
+        }
+        var planner = SlicePlanner(window: window, targetEvents: 2 * pagesAhead * 100)
+        var largestPage = 0
+        try await walk(
+            pieces: {
+                guard let slice = planner.next() else { return nil }
+                let older = slice.isLast ? nil : connector.resumePosition(olderThan: slice.window.start)
+                return Piece(poll: connector.makePoll(window: slice.window), seam: .init(window: slice.window, walkEnd: window.end, resumeOlder: older))
+            },
+            open: configuration.concurrency, pagesAhead: pagesAhead, prepare: prepare,
+            count: { content in
+                let events = count(content)
+                if events > largestPage {
+                    // A slice should fill the queue of the slice fetched ahead twice over.
+                    largestPage = events
+                    planner.targetEvents = 2 * pagesAhead * events
+                }
+                return events
+            },
+            onPages: onPages,
+            onPieceRead: { piece, events in
+                if let slice = piece.seam?.window { planner.read(slice, events: events) }
+            })
+    }
+
+    /// One poll of a walk, and where its pages stand in the whole walk when it is one slice of it.
+    struct Piece: Sendable {
+        var poll: any SourcePoll
+        /// nil: the poll walks the whole window.
+        var seam: Seam?
+
+        struct Seam: Sendable {
+            var window: PollWindow
+            /// The whole walk's window end: its checkpoint once the oldest slice is stored.
+            var walkEnd: Date
+            /// Where the whole walk goes on once this slice is stored (nil: the oldest slice).
+            var resumeOlder: String?
+        }
+
+        /// `page` as the whole walk's: a slice's own end is no checkpoint while older slices are
+        /// still to be stored, and a finished slice resumes the walk at the next older one.
+        func placed<Content>(_ page: FetchedPage<Content>) -> FetchedPage<Content> {
+            guard let seam else { return page }
+            var page = page
+            if let older = seam.resumeOlder {
+                page.checkpoint = nil
+                page.resumeAt = page.resumeAt ?? older
+            } else if page.checkpoint != nil {
+                page.checkpoint = seam.walkEnd
+            }
+            return page
+        }
+    }
+
+    /// The walk itself: `pieces` gives the polls in walk order; up to `open` of them are fetched at
+    /// once (each into its own queue, at most `pagesAhead` pages ahead); their pages go to
+    /// `onPages` in walk order, one piece after the other.
+    private func walk<Content: Sendable>(
+        pieces next: () -> Piece?, open: Int, pagesAhead: Int, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
+        count: (Content) -> Int, onPages: ([FetchedPage<Content>]) async throws -> Bool,
+        onPieceRead: (Piece, Int) -> Void = { _, _ in }
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await fetchPages(from: start, prepare: prepare, into: queue) }
+            var fetching: [(piece: Piece, queue: PageQueue<PendingPage<Content>>)] = []
+            func fetchMore() {
+                while fetching.count < open, let piece = next() {
+                    let queue = PageQueue<PendingPage<Content>>(capacity: pagesAhead)
+                    group.addTask { await fetchPages(from: piece.poll, prepare: prepare, into: queue) }
+                    fetching.append((piece, queue))
+                }
+            }
+            func closeAll() async {
+                for (_, queue) in fetching { await queue.close() }
+            }
             do {
-                while let pending = try await queue.takeAll() {
-                    var pages: [FetchedPage<Content>] = []
-                    pages.reserveCapacity(pending.count)
-                    for page in pending {
-                        pages.append(FetchedPage(content: try await page.content.value, checkpoint: page.checkpoint, resumeAt: page.resumeAt))
+                fetchMore()
+                reading: while let (piece, queue) = fetching.first {
+                    var events = 0
+                    while let pending = try await queue.takeAll() {
+                        var pages: [FetchedPage<Content>] = []
+                        pages.reserveCapacity(pending.count)
+                        for page in pending {
+                            let content = try await page.content.value
+                            events += count(content)
+                            pages.append(piece.placed(FetchedPage(content: content, checkpoint: page.checkpoint, resumeAt: page.resumeAt)))
+                        }
+                        guard try await onPages(pages) else { break reading }
                     }
-                    guard try await onPages(pages) else { break }
+                    fetching.removeFirst()
+                    onPieceRead(piece, events)
+                    fetchMore()
                 }
             } catch {
-                await queue.close()
+                await closeAll()
                 throw error
             }
-            // Done, or stopped early: a page still being fetched is not wanted.
-            await queue.close()
+            // Done, or stopped early: pages still being fetched are not wanted.
+            await closeAll()
             group.cancelAll()
         }
     }

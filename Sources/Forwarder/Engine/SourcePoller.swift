@@ -75,7 +75,7 @@ final class SourcePoller: Sendable {
             let window = PollWindow(start: progress.windowStart, end: progress.windowEnd)
             if let poll = configuration.connector.makePoll(window: window, resumingAt: progress.position) {
                 logger.info("resuming a walk an earlier poll left unfinished", metadata: [LogKey.windowEnd: "\(RFC3339.format(window.end))"])
-                try await walk(poll, over: window, resumed: true, into: &summary)
+                try await walk(over: window, resuming: poll, into: &summary)
             } else {
                 try store.clearWalkProgress(source: name)
             }
@@ -83,18 +83,20 @@ final class SourcePoller: Sendable {
         let cursor = try store.cursor(source: name).flatMap(RFC3339.parse)
         let window = walker.window(cursor: cursor, now: now)
         guard window.start < window.end else { return summary }
-        try await walk(configuration.connector.makePoll(window: window), over: window, resumed: false, into: &summary)
+        try await walk(over: window, resuming: nil, into: &summary)
         return summary
     }
 
     /// Spools each page with the cursor it allows and, for newest-first walks, where the walk
     /// stands, in one transaction. Pages fetched while an earlier one was being stored are spooled
     /// together: one transaction for all of them, with the cursor and walk position the last allows.
-    private func walk(_ poll: any SourcePoll, over window: PollWindow, resumed: Bool, into summary: inout Summary) async throws {
-        var ledger = WalkLedger(window: window, cursor: try store.cursor(source: name).flatMap(RFC3339.parse), resumed: resumed)
+    /// A new window is walked in slices where the connector allows (`PageWalker.walk(slicing:)`);
+    /// a resumed walk goes on in one piece.
+    private func walk(over window: PollWindow, resuming resumed: (any SourcePoll)?, into summary: inout Summary) async throws {
+        var ledger = WalkLedger(window: window, cursor: try store.cursor(source: name).flatMap(RFC3339.parse), resumed: resumed != nil)
         var warnedAhead = false
         var pages = summary
-        try await walker.walk(poll, prepare: Self.spoolEntries) { fetched in
+        func spool(_ fetched: [PageWalker.FetchedPage<[SpoolEntry]>]) async throws -> Bool {
             try await waitForSpoolSpace()
             let entry = ledger.record(fetched)
             if let ahead = entry.aheadOfWindow, !warnedAhead {
@@ -118,6 +120,11 @@ final class SourcePoller: Sendable {
             metrics.spooled.increment(by: result.inserted)
             metrics.duplicates.increment(by: result.duplicates)
             return true
+        }
+        if let resumed {
+            try await walker.walk(resumed, prepare: Self.spoolEntries, onPages: spool)
+        } else {
+            try await walker.walk(slicing: window, prepare: Self.spoolEntries, count: \.count, onPages: spool)
         }
         summary = pages
     }

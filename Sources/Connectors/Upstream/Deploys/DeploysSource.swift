@@ -22,6 +22,12 @@ public struct DeploysSource: SourceConnector {
         return poll
     }
 
+    /// A walk resumed at `before = boundary` reads what is older (the API compares strictly); a
+    /// slice from `boundary` up asks `after` one second earlier, so the seam loses nothing.
+    public func resumePosition(olderThan boundary: Date) -> String? {
+        RFC3339.formatSeconds(boundary)
+    }
+
     public func upstreamMessage(in response: WireResponse) -> String? {
         guard let json = try? JSONValue.parse(response.body) else { return nil }
         return DeploysEnvelope.errorMessage(json)
