@@ -152,6 +152,19 @@ import Testing
         #expect(DeploysNormalizer.eventType(action: action, resourceType: resource) == expected, "the remembered answer is the same")
     }
 
+    @Test func severityAndTheMessageWithoutDetail() throws {
+        #expect(DeploysNormalizer.severity(outcome: .success, action: "project.DELETE") == .low)
+        #expect(DeploysNormalizer.severity(outcome: .success, action: "project.delete") == .low)
+        #expect(DeploysNormalizer.severity(outcome: .success, action: "project.deleted") == .info)
+        #expect(DeploysNormalizer.severity(outcome: .success, action: "elete") == .info)
+        #expect(DeploysNormalizer.severity(outcome: .denied, action: "project.delete") == .medium)
+        let item = { (json: String) in try DeploysNormalizer.normalize(JSONValue.parse(Data(json.utf8)), configuration: configuration, receivedAt: Date()).event.message }
+        #expect(try item(#"{"id": 1, "createdAt": "2026-05-01T10:00:00Z", "action": "a.b", "actor": {"email": "x@y"}, "resource": {"id": "r"}}"#) == "x@y a.b r")
+        #expect(try item(#"{"id": 1, "createdAt": "2026-05-01T10:00:00Z", "action": "a.b"}"#) == "unknown actor a.b")
+        #expect(try item(#"{"id": 1, "createdAt": "2026-05-01T10:00:00Z", "actor": {"email": ""}, "resource": {"name": "web"}}"#) == "web")
+        #expect(try item(#"{"id": 1, "createdAt": "2026-05-01T10:00:00Z", "detail": "said so"}"#) == "said so")
+    }
+
     @Test func theRememberedEventTypeDependsOnTheResourceTypeToo() {
         // The same action, under a resource family that grants access, and under one that does not.
         #expect(DeploysNormalizer.eventType(action: "thing.update", resourceType: "deployment") == .configuration)
@@ -246,6 +259,11 @@ extension DeploysSourceTests {
         #expect(a != AuditEvent.stableID(sourceName: "deploys2", upstreamID: "1"))
         // The separator keeps ("ab","c") and ("a","bc") apart.
         #expect(AuditEvent.stableID(sourceName: "ab", upstreamID: "c") != AuditEvent.stableID(sourceName: "a", upstreamID: "bc"))
+        // The exact digest (Python: sha256(b"deploys\x0081234").hexdigest()): ids never change
+        // between versions, or an upgrade would deliver every re-read event again.
+        #expect(AuditEvent.stableID(sourceName: "deploys", upstreamID: "81234") == "d9afd914b650d3ff4ee9913d0cd22d47a253115c3ddd2497b6c8ab76d7636b9b")
+        #expect(AuditEvent.stableID(sourceName: "dé ploys", upstreamID: "x") == "87064391c958efacb57facfa4d5df6d7c691e8a00a01e9c91329fab66b1aade6")
+        #expect(AuditEvent.hex([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
     }
 
     @Test func secretsNeverPrint() {

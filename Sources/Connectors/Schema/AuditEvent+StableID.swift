@@ -5,22 +5,32 @@ extension AuditEvent {
     /// The stable event id: lowercase hex sha256 of `source name`, a NUL, and the upstream id.
     /// The same upstream entry fetched twice (overlap, restart, backfill) gets the same id,
     /// which sinks use for idempotency (`_id`, `webhook-id`).
+    ///
+    /// Hashed straight from the strings' bytes: joining them in a `Data` first, and building the
+    /// hex digit by digit in an array, was a quarter of normalizing an event.
     public static func stableID(sourceName: String, upstreamID: String) -> String {
-        var bytes = Data(sourceName.utf8)
-        bytes.append(0)
-        bytes.append(contentsOf: upstreamID.utf8)
-        return hex(SHA256.hash(data: bytes))
+        var hasher = SHA256()
+        var (name, id) = (sourceName, upstreamID)
+        name.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
+        id.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return hasher.finalize().withUnsafeBytes(hex(raw:))
     }
 
     /// Lowercase hex, without `String(format:)` (which went through CoreFoundation per byte).
     public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var characters: [UInt8] = []
-        characters.reserveCapacity(64)
-        for byte in bytes {
-            characters.append(digits[Int(byte >> 4)])
-            characters.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: characters, as: UTF8.self)
+        Array(bytes).withUnsafeBytes(hex(raw:))
     }
+
+    private static func hex(raw bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { output in
+            for (index, byte) in bytes.enumerated() {
+                output[2 * index] = hexDigits[Int(byte >> 4)]
+                output[2 * index + 1] = hexDigits[Int(byte & 0x0f)]
+            }
+            return bytes.count * 2
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

@@ -24,7 +24,7 @@ enum DeploysNormalizer {
 
     /// The rest of the mapping, for an item `identify` accepted.
     static func normalize(
-        _ item: JSONValue, upstreamID: String, time: Date, configuration: DeploysConfiguration, receivedAt: Date
+        _ item: JSONValue, upstreamID: String, time: Date, configuration: DeploysConfiguration, receivedAt: Date, rawText: Data? = nil
     ) -> NormalizedEntry {
         // Straight from the dictionaries, each key looked up once (this runs for every event).
         let fields = item.objectValue ?? [:]
@@ -41,16 +41,11 @@ enum DeploysNormalizer {
         let target = AuditEvent.Target(
             type: resourceType, id: resource?["id"]?.scalarText, name: resource?["name"]?.scalarText,
             location: resource?["locationId"]?.scalarText)
-        var details: [String: JSONValue] = [:]
+        var details = [String: JSONValue](minimumCapacity: 2)
         if let channel = fields["channel"], !channel.isNull { details["channel"] = channel }
         if !upstreamOutcome.isEmpty { details["upstream_outcome"] = .string(upstreamOutcome) }
         let detail = fields["detail"]?.stringValue ?? ""
-        let message: String
-        if detail.isEmpty {
-            message = [actor.email ?? "unknown actor", action, target.name ?? target.id ?? ""].filter { !$0.isEmpty }.joined(separator: " ")
-        } else {
-            message = detail
-        }
+        let message = detail.isEmpty ? summary(actor: actor.email ?? "unknown actor", action: action, target: target.name ?? target.id ?? "") : detail
         let event = AuditEvent(
             id: AuditEvent.stableID(sourceName: configuration.name, upstreamID: upstreamID),
             time: time, receivedAt: receivedAt,
@@ -59,7 +54,17 @@ enum DeploysNormalizer {
             action: action, outcome: outcome, severity: severity(outcome: outcome, action: action),
             actor: actor, target: target, organization: nil, project: configuration.project,
             message: message, details: details, raw: item)
-        return NormalizedEntry(upstreamID: upstreamID, event: event)
+        return NormalizedEntry(upstreamID: upstreamID, event: event, rawText: rawText)
+    }
+
+    /// "who did what to which", the parts that are there, one space apart.
+    private static func summary(actor: String, action: String, target: String) -> String {
+        var text = actor
+        for part in [action, target] where !part.isEmpty {
+            if !text.isEmpty { text += " " }
+            text += part
+        }
+        return text
     }
 
     /// Upstream outcome → schema outcome (PROTOCOLS.md: success, forbidden, error).
@@ -118,8 +123,16 @@ enum DeploysNormalizer {
         switch outcome {
         case .denied: return .medium
         case .failure: return .low
-        default: return action.lowercased().hasSuffix("delete") ? .low : .info
+        default: return endsWithDelete(action) ? .low : .info
         }
+    }
+
+    /// `action` ends in "delete", in any case (without lowercasing a copy of every action).
+    private static func endsWithDelete(_ action: String) -> Bool {
+        let suffix = "delete".utf8
+        let bytes = action.utf8
+        guard bytes.count >= suffix.count else { return false }
+        return zip(bytes.suffix(suffix.count), suffix).allSatisfy { $0 | 0x20 == $1 }
     }
 
     private static func excerpt(_ item: JSONValue) -> String {

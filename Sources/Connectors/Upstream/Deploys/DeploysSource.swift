@@ -105,21 +105,19 @@ struct DeploysPoll: SourcePoll {
         var kept: [(item: DeploysEnvelope.Item, upstreamID: String, time: Date)] = []
         kept.reserveCapacity(items.count)
         var oldest: Date?
-        var returned: [String: Date] = [:]
         for item in items {
             let (upstreamID, time) = try DeploysNormalizer.identify(item.json)
             oldest = min(oldest ?? time, time)
-            returned[upstreamID] = time
-            guard boundaryIDs[upstreamID] == nil else { continue }
+            // Only a page that re-asks a boundary second can repeat ids.
+            if !boundaryIDs.isEmpty, boundaryIDs[upstreamID] != nil { continue }
             kept.append((item, upstreamID, time))
         }
         let (configuration, keptItems) = (configuration, kept)
         let entries = DeferredEntries {
             keptItems.map {
-                var entry = DeploysNormalizer.normalize(
-                    $0.item.json, upstreamID: $0.upstreamID, time: $0.time, configuration: configuration, receivedAt: receivedAt)
-                entry.rawText = $0.item.text
-                return entry
+                DeploysNormalizer.normalize(
+                    $0.item.json, upstreamID: $0.upstreamID, time: $0.time, configuration: configuration, receivedAt: receivedAt,
+                    rawText: $0.item.text)
             }
         }
         guard items.count >= limit, let oldest else {
@@ -147,9 +145,11 @@ struct DeploysPoll: SourcePoll {
         // `before` names, should the API read it inclusively by whole seconds). Everything newer is dropped: the walk goes
         // newest first, so keeping `>= boundarySecond` held every id of the poll (memory and a
         // filter over it per page, both growing with the backlog).
-        boundaryIDs.merge(returned) { old, _ in old }
         let pastRepeatable = boundarySecond.addingTimeInterval(2)
         boundaryIDs = boundaryIDs.filter { $0.value >= boundarySecond && $0.value < pastRepeatable }
+        for entry in kept where entry.time >= boundarySecond && entry.time < pastRepeatable {
+            boundaryIDs[entry.upstreamID] = entry.time
+        }
         return entries
     }
 }
