@@ -105,8 +105,12 @@ public enum OnceMode {
                     return
                 case .idle where done:
                     return
+                case .waiting where done:
+                    try await Task.sleep(for: .milliseconds(10))
                 case .idle, .waiting:
-                    try await Task.sleep(for: .milliseconds(done ? 10 : 50))
+                    // Woken when the sources finish: the last partial batch goes out at once, not
+                    // up to 50 ms later (a quarter of a small `once`).
+                    await sourcesDone.wait(atMost: .milliseconds(50))
                 }
             } catch is CancellationError {
                 return
