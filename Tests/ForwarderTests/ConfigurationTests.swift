@@ -39,6 +39,7 @@ import Testing
         #expect(source.overlap == .seconds(120))
         #expect(source.settleDelay == .zero)
         #expect(source.timeout == .seconds(30))
+        #expect(source.concurrency == 2)
         let deploys = try #require(source.connector as? DeploysSource)
         #expect(deploys.configuration.baseURL.absoluteString == "https://api.deploys.app")
         #expect(deploys.configuration.pageSize == 100)
@@ -51,6 +52,14 @@ import Testing
         #expect(configuration.state.spoolMaxEvents == 1_000_000)
         #expect(configuration.state.dedupeWindow == .seconds(7 * 86400))
         #expect(configuration.log.level == .info && configuration.log.format == .json)
+    }
+
+    @Test func concurrencyIsOneToEight() throws {
+        let with = { (value: String) in self.minimal.replacingOccurrences(of: "    token: ${DEPLOYS_TOKEN}", with: "    token: ${DEPLOYS_TOKEN}\n    concurrency: \(value)") }
+        #expect(try ConfigurationLoader.parse(with("1"), environment: ["DEPLOYS_TOKEN": "t"]).sources[0].concurrency == 1)
+        #expect(try ConfigurationLoader.parse(with("8"), environment: ["DEPLOYS_TOKEN": "t"]).sources[0].concurrency == 8)
+        #expect(problems(with("0")).contains("sources[0].concurrency: must be between 1 and 8"))
+        #expect(problems(with("9")).contains("sources[0].concurrency: must be between 1 and 8"))
     }
 
     /// Ids forgotten sooner than a poll re-reads them would be sent again on every poll.
