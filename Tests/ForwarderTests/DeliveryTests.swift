@@ -181,7 +181,8 @@ import Testing
         await harness.deploys.faults.enqueue(.status(429, retryAfter: "2"))
         await harness.deploys.faults.enqueue(.status(500))
         let sleeper = RecordingSleeper()
-        let engine = try harness.engine(try harness.configuration(), sleeper: sleeper)
+        // One request stream: the 429 and the 500 hit the first page and its retry, in that order.
+        let engine = try harness.engine(try harness.configuration(source: "    concurrency: 1"), sleeper: sleeper)
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         #expect(sleeper.waits.first == .seconds(2))
         #expect(sleeper.waits.count == 2)

@@ -83,6 +83,35 @@ import Testing
         #expect(oldest.placed(ended).checkpoint == window.end && oldest.placed(ended).resumeAt == nil)
         #expect(oldest.placed(inside).resumeAt == "inside" && oldest.placed(inside).checkpoint == nil)
         #expect(whole.placed(ended).checkpoint == slice.end)
+        // A page inside a slice without a position of its own never takes the seam's: that would
+        // skip the rest of the slice; without one the walk starts over if cut short there.
+        let unplaced = PageWalker.FetchedPage(content: 0, checkpoint: nil, resumeAt: nil)
+        #expect(newer.placed(unplaced).resumeAt == nil && newer.placed(unplaced).checkpoint == nil)
+    }
+
+    @Test func aRetryAfterHoldsBackEveryRequestOfTheSource() async throws {
+        let limiter = RateLimiter(limit: nil)
+        let sleeper = RecordingSleeper()
+        try await limiter.acquire(sleeper: sleeper)
+        #expect(sleeper.waits.isEmpty)
+        let now = Date()
+        limiter.holdOff(for: .seconds(2), now: now)
+        limiter.holdOff(for: .seconds(1), now: now)  // a shorter one does not cut the longer short
+        try await limiter.acquire(sleeper: sleeper, now: { now })
+        #expect(sleeper.waits == [.seconds(2)])
+        try await limiter.acquire(sleeper: sleeper, now: { now.addingTimeInterval(3) })
+        #expect(sleeper.waits.count == 1, "past the hold-off, no wait")
+        // The request that was told to wait ends its own hold-off once it has waited; a later,
+        // longer one from another request stays.
+        let mine = limiter.holdOff(for: .seconds(5), now: now)
+        limiter.endHoldOff(mine)
+        try await limiter.acquire(sleeper: sleeper, now: { now })
+        #expect(sleeper.waits.count == 1)
+        let first = limiter.holdOff(for: .seconds(5), now: now)
+        limiter.holdOff(for: .seconds(8), now: now)
+        limiter.endHoldOff(first)
+        try await limiter.acquire(sleeper: sleeper, now: { now })
+        #expect(sleeper.waits.last == .seconds(8))
     }
 
     @Test func aLongWindowIsReadTwoRequestsAtATimeAndEveryEventArrivesOnce() async throws {

@@ -28,7 +28,8 @@ public protocol SourceConnector: Sendable {
     /// For a newest-first walk whose window can be read in slices, each its own poll: the
     /// `resumePosition` at which a walk of a window goes on with everything older than `boundary`
     /// (a whole second), so slices fetched at once can be stored as one walk. nil (the default): the
-    /// window is walked in one piece.
+    /// window is walked in one piece. A connector that answers here should give a `resumePosition`
+    /// on every page of a walk (a page without one makes a walk cut short there start over).
     func resumePosition(olderThan boundary: Date) -> String?
 }
 

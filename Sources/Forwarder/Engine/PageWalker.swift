@@ -119,13 +119,16 @@ struct PageWalker: Sendable {
         }
 
         /// `page` as the whole walk's: a slice's own end is no checkpoint while older slices are
-        /// still to be stored, and a finished slice resumes the walk at the next older one.
+        /// still to be stored, and a finished slice (its poll's checkpoint set) resumes the walk at
+        /// the next older one. A page inside a slice keeps the position its poll gave: were it nil,
+        /// the seam would skip the rest of the slice; nil instead clears the saved position, so
+        /// a walk cut short there starts over (re-reading, never skipping).
         func placed<Content>(_ page: FetchedPage<Content>) -> FetchedPage<Content> {
             guard let seam else { return page }
             var page = page
             if let older = seam.resumeOlder {
+                if page.checkpoint != nil { page.resumeAt = older }
                 page.checkpoint = nil
-                page.resumeAt = page.resumeAt ?? older
             } else if page.checkpoint != nil {
                 page.checkpoint = seam.walkEnd
             }
@@ -254,7 +257,11 @@ struct PageWalker: Sendable {
             logger.warning(
                 "page request failed, retrying",
                 metadata: [LogKey.error: "\(failure)", LogKey.attempt: "\(attempts)", LogKey.delay: "\(DurationText.format(delay))"])
+            // The upstream's Retry-After holds back the source's other requests too (another
+            // slice's), not just this one's retry.
+            let heldUntil = retryAfter.map { rateLimiter.holdOff(for: $0) }
             try await sleeper.sleep(for: delay)
+            if let heldUntil { rateLimiter.endHoldOff(heldUntil) }
         }
     }
 

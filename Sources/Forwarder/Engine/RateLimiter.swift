@@ -47,6 +47,22 @@ final class RateLimiter: Sendable {
         if let wait { try await sleeper.sleep(for: wait) }
     }
 
+    /// A `Retry-After` one request was given holds the others back too (a window read in slices
+    /// has more than one request in flight): none is sent before `delay` has passed.
+    /// Returns the time it holds back to, for `endHoldOff`.
+    @discardableResult
+    func holdOff(for delay: Duration, now: Date = Date()) -> Date {
+        let until = now.addingTimeInterval(min(delay, .seconds(3600)).seconds)
+        state.lock.withLock { state.blockedUntil = max(state.blockedUntil ?? until, until) }
+        return until
+    }
+
+    /// The request that was told to wait has waited (its own retry delay covers the hold-off), so
+    /// the hold-off it set is over, unless a later one replaced it.
+    func endHoldOff(_ until: Date) {
+        state.lock.withLock { if state.blockedUntil == until { state.blockedUntil = nil } }
+    }
+
     /// Reads the upstream's rate-limit headers; an exhausted budget blocks until its reset.
     func observe(_ response: WireResponse, sleeper: any Sleeper, logger: Logger, now: Date = Date()) async throws {
         guard let remainingText = response.header("X-RateLimit-Remaining") ?? response.header("RateLimit-Remaining"),
