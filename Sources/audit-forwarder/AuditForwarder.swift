@@ -11,6 +11,11 @@ struct AuditForwarder: AsyncParsableCommand {
             RunCommand.self, OnceCommand.self, BackfillCommand.self, DryRunCommand.self, CheckCommand.self, StatusCommand.self,
             CheckpointsCommand.self, DeadLettersCommand.self, DemoCommand.self,
         ])
+
+    static func main() async {
+        MemoryTuning.apply()
+        await main(nil)
+    }
 }
 
 /// `-c FILE`, defaulting to $AUDIT_FORWARDER_CONFIG, then /etc/audit-forwarder/config.yaml.
