@@ -6,6 +6,16 @@ extension [JSONParser.Element] {
     func texts(in data: Data, count: Int) -> [Data?] {
         self.count == count ? map { $0.text(in: data) } : [Data?](repeating: nil, count: count)
     }
+
+    /// `items`, the values these elements locate in `data`, normalized one by one, each entry
+    /// keeping its own text (`NormalizedEntry.rawText`).
+    func entries(of items: [JSONValue], in data: Data, _ normalize: (JSONValue) throws -> NormalizedEntry) rethrows -> [NormalizedEntry] {
+        try zip(items, texts(in: data, count: items.count)).map { item, text in
+            var entry = try normalize(item)
+            entry.rawText = text
+            return entry
+        }
+    }
 }
 
 extension JSONParser.Element {

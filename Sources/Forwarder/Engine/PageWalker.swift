@@ -80,7 +80,9 @@ struct PageWalker: Sendable {
         guard configuration.concurrency > 1, connector.resumePosition(olderThan: window.end) != nil else {
             return try await walk(connector.makePoll(window: window), pagesAhead: pagesAhead, prepare: prepare, onPages: onPages)
         }
-        var planner = SlicePlanner(window: window, targetEvents: 2 * pagesAhead * 100)
+        // A slice holds about twice what the queue of the slice fetched ahead holds.
+        let pagesPerSlice = 2 * pagesAhead
+        var planner = SlicePlanner(window: window, targetEvents: pagesPerSlice * 100)
         var largestPage = 0
         try await walk(
             pieces: {
@@ -92,9 +94,8 @@ struct PageWalker: Sendable {
             count: { content in
                 let events = count(content)
                 if events > largestPage {
-                    // A slice should fill the queue of the slice fetched ahead twice over.
                     largestPage = events
-                    planner.targetEvents = 2 * pagesAhead * events
+                    planner.targetEvents = pagesPerSlice * events
                 }
                 return events
             },

@@ -86,11 +86,8 @@ struct DeepIntShieldPoll: SourcePoll {
         guard let logs = json["audit_logs"], case .array(let items) = logs else {
             throw SourceError(.malformed, "DeepIntShield page has no audit_logs array: \(MalformedPayload.excerpt(of: response.body))")
         }
-        let texts = elements.texts(in: response.body, count: items.count)
-        let entries = try zip(items, texts).map { item, text in
-            var entry = try DeepIntShieldNormalizer.normalize(item, configuration: configuration, receivedAt: receivedAt)
-            entry.rawText = text
-            return entry
+        let entries = try elements.entries(of: items, in: response.body) {
+            try DeepIntShieldNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
 

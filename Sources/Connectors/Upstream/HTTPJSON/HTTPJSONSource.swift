@@ -97,11 +97,8 @@ struct HTTPJSONPoll: SourcePoll {
             let path = configuration.itemsPath.isEmpty ? "the body" : configuration.itemsPath
             throw SourceError(.malformed, "\(configuration.name) page: \(path) is not an array: \(MalformedPayload.excerpt(of: response.body))")
         }
-        let texts = elements.texts(in: response.body, count: items.count)
-        let entries = try zip(items, texts).map { item, text in
-            var entry = try HTTPJSONNormalizer.normalize(item, configuration: configuration, receivedAt: receivedAt)
-            entry.rawText = text
-            return entry
+        let entries = try elements.entries(of: items, in: response.body) {
+            try HTTPJSONNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
         let pageIDs = entries.map(\.upstreamID)

@@ -83,7 +83,7 @@ struct LogfirePoll: SourcePoll {
 
     mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
         if let id = inFlightDetail {
-            let json = try parse(response.body, what: "Logfire audit log \(id)")
+            let json = try parse(response.body, what: "Logfire audit log \(id)").value
             let patches = json["downgrade_patches"]
             if let index = held.firstIndex(where: { $0.upstreamID == id }) {
                 if let ops = patches?.arrayValue { held[index].event.changes = ops }
@@ -91,24 +91,15 @@ struct LogfirePoll: SourcePoll {
             }
             return finishDetail(id)
         }
-        let json: JSONValue
-        let elements: [JSONParser.Element]
-        do {
-            (json, elements) = try JSONValue.parse(response.body, elementsAt: [])
-        } catch let error as MalformedPayload {
-            throw SourceError(.malformed, "Logfire audit log page is \(error)")
-        }
+        let (json, elements) = try parse(response.body, what: "Logfire audit log page", elementsAt: [])
         guard case .array(let items) = json else {
             throw SourceError(.malformed, "Logfire audit log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
         }
-        let texts = elements.texts(in: response.body, count: items.count)
         // Newest first upstream: spool oldest first.
-        let entries = try zip(items, texts).map { item, text in
-            var entry = try LogfireNormalizer.normalize(item, configuration: configuration, receivedAt: receivedAt)
-            entry.rawText = text
-            return entry
+        let entries = try elements.entries(of: items, in: response.body) {
+            try LogfireNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
-            .sorted { ($0.event.time, $0.upstreamID) < ($1.event.time, $1.upstreamID) }
+        .sorted { ($0.event.time, $0.upstreamID) < ($1.event.time, $1.upstreamID) }
         if configuration.fetchDetails {
             detailQueue = entries.filter { $0.event.action == "UPDATE" }.map(\.upstreamID)
         }
@@ -139,9 +130,10 @@ struct LogfirePoll: SourcePoll {
         return held
     }
 
-    private func parse(_ body: Data, what: String) throws -> JSONValue {
+    /// `body` parsed (and the elements of the array under `path` located), or a malformed-page error naming `what`.
+    private func parse(_ body: Data, what: String, elementsAt path: [String]? = nil) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
         do {
-            return try JSONValue.parse(body)
+            return try JSONValue.parse(body, elementsAt: path)
         } catch let error as MalformedPayload {
             throw SourceError(.malformed, "\(what) is \(error)")
         }
