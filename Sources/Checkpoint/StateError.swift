@@ -11,6 +11,8 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
         case locked = "locked"
         /// The lock file cannot be opened.
         case lockUnavailable = "lock_unavailable"
+        /// The state file does not exist and cannot be created (a missing directory, no permission).
+        case uncreatable = "uncreatable"
     }
 
     public let code: Code

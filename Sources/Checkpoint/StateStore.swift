@@ -30,6 +30,7 @@ public final class StateStore: Sendable {
     public init(path: String) throws {
         self.path = path
         try Self.refuseForeignFile(at: path)
+        try Self.createPrivately(at: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -70,6 +71,29 @@ public final class StateStore: Sendable {
         // The same durability as the writer's connection while it copies pages into the file.
         checkpointConfiguration.prepareDatabase { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         checkpointer = try DatabaseQueue(path: path, configuration: checkpointConfiguration)
+    }
+
+    /// Creates a missing state file empty and 0600, whatever the umask: the spool holds whole audit
+    /// events (emails, IP addresses). SQLite gives its `-wal` and `-shm` the main file's mode.
+    static func createPrivately(at path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            if errno == EEXIST { return }
+            throw StateError(
+                .uncreatable,
+                "cannot create state file \(path): \(String(cString: strerror(errno))) (create its directory, owned by the "
+                    + "user the forwarder runs as, or set state.path)")
+        }
+        fchmod(fd, 0o600)
+        close(fd)
+    }
+
+    /// The permission bits that let others than the owner read or write the state file (0 when
+    /// private), so the forwarder can warn about a file made before it was private by default.
+    public var permissionsOpenToOthers: mode_t {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        return info.st_mode & 0o077
     }
 
     /// Copies committed pages from the WAL into the database file (PASSIVE: it takes no write lock).

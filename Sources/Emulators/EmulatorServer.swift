@@ -19,10 +19,13 @@ public struct EmulatorError: Error, CustomStringConvertible {
 public struct EmulatorTLS: Sendable {
     public var certificateChainFile: String
     public var privateKeyFile: String
+    /// An old server that speaks nothing newer (`.tlsv11`), to check the client refuses it.
+    public var maximumVersion: TLSVersion?
 
-    public init(certificateChainFile: String, privateKeyFile: String) {
+    public init(certificateChainFile: String, privateKeyFile: String, maximumVersion: TLSVersion? = nil) {
         self.certificateChainFile = certificateChainFile
         self.privateKeyFile = privateKeyFile
+        self.maximumVersion = maximumVersion
     }
 }
 
@@ -67,7 +70,8 @@ final class EmulatorServer: Sendable {
 
     /// Starts listening and returns `http://127.0.0.1:PORT` (`https://` with `tls`) once the socket
     /// is bound. Calling it again while running returns the same URL.
-    func start(port requested: Int = 0, tls: EmulatorTLS? = nil, handler: @escaping EmulatorHandler) async throws -> URL {
+    /// `host`: another loopback address (127.0.0.2) stands in for a second machine.
+    func start(host: String = "127.0.0.1", port requested: Int = 0, tls: EmulatorTLS? = nil, handler: @escaping EmulatorHandler) async throws -> URL {
         if let url = baseURL { return url }
 
         let recorded = self.recorded
@@ -101,15 +105,20 @@ final class EmulatorServer: Sendable {
         if let tls {
             let certificates = try NIOSSLCertificate.fromPEMFile(tls.certificateChainFile)
             let key = try NIOSSLPrivateKey(file: tls.privateKeyFile, format: .pem)
-            server = try .tls(
-                tlsConfiguration: .makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key)))
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+            if let maximum = tls.maximumVersion {
+                configuration.maximumTLSVersion = maximum
+                configuration.minimumTLSVersion = .tlsv1
+            }
+            server = try .tls(tlsConfiguration: configuration)
         } else {
             server = .http1()
         }
         let app = Application(
             responder: responder,
             server: server,
-            configuration: .init(address: .hostname("127.0.0.1", port: requested)),
+            configuration: .init(address: .hostname(host, port: requested)),
             onServerRunning: { channel in
                 portSink.yield(channel.localAddress?.port ?? 0)
                 portSink.finish()
@@ -134,7 +143,7 @@ final class EmulatorServer: Sendable {
             try await task.value
             throw EmulatorError(description: "\(name) emulator stopped before listening")
         }
-        let url = URL(string: "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)")!
+        let url = URL(string: "\(tls == nil ? "http" : "https")://\(host):\(port)")!
         let mine = Running(group: group, task: task, url: url)
         // Two concurrent starts: the first to finish wins, the other server goes away.
         let winner = running.withLockedValue { state -> Running in

@@ -14,6 +14,10 @@ struct AuditForwarder: AsyncParsableCommand {
 
     static func main() async {
         MemoryTuning.apply()
+        // Everything the forwarder creates (state, lock, file-sink output, directories) is the
+        // owner's alone, whatever umask the shell or cron gave it; the file sink's `mode` opens
+        // its files on purpose.
+        umask(0o077)
         await main(nil)
     }
 }

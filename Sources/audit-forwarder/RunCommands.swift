@@ -99,6 +99,7 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try loadConfiguration(config)
         print("configuration OK: \(configuration.sources.count) source(s), \(configuration.sinks.count) sink(s), state \(configuration.state.path)")
+        for warning in configuration.securityWarnings { print("warning: \(warning)") }
         guard connect else { return }
         let logger = bootstrapLogging(configuration, quiet: true)
         let rows = await ConnectivityCheck.run(configuration: configuration, sendTestEvent: sendTestEvent, logger: logger)

@@ -48,7 +48,9 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         await emulator.stop()
-        #expect(clock.now - start < .seconds(5))
+        // The point: stop does not wait out the 30 s delay. On 2 cores with the whole suite
+        // running beside it, the 1 s graceful period has been seen to take 5.7–7 s to unwind.
+        #expect(clock.now - start < .seconds(15))
         _ = await parked.value
     }
 }

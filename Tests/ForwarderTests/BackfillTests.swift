@@ -32,6 +32,7 @@ import Testing
     @Test func windowsStayWithinWhatTheAPIAllows() {
         struct Hourly: SourceConnector {
             var name: String { "hourly" }
+            var origin: URL { URL(string: "http://x")! }
             var maximumWindow: TimeInterval? { 3600 }
             func makePoll(window: PollWindow) -> any SourcePoll { fatalError("not polled") }
             func upstreamMessage(in response: WireResponse) -> String? { nil }

@@ -347,6 +347,23 @@ import Testing
         #expect(await harness.receiver.receivedEventIDs().isEmpty)
     }
 
+    /// Both service units keep the hardening a token-holding daemon needs, whether or not
+    /// systemd-analyze is there to rate them.
+    @Test(arguments: ["audit-forwarder.service", "audit-forwarder-once.service"])
+    func serviceUnitsBoundCoreDumpsMemoryTasksAndLoadCredentials(unit: String) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let lines = try String(contentsOfFile: root.appendingPathComponent("systemd/\(unit)").path, encoding: .utf8)
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        for setting in [
+            "LimitCORE=0", "PrivateMounts=yes", "UMask=0077", "NoNewPrivileges=yes",
+            "LoadCredential=audit-forwarder:/etc/audit-forwarder/credentials",
+        ] {
+            #expect(lines.contains(setting), "\(unit) lacks \(setting)")
+        }
+        #expect(lines.contains { $0.hasPrefix("MemoryMax=") }, "\(unit) lacks MemoryMax=")
+        #expect(lines.contains { $0.hasPrefix("TasksMax=") }, "\(unit) lacks TasksMax=")
+    }
+
     @Test func systemdUnitsVerify() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let analyze = "/usr/bin/systemd-analyze"

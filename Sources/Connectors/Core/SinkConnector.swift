@@ -56,6 +56,8 @@ public enum SinkOutcome: Sendable, Equatable {
 /// An HTTP sink turns a batch into one request and a response into an outcome.
 public protocol HTTPSinkConnector: Sendable {
     var name: String { get }
+    /// The configured endpoint. The sink's credentials go only to its origin (scheme, host, port).
+    var origin: URL { get }
     /// The request for `batch`, as attempt time `now` (signatures carry a timestamp).
     func makeRequest(batch: [EncodedEvent], now: Date) throws -> WireRequest
     /// Classifies the sink's answer.
@@ -110,6 +112,6 @@ public enum RetryAfter {
 
     /// ": <start of body>" for error reasons, or "" for an empty body.
     static func bodyHint(_ body: Data) -> String {
-        body.isEmpty ? "" : ": " + MalformedPayload.excerpt(of: body, limit: 300)
+        body.isEmpty ? "" : ": " + MalformedPayload.excerpt(of: body, limit: 2 * MalformedPayload.excerptLimit)
     }
 }

@@ -16,6 +16,9 @@ public struct PollWindow: Sendable, Equatable {
 public protocol SourceConnector: Sendable {
     /// The source's configured name (used in event ids, metrics and the state).
     var name: String { get }
+    /// The configured URL. The source's credentials go only to its origin (scheme, host, port):
+    /// the engine refuses any request, a pagination link included, to another one.
+    var origin: URL { get }
     /// Starts one poll over `window`.
     func makePoll(window: PollWindow) -> any SourcePoll
     /// The upstream's own error message in a non-2xx response, for a clear error (nil: none found).

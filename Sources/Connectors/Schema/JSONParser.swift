@@ -23,6 +23,9 @@ struct JSONParser {
     /// ASCII, since they were last cleared.
     private var skippedWhitespace = false
     private var sawNonASCII = false
+    /// The page's allocation bounds (`PageLimits.current` when the parse starts), and the values so far.
+    private let limits: PageLimits
+    private var values = 0
 
     /// Where one element of the located array lies in the bytes, whether it has whitespace between
     /// its tokens (when not, its bytes are already compact JSON) and whether it is all ASCII (when
@@ -36,6 +39,8 @@ struct JSONParser {
     struct Failure: Error {
         var reason: String
         var offset: Int
+        /// Over `PageLimits`: the JSON may be valid, the page is just too large to take.
+        var isOverLimit = false
     }
 
     static func parse(_ data: Data) throws(Failure) -> JSONValue {
@@ -65,6 +70,7 @@ struct JSONParser {
 
     private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
+        limits = PageLimits.current
     }
 
     private mutating func skipWhitespace() {
@@ -79,6 +85,10 @@ struct JSONParser {
 
     private mutating func value() throws(Failure) -> JSONValue {
         guard index < bytes.count else { throw fail("unexpected end of input") }
+        values += 1
+        guard values <= limits.maxValues else {
+            throw Failure(reason: "more than \(limits.maxValues) JSON values in one page", offset: index, isOverLimit: true)
+        }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try object()
         case UInt8(ascii: "["): return try array()
@@ -159,6 +169,9 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
+            guard array.count < limits.maxItems else {
+                throw Failure(reason: "more than \(limits.maxItems) items in one array", offset: index, isOverLimit: true)
+            }
             if locating {
                 let start = index
                 (skippedWhitespace, sawNonASCII) = (false, false)

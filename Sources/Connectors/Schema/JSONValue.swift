@@ -100,6 +100,9 @@ extension JSONValue {
     static func parse(_ data: Data, elementsAt path: [String]?) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
         do {
             return try JSONParser.parse(data, elementsAt: path)
+        } catch where error.isOverLimit {
+            throw MalformedPayload(
+                reason: "over the page limits: \(error.reason) (sources[].max_page_items bounds it)", excerpt: "\(data.count) bytes")
         } catch {
             throw MalformedPayload(
                 reason: "not valid JSON (\(error.reason) at byte \(error.offset))", excerpt: MalformedPayload.excerpt(of: data))
@@ -119,11 +122,24 @@ public struct MalformedPayload: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "\(reason): \(excerpt)" }
 
-    /// The first bytes of a body, printable, for error messages.
-    public static func excerpt(of data: Data, limit: Int = 200) -> String {
+    /// How much of a remote body an error quotes: enough to tell an HTML error page from JSON
+    /// or an error envelope, not so much that a hostile server writes our logs.
+    public static let excerptLimit = 64
+
+    /// The first bytes of a body, printable, for error messages. Control characters (a terminal's
+    /// escape sequences, line breaks that would forge log lines) are shown as `\u{…}`.
+    public static func excerpt(of data: Data, limit: Int = excerptLimit) -> String {
         if data.isEmpty { return "(empty body)" }
-        let prefix = String(decoding: data.prefix(limit), as: UTF8.self)
-            .replacingOccurrences(of: "\n", with: "\\n")
+        var prefix = ""
+        for scalar in String(decoding: data.prefix(limit), as: UTF8.self).unicodeScalars {
+            if scalar == "\n" {
+                prefix += "\\n"
+            } else if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                prefix += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                prefix.unicodeScalars.append(scalar)
+            }
+        }
         return "\"" + prefix + (data.count > limit ? "…\" (\(data.count) bytes)" : "\"")
     }
 }

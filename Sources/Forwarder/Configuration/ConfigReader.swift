@@ -14,6 +14,9 @@ final class ConfigReader {
     final class Context {
         let environment: [String: String]
         var problems: [ConfigurationError.Problem] = []
+        /// Key paths of secrets written into the document itself (not `${VAR}`, not `*_file`):
+        /// a configuration file readable by others then gives them away.
+        var inlineSecrets: [String] = []
         init(environment: [String: String]) { self.environment = environment }
         func fail(_ path: String, _ message: String) {
             problems.append(.init(path: path, message: message))
@@ -76,6 +79,89 @@ final class ConfigReader {
 
     func string(_ key: String) -> String? { scalar(key) }
 
+    var environmentVariables: [String: String] { context.environment }
+
+    /// Whether the document's own text for `key` takes a `${VAR}`: such a value may be a secret
+    /// or an environment's detail, so errors do not echo it.
+    private func isFromVariable(_ key: String) -> Bool {
+        guard case .scalar(let scalar)? = pairs.first(where: { $0.key == key })?.value else { return false }
+        return scalar.string.contains("${")
+    }
+
+    /// `, got "text"` for an error message, unless the value came from a variable.
+    private func got(_ key: String, _ text: String) -> String {
+        isFromVariable(key) ? " (the value comes from a variable and is not shown)" : ", got \"\(text)\""
+    }
+
+    /// A secret: `key` (inline or `${VAR}`), or `key_file`, a file that holds it (systemd
+    /// credentials, Kubernetes and Docker secrets). A relative `key_file` is looked up in
+    /// `$CREDENTIALS_DIRECTORY` when systemd sets it (`LoadCredential=`). One trailing newline is
+    /// dropped. nil when neither is given (or on an error already reported).
+    func secret(_ key: String) -> String? {
+        let fileKey = key + "_file"
+        let hasInline = has(key)
+        let hasFile = has(fileKey)
+        if hasInline, hasFile {
+            fail(fileKey, "give \(key) or \(fileKey), not both")
+            return nil
+        }
+        if hasFile {
+            guard let path = scalar(fileKey) else { return nil }
+            return readSecretFile(path, key: fileKey)
+        }
+        guard let value = scalar(key) else { return nil }
+        if !isFromVariable(key), !value.isEmpty { context.inlineSecrets.append(child(key)) }
+        return value
+    }
+
+    /// `secret`, reporting "is required" when neither `key` nor `key_file` is given.
+    func requiredSecret(_ key: String) -> String? {
+        guard let value = secret(key) else {
+            if !has(key), !has(key + "_file") { fail(key, "is required (or \(key)_file: a file that holds it)") }
+            return nil
+        }
+        if value.isEmpty { fail(key, "must not be empty") }
+        return value.isEmpty ? nil : value
+    }
+
+    /// `LoadCredential=audit-forwarder:/etc/audit-forwarder/credentials` in the shipped units.
+    static let credentialPrefix = "audit-forwarder_"
+
+    /// Secrets are small; a larger file is the wrong file.
+    static let maxSecretFileBytes = 64 << 10
+
+    private func readSecretFile(_ path: String, key: String) -> String? {
+        var resolved = path
+        if !path.hasPrefix("/"), let directory = context.environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
+            resolved = directory + "/" + path
+            // The shipped units load the directory /etc/audit-forwarder/credentials, whose files
+            // systemd names `audit-forwarder_<file>`.
+            let prefixed = directory + "/" + Self.credentialPrefix + path
+            if !FileManager.default.fileExists(atPath: resolved), FileManager.default.fileExists(atPath: prefixed) { resolved = prefixed }
+        }
+        guard let handle = FileHandle(forReadingAtPath: resolved) else {
+            let reason = FileManager.default.fileExists(atPath: resolved) ? "permission denied" : "no such file"
+            fail(key, "cannot read \(resolved): \(reason)")
+            return nil
+        }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: Self.maxSecretFileBytes + 1)) ?? Data()
+        guard data.count <= Self.maxSecretFileBytes else {
+            fail(key, "\(resolved) is larger than \(Self.maxSecretFileBytes / 1024) KiB; is it the right file?")
+            return nil
+        }
+        guard var text = String(data: data, encoding: .utf8) else {
+            fail(key, "\(resolved) is not UTF-8 text")
+            return nil
+        }
+        if text.hasSuffix("\r\n") { text.removeLast(2) } else if text.hasSuffix("\n") { text.removeLast() }
+        guard !text.isEmpty else {
+            fail(key, "\(resolved) is empty")
+            return nil
+        }
+        return text
+    }
+
     func requiredString(_ key: String) -> String? {
         guard let value = scalar(key) else {
             if !has(key) { fail(key, "is required") }
@@ -88,7 +174,7 @@ final class ConfigReader {
     func int(_ key: String, default defaultValue: Int, range: ClosedRange<Int>) -> Int {
         guard let text = scalar(key) else { return defaultValue }
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
-            fail(key, "must be a whole number, got \"\(text)\"")
+            fail(key, "must be a whole number" + got(key, text))
             return defaultValue
         }
         guard range.contains(value) else {
@@ -109,7 +195,7 @@ final class ConfigReader {
         case "true", "yes", "on", "1": return true
         case "false", "no", "off", "0": return false
         default:
-            fail(key, "must be true or false, got \"\(text)\"")
+            fail(key, "must be true or false" + got(key, text))
             return defaultValue
         }
     }
@@ -117,7 +203,7 @@ final class ConfigReader {
     func duration(_ key: String, default defaultValue: Duration, minimum: Duration = .zero) -> Duration {
         guard let text = scalar(key) else { return defaultValue }
         guard let value = DurationText.parse(text) else {
-            fail(key, "must be a duration like 500ms, 10s, 5m, 2h or 7d (at most 36500d), got \"\(text)\"")
+            fail(key, "must be a duration like 500ms, 10s, 5m, 2h or 7d (at most 36500d)" + got(key, text))
             return defaultValue
         }
         guard value >= minimum else {
@@ -130,7 +216,7 @@ final class ConfigReader {
     func choice<T: RawRepresentable>(_ key: String, default defaultValue: T) -> T where T.RawValue == String, T: CaseIterable {
         guard let text = scalar(key) else { return defaultValue }
         guard let value = T(rawValue: text) else {
-            fail(key, "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+            fail(key, "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))" + got(key, text))
             return defaultValue
         }
         return value

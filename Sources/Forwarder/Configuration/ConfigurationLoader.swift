@@ -15,7 +15,10 @@ public enum ConfigurationLoader {
         } catch {
             throw ConfigurationError(path: "", "cannot read configuration file \(path): \(error.localizedDescription)")
         }
-        return try parse(text, environment: environment)
+        var configuration = try parse(text, environment: environment)
+        var info = stat()
+        configuration.fileReadableByOthers = stat(path, &info) == 0 && info.st_mode & 0o004 != 0
+        return configuration
     }
 
     public static func parse(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws
@@ -31,7 +34,8 @@ public enum ConfigurationLoader {
         guard let root, let document = ConfigReader(node: root, path: "", context: context) else {
             throw ConfigurationError(problems: context.problems.isEmpty ? [.init(path: "", message: "the document is empty")] : context.problems)
         }
-        let configuration = read(document, environment: environment)
+        var configuration = read(document, environment: environment)
+        configuration.inlineSecretKeys = context.inlineSecrets
         document.rejectUnknownKeys()
         if !context.problems.isEmpty { throw ConfigurationError(problems: context.problems) }
         return configuration

@@ -10,6 +10,10 @@ public struct ForwarderConfiguration: Sendable {
     public var log: Log
     public var sources: [SourceConfiguration]
     public var sinks: [SinkConfiguration]
+    /// Key paths of secrets written inline in the document (not from a variable or a file).
+    public var inlineSecretKeys: [String] = []
+    /// The file's permission bits for others (`o+r`), when loaded from a file.
+    public var fileReadableByOthers = false
 
     public struct State: Sendable {
         /// Default: `$STATE_DIRECTORY/state.sqlite`, else `./audit-forwarder.sqlite`.
@@ -55,7 +59,17 @@ public struct SourceConfiguration: Sendable {
     /// Requests in flight while a long window is read in slices (newest-first sources that can:
     /// deploys). Default: 2; 1 reads every window in one piece.
     public var concurrency = 2
+    /// Items in any one array of a page (`max_page_items`). Default: 10,000.
+    public var maxPageItems = SourceConfiguration.defaultMaxPageItems
+    /// Bytes of one response (`max_page_bytes`), after decompression. Default: 16 MiB.
+    public var maxPageBytes = SourceConfiguration.defaultMaxPageBytes
+    /// Real audit APIs send at most a few thousand items per page; these bound what a hostile one
+    /// can make a page cost (figures in docs/security.md).
+    public static let defaultMaxPageItems = 10_000
+    public static let defaultMaxPageBytes = 16 << 20
     public var connector: any SourceConnector
+    /// From `proxy` or the environment (`HTTPS_PROXY`, `NO_PROXY`); nil: direct.
+    public var proxy: ProxyServer?
 }
 
 /// Settings every sink takes, whatever its type.
@@ -82,6 +96,8 @@ public struct SinkConfiguration: Sendable {
     /// Splunk `acknowledgements`: how often pending ackIds are polled and when one is resent.
     public var acknowledgement: Acknowledgement?
     public var kind: Kind
+    /// From `proxy` or the environment (`HTTPS_PROXY`, `NO_PROXY`); nil: direct.
+    public var proxy: ProxyServer?
 
     public struct Acknowledgement: Sendable {
         /// Default: 10s.
@@ -118,6 +134,13 @@ public struct TLSOptions: Sendable, Equatable {
     /// False: the chain must still lead to a trusted CA, but the name in it is not checked
     /// (a server reached by IP address whose certificate names only its host name).
     public var verifyHostname: Bool = true
+    /// The oldest TLS version accepted (`min_version`). Default: 1.2; TLS 1.0 and 1.1 are broken.
+    public var minimumVersion: MinimumVersion = .tls12
+
+    public enum MinimumVersion: String, Sendable, CaseIterable {
+        case tls12 = "1.2"
+        case tls13 = "1.3"
+    }
 
     public static let standard = TLSOptions()
 }

@@ -43,12 +43,12 @@ enum HTTPJSONConfigurationReader {
     static func readAuth(_ reader: ConfigReader) -> HTTPAuth? {
         switch reader.requiredString("type") {
         case "bearer":
-            return reader.requiredString("token").map { .bearer(Secret($0)) }
+            return reader.requiredSecret("token").map { .bearer(Secret($0)) }
         case "basic":
-            guard let user = reader.requiredString("username"), let password = reader.requiredString("password") else { return nil }
+            guard let user = reader.requiredString("username"), let password = reader.requiredSecret("password") else { return nil }
             return .basic(user: user, password: Secret(password))
         case "header":
-            guard let header = reader.requiredString("name"), let value = reader.requiredString("value") else { return nil }
+            guard let header = reader.requiredString("name"), let value = reader.requiredSecret("value") else { return nil }
             return .header(name: header, value: Secret(value))
         case let other?:
             reader.fail("type", "must be bearer, basic or header, got \"\(other)\"")

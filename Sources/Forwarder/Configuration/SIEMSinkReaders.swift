@@ -5,7 +5,7 @@ import Foundation
 enum SIEMSinkReaders {
     static func splunk(_ reader: ConfigReader, name: String) -> SplunkHECSink? {
         let endpoint = reader.url("hec_endpoint", required: true)
-        let token = reader.requiredString("hec_token")
+        let token = reader.requiredSecret("hec_token")
         let configuration = endpoint.flatMap { endpoint in
             token.map { token in
                 SplunkHECConfiguration(
@@ -31,7 +31,7 @@ enum SIEMSinkReaders {
     }
 
     static func datadog(_ reader: ConfigReader, name: String) -> DatadogSink? {
-        let apiKey = reader.requiredString("api_key")
+        let apiKey = reader.requiredSecret("api_key")
         let site = reader.string("site")
         let endpoint = reader.url("endpoint", required: false)
         if site != nil, endpoint != nil { reader.fail("endpoint", "give site or endpoint, not both") }
@@ -52,9 +52,9 @@ enum SIEMSinkReaders {
         let endpoint = reader.url("endpoint", required: true)
         let index = reader.requiredString("index")
         var auth: ElasticsearchConfiguration.Auth?
-        let apiKey = reader.string("api_key")
+        let apiKey = reader.secret("api_key")
         let username = reader.string("username")
-        let password = reader.string("password")
+        let password = reader.secret("password")
         switch (apiKey, username, password) {
         case (let key?, nil, nil): auth = .apiKey(Secret(key))
         case (nil, let user?, let password?): auth = .basic(user: user, password: Secret(password))

@@ -51,16 +51,20 @@ enum SinkConfigurationReader {
             kind = readWebhook(reader, name: name, batchSize: batchSize).map { .http($0) }
         case FileSink.type:
             let rotation = reader.mapping("rotate").map(Self.readRotation)
-            kind = reader.requiredString("path").map { .file(FileSink(name: name, path: $0, rotation: rotation)) }
+            let mode = readFileMode(reader)
+            kind = reader.requiredString("path").map { .file(FileSink(name: name, path: $0, rotation: rotation, mode: mode)) }
         default:
             reader.fail("type", "unsupported sink type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
             kind = nil
         }
+        var endpoint: URL?
+        if case .http(let connector)? = kind { endpoint = connector.origin }
+        let proxy = type == FileSink.type ? nil : reader.proxy(for: endpoint)
         guard let kind, !name.isEmpty else { return nil }
         return SinkConfiguration(
             name: name, type: type, batchSize: batchSize, maxBatchBytes: maxBatchBytes, flushInterval: flushInterval,
             encoding: encoding, compression: compression, timeout: timeout, retry: retry, filters: filters, redact: redact, tls: tls,
-            acknowledgement: acknowledgement, kind: kind)
+            acknowledgement: acknowledgement, kind: kind, proxy: proxy)
     }
 
     /// `rotate: { max_bytes, keep }`: a new file once the current one would pass max_bytes.
@@ -71,6 +75,21 @@ enum SinkConfigurationReader {
             keep: reader.int("keep", default: 5, range: 1...1000))
     }
 
+    /// `mode: "0640"`: the permission bits of the files the sink creates. Owner read and write
+    /// are required, execute bits and writing by others are refused. Default 0600.
+    private static func readFileMode(_ reader: ConfigReader) -> mode_t {
+        guard let text = reader.string("mode") else { return FileSink.defaultMode }
+        guard (3...4).contains(text.count), let bits = UInt16(text, radix: 8), bits <= 0o777 else {
+            reader.fail("mode", "must be octal permission bits like \"0600\" or \"0640\", got \"\(text)\"")
+            return FileSink.defaultMode
+        }
+        guard bits & 0o600 == 0o600, bits & 0o133 == 0 else {
+            reader.fail("mode", "must let the owner read and write, and give no one execute or others write (e.g. 0600, 0640, 0644)")
+            return FileSink.defaultMode
+        }
+        return mode_t(bits)
+    }
+
     private static func readWebhook(_ reader: ConfigReader, name: String, batchSize: Int) -> WebhookSink? {
         let url = reader.url("url", required: true)
         var auth: WebhookConfiguration.Auth?
@@ -78,7 +97,7 @@ enum SinkConfigurationReader {
             auth = HTTPJSONConfigurationReader.readAuth(authReader)
             authReader.rejectUnknownKeys()
         }
-        let secret = reader.string("signing_secret").map(Secret.init)
+        let secret = reader.secret("signing_secret").map(Secret.init)
         if let secret, WebhookSignature.key(fromSecret: secret.reveal()) == nil {
             reader.fail("signing_secret", "must be whsec_ followed by base64")
         }

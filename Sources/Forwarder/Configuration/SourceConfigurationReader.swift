@@ -19,6 +19,8 @@ enum SourceConfigurationReader {
         let settleDelay = reader.duration("settle_delay", default: .zero)
         let timeout = reader.duration("timeout", default: .seconds(30), minimum: .milliseconds(100))
         let concurrency = reader.int("concurrency", default: 2, range: 1...8)
+        let maxPageItems = reader.int("max_page_items", default: SourceConfiguration.defaultMaxPageItems, range: 1...1_000_000)
+        let maxPageBytes = reader.int("max_page_bytes", default: SourceConfiguration.defaultMaxPageBytes, range: 1024...(256 << 20))
         let tls = TLSOptionsReader.read(reader.mapping("tls"), allowClientCertificate: false)
         var rateLimit: RateLimiter.Limit?
         if let limit = reader.mapping("rate_limit") {
@@ -42,10 +44,12 @@ enum SourceConfigurationReader {
             reader.fail("type", "unsupported source type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
             connector = nil
         }
+        let proxy = reader.proxy(for: connector?.origin)
         guard let connector, !name.isEmpty else { return nil }
         return SourceConfiguration(
             name: name, type: type, pollInterval: pollInterval, lookback: lookback, overlap: overlap,
-            settleDelay: settleDelay, timeout: timeout, tls: tls, rateLimit: rateLimit, concurrency: concurrency, connector: connector)
+            settleDelay: settleDelay, timeout: timeout, tls: tls, rateLimit: rateLimit, concurrency: concurrency, maxPageItems: maxPageItems,
+            maxPageBytes: maxPageBytes, connector: connector, proxy: proxy)
     }
 
     private static func readDeepIntShield(_ reader: ConfigReader, name: String) -> DeepIntShieldSource? {
@@ -82,7 +86,7 @@ enum SourceConfigurationReader {
                 reader.fail("region", "must be us or eu, got \"\(region)\"")
             }
         }
-        let token = reader.requiredString("token")
+        let token = reader.requiredSecret("token")
         let fetchDetails = reader.bool("fetch_details", default: false)
         let action = reader.string("action")
         if let action, !["LOGIN", "LOGOUT", "INSERT", "UPDATE", "DELETE"].contains(action) {
@@ -134,9 +138,9 @@ enum SourceConfigurationReader {
 
     /// `token` (Bearer), or `username` + `password` (Basic, e.g. a service account's email and key).
     private static func readAuth(_ reader: ConfigReader) -> Credentials? {
-        let token = reader.string("token")
+        let token = reader.secret("token")
         let username = reader.string("username")
-        let password = reader.string("password")
+        let password = reader.secret("password")
         switch (token, username, password) {
         case (let token?, nil, nil) where !token.isEmpty:
             return .bearer(Secret(token))
@@ -144,8 +148,8 @@ enum SourceConfigurationReader {
             return .basic(user: user, password: Secret(password))
         case (nil, nil, nil):
             // A present key whose ${VAR} is unset was already reported.
-            if !reader.has("token") && !reader.has("username") {
-                reader.fail("token", "is required (or username and password)")
+            if !reader.has("token") && !reader.has("token_file") && !reader.has("username") {
+                reader.fail("token", "is required (or token_file, or username and password)")
             }
         default:
             reader.fail("token", "give either token, or username and password, not both; and not empty")
@@ -169,6 +173,7 @@ enum TLSOptionsReader {
         }
         options.insecureSkipVerify = reader.bool("insecure_skip_verify", default: false)
         options.verifyHostname = reader.bool("verify_hostname", default: true)
+        options.minimumVersion = reader.choice("min_version", default: TLSOptions.MinimumVersion.tls12)
         // Read the PEM files now, so a bad one is a configuration error naming its key, not a
         // failure at the first connection.
         let checks: [(key: String, file: String?, load: (String) throws -> Void)] = [

@@ -19,19 +19,26 @@ public final class Engine: Sendable {
         self.logger = logger
         store = try StateStore(path: configuration.state.path)
         try store.registerSinks(configuration.sinks.map(\.name))
+        for warning in configuration.securityWarnings { logger.warning("\(warning)") }
+        let openBits = store.permissionsOpenToOthers
+        if openBits != 0 {
+            let bits = String(openBits, radix: 8)
+            logger.warning(
+                "the state file \(store.path) is open to others than its owner (mode bits 0\(bits)); it holds whole audit events: chmod 600 it and its -wal and -shm files")
+        }
 
-        // One HTTP client per distinct TLS setting.
-        var clientsByTLS: [(TLSOptions, WireClient)] = []
-        func client(for tls: TLSOptions) throws -> WireClient {
-            if let existing = clientsByTLS.first(where: { $0.0 == tls }) { return existing.1 }
-            let made = try WireClient(tls: tls)
-            clientsByTLS.append((tls, made))
+        // One HTTP client per distinct TLS and proxy setting.
+        var clientsBySetting: [(TLSOptions, ProxyServer?, WireClient)] = []
+        func client(for tls: TLSOptions, proxy: ProxyServer?) throws -> WireClient {
+            if let existing = clientsBySetting.first(where: { $0.0 == tls && $0.1 == proxy }) { return existing.2 }
+            let made = try WireClient(tls: tls, proxy: proxy)
+            clientsBySetting.append((tls, proxy, made))
             return made
         }
         let store = self.store
         pollers = try configuration.sources.map { source in
             SourcePoller(
-                configuration: source, store: store, client: try client(for: source.tls),
+                configuration: source, store: store, client: try client(for: source.tls, proxy: source.proxy),
                 spoolMaxEvents: configuration.state.spoolMaxEvents, sleeper: sleeper, logger: logger)
         }
         workers = try configuration.sinks.map { sink in
@@ -39,14 +46,14 @@ public final class Engine: Sendable {
             switch sink.kind {
             case .http(let connector):
                 delivery = HTTPSinkDelivery(
-                    connector: connector, client: try client(for: sink.tls), timeout: sink.timeout,
+                    connector: connector, client: try client(for: sink.tls, proxy: sink.proxy), timeout: sink.timeout,
                     acknowledgement: sink.acknowledgement, compression: sink.compression)
             case .file(let file):
                 delivery = FileSinkDelivery(sink: file)
             }
             return SinkWorker(configuration: sink, store: store, delivery: delivery, sleeper: sleeper, logger: logger)
         }
-        clients = clientsByTLS.map(\.1)
+        clients = clientsBySetting.map(\.2)
     }
 
     /// Drops spooled events every sink has passed, and dedupe keys older than `dedupe_window`.
@@ -83,13 +90,15 @@ public final class Engine: Sendable {
         do {
             try store.checkWritable()
             for sink in try store.sinkStates() where configuration.sinks.contains(where: { $0.name == sink.sink }) {
-                if let error = sink.lastError, let oldest = sink.oldestPendingSpooledAt, now.timeIntervalSince(oldest) > threshold {
-                    return (false, "sink \(sink.sink) failing with events pending for \(Int(now.timeIntervalSince(oldest)))s: \(error)")
+                // Named, not quoted: the last error holds part of the sink's answer, and /readyz is
+                // not the place to repeat what a remote server said; `status` and the logs have it.
+                if sink.lastError != nil, let oldest = sink.oldestPendingSpooledAt, now.timeIntervalSince(oldest) > threshold {
+                    return (false, "sink \(sink.sink) failing with events pending for \(Int(now.timeIntervalSince(oldest)))s (its last error: audit-forwarder status)")
                 }
             }
             return (true, "ready")
         } catch {
-            return (false, "state not writable: \(error)")
+            return (false, "state not writable (see the logs)")
         }
     }
 

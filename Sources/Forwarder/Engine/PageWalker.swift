@@ -218,7 +218,8 @@ struct PageWalker: Sendable {
         let response = try await fetch(request)
         // Read first, then return the poll: `(poll, try poll.consumeDeferred(…))` would copy it unadvanced.
         if (200..<300).contains(response.status) {
-            let entries = try poll.consumeDeferred(response, receivedAt: Date())
+            let limits = PageLimits.forPage(maxItems: configuration.maxPageItems)
+            let entries = try PageLimits.$current.withValue(limits) { try poll.consumeDeferred(response, receivedAt: Date()) }
             return (poll, entries)
         }
         if let accepted = try poll.consumeFailure(response, receivedAt: Date()) {
@@ -231,6 +232,9 @@ struct PageWalker: Sendable {
     /// Sends one request, retrying network errors, 408, 429 and 5xx with backoff (Retry-After
     /// first). Returns any other answer, 2xx or not, for the poll to judge.
     private func fetch(_ request: WireRequest) async throws -> WireResponse {
+        if let foreign = ForeignOriginError(connector: name, request: request.url, configured: configuration.connector.origin) {
+            throw SourceError(.pagination, foreign.description)
+        }
         var attempts = 0
         while true {
             attempts += 1
@@ -238,7 +242,7 @@ struct PageWalker: Sendable {
             var retryAfter: Duration?
             do {
                 try await rateLimiter.acquire(sleeper: sleeper)
-                let response = try await client.send(request, timeout: configuration.timeout)
+                let response = try await client.send(request, timeout: configuration.timeout, maxBytes: configuration.maxPageBytes)
                 try await rateLimiter.observe(response, sleeper: sleeper, logger: logger)
                 switch response.status {
                 case 408, 429, 500...599:
@@ -248,6 +252,9 @@ struct PageWalker: Sendable {
                     return response
                 }
             } catch let error as WireError {
+                if error.isOverLimit {
+                    throw SourceError(.malformed, "\(name): a page over max_page_bytes (\(configuration.maxPageBytes)): \(error); the cursor stays where it was")
+                }
                 failure = error.description
             }
             guard pageRetry.allowsAnother(after: attempts) else {

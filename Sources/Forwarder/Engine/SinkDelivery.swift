@@ -59,6 +59,7 @@ struct HTTPSinkDelivery: AcknowledgingDelivery {
 
     private func request(for batch: [EncodedEvent]) throws -> WireRequest {
         var request = try connector.makeRequest(batch: batch, now: Date())
+        if let foreign = ForeignOriginError(connector: connector.name, request: request.url, configured: connector.origin) { throw foreign }
         if compression == .gzip, let body = request.body {
             request.body = try Gzip.compress(body)
             request.headers.append(.init("Content-Encoding", "gzip"))

@@ -14,8 +14,12 @@ public final class WireClient: Sendable {
     /// Responses larger than this are an error, not a memory blow-up. Default: 64 MiB.
     let maxResponseBytes: Int
 
-    public init(tls: TLSOptions = .standard, maxResponseBytes: Int = 64 << 20) throws {
+    public init(tls: TLSOptions = .standard, proxy: ProxyServer? = nil, maxResponseBytes: Int = 64 << 20) throws {
         var configuration = HTTPClient.Configuration()
+        if let proxy {
+            let authorization = proxy.username.map { HTTPClient.Authorization.basic(username: $0, password: proxy.password?.reveal() ?? "") }
+            configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
+        }
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .enabled(limit: .ratio(100))
         configuration.tlsConfiguration = try Self.tlsConfiguration(tls)
@@ -31,6 +35,7 @@ public final class WireClient: Sendable {
 
     static func tlsConfiguration(_ options: TLSOptions) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = options.minimumVersion == .tls13 ? .tlsv13 : .tlsv12
         if let caFile = options.caFile {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
         }
@@ -52,13 +57,15 @@ public final class WireClient: Sendable {
     /// arrived (the async API's ends at the headers, so a body that stalls or trickles was bounded
     /// by a racing timer task), and the body is gathered on the event loop and handed over once,
     /// not chunk by chunk. Cancelling the calling task cancels the request.
-    public func send(_ request: WireRequest, timeout: Duration) async throws -> WireResponse {
+    /// `maxBytes`: this request's own bound on the body (a source's `max_page_bytes`); at most the client's.
+    public func send(_ request: WireRequest, timeout: Duration, maxBytes: Int? = nil) async throws -> WireResponse {
+        let limit = min(maxBytes ?? maxResponseBytes, maxResponseBytes)
         do {
             let outgoing = try HTTPClient.Request(
                 url: request.url.absoluteString, method: HTTPMethod(rawValue: request.method),
                 headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }),
                 body: request.body.map { .bytes($0) })
-            let accumulator = ResponseAccumulator(request: outgoing, maxBodySize: maxResponseBytes)
+            let accumulator = ResponseAccumulator(request: outgoing, maxBodySize: limit)
             let task = client.execute(request: outgoing, delegate: accumulator, deadline: .now() + .milliseconds(timeout.milliseconds))
             let response = try await withTaskCancellationHandler {
                 try await task.futureResult.get()
@@ -78,7 +85,7 @@ public final class WireClient: Sendable {
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw WireError(url: request.url, reason: "timed out after \(DurationText.format(timeout))")
         } catch is ResponseAccumulator.ResponseTooBigError {
-            throw WireError(url: request.url, reason: "response larger than \(maxResponseBytes) bytes")
+            throw WireError(url: request.url, reason: "response larger than \(limit) bytes", isOverLimit: true)
         } catch {
             throw WireError(url: request.url, reason: TLSFailure.describe(error, host: request.url.host ?? "") ?? String(describing: error))
         }
@@ -93,6 +100,8 @@ public final class WireClient: Sendable {
 public struct WireError: Error, CustomStringConvertible {
     public var url: URL
     public var reason: String
+    /// The body passed the size bound: sending again would only fetch the same page again.
+    public var isOverLimit = false
     public var description: String {
         // Never the query string: some APIs take credentials there.
         "\(url.scheme ?? "http")://\(url.host ?? "?")\(url.port.map { ":\($0)" } ?? "")\(url.path): \(reason)"

@@ -28,7 +28,7 @@ public enum ConnectivityCheck {
 
     private static func check(_ source: SourceConfiguration, logger: Logger) async -> Row {
         do {
-            let client = try WireClient(tls: source.tls)
+            let client = try WireClient(tls: source.tls, proxy: source.proxy)
             defer { Task { await client.shutdown() } }
             // No retries: a check should answer now, with the first error (and its reason).
             var walker = PageWalker(
@@ -55,7 +55,7 @@ public enum ConnectivityCheck {
             return Row(kind: "sink", name: sink.name, ok: writable, detail: writable ? "\(file.path) is writable" : "cannot write \(file.path)")
         case .http(let connector):
             do {
-                let client = try WireClient(tls: sink.tls)
+                let client = try WireClient(tls: sink.tls, proxy: sink.proxy)
                 defer { Task { await client.shutdown() } }
                 let request: WireRequest
                 let probe = connector.probeRequest()

@@ -24,7 +24,7 @@ public enum DryRunMode {
         let cursors = try StateStore.peekCursors(path: configuration.state.path)
         var events: [NormalizedEntry] = []
         for source in sources {
-            let client = try WireClient(tls: source.tls)
+            let client = try WireClient(tls: source.tls, proxy: source.proxy)
             defer { Task { await client.shutdown() } }
             let walker = PageWalker(
                 configuration: source, client: client, sleeper: TaskSleeper(),
@@ -116,7 +116,7 @@ public enum DryRunMode {
                 if sink.compression == .gzip { request.headers.append(.init("Content-Encoding", "gzip")) }
                 previews.append(
                     Preview(
-                        sink: sink.name, method: request.method, target: request.url.absoluteString,
+                        sink: sink.name, method: request.method, target: request.url.redactedForDisplay,
                         headers: request.headers.map { ($0.name, $0.isSecret ? "<redacted>" : $0.value) },
                         body: request.body ?? Data()))
             case .file(let file):

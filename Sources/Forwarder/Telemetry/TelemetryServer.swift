@@ -21,7 +21,8 @@ public enum TelemetryServer {
         }
         var host = String(listen[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host.isEmpty ? "0.0.0.0" : host, port)
+        // No host: loopback only. Metrics name sources and sinks; listening on every interface is a choice to write out (0.0.0.0:9464).
+        return (host.isEmpty ? "127.0.0.1" : host, port)
     }
 
     static func application(listen: String, engine: Engine) -> (some ApplicationProtocol)? {

@@ -14,6 +14,7 @@ public struct DatadogSink: HTTPSinkConnector {
     public let configuration: DatadogConfiguration
     public let intakeURL: URL
     public var name: String { configuration.name }
+    public var origin: URL { intakeURL }
 
     /// Throws when `site` is not a Datadog site and no `endpoint` is set.
     public init(configuration: DatadogConfiguration) throws {

@@ -11,6 +11,7 @@ public struct ElasticsearchSink: HTTPSinkConnector {
     /// `<endpoint>/_bulk`, with `?pipeline=` when one is set.
     public let bulkURL: URL
     public var name: String { configuration.name }
+    public var origin: URL { configuration.endpoint }
 
     /// Throws when `index` is empty or `endpoint` has no host.
     public init(configuration: ElasticsearchConfiguration) throws {

@@ -26,15 +26,20 @@ public final class FileSink: @unchecked Sendable {
     public let name: String
     public let path: String
     public let rotation: Rotation?
+    /// Permission bits of the files this sink creates, whatever the umask. Default: 0600 (the
+    /// events are audit data); `mode: "0640"` lets a group (a Splunk forwarder) read them.
+    public let mode: mode_t
+    public static let defaultMode: mode_t = 0o600
     private let lock = NSLock()
     private var descriptor: Int32 = -1
     /// Bytes in the open file (known from open, then counted).
     private var size: Int = 0
 
-    public init(name: String, path: String, rotation: Rotation? = nil) {
+    public init(name: String, path: String, rotation: Rotation? = nil, mode: mode_t = FileSink.defaultMode) {
         self.name = name
         self.path = path
         self.rotation = rotation
+        self.mode = mode
     }
 
     deinit {
@@ -117,12 +122,19 @@ public final class FileSink: @unchecked Sendable {
         if descriptor >= 0 { return descriptor }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
-            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // Directories this sink creates are 0700 (0750 when the files are for a group).
+            let directoryMode = 0o700 | (mode & 0o040 != 0 ? 0o050 : 0) | (mode & 0o004 != 0 ? 0o005 : 0)
+            try? FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: directoryMode])
         }
         let existed = FileManager.default.fileExists(atPath: path)
-        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileSinkError(path: path, operation: "open", code: errno) }
-        if !existed { syncDirectory() }
+        if !existed {
+            // open's mode is masked by the umask; the configured mode is what the operator asked for.
+            fchmod(fd, mode)
+            syncDirectory()
+        }
         do {
             try dropTornTail(fd)
         } catch {

@@ -10,6 +10,7 @@ public struct SplunkHECSink: HTTPSinkConnector {
     /// The endpoint with `/services/collector…` cut off (health and ack live under it).
     public let baseURL: URL
     public var name: String { configuration.name }
+    public var origin: URL { configuration.endpoint }
 
     /// Throws when the channel is not a GUID (HEC answers code 11 to every request otherwise).
     public init(configuration: SplunkHECConfiguration) throws {

@@ -11,6 +11,7 @@ public struct WebhookSink: HTTPSinkConnector {
     /// The HMAC key's bytes (SymmetricKey itself is not Sendable).
     private let signingKey: Data?
     public var name: String { configuration.name }
+    public var origin: URL { configuration.url }
 
     /// Throws when `signing_secret` is not `whsec_` + base64 (validated at load time).
     public init(configuration: WebhookConfiguration) throws {

@@ -6,6 +6,7 @@ public struct DeepIntShieldSource: SourceConnector {
     public static let type = "deepintshield"
     public let configuration: DeepIntShieldConfiguration
     public var name: String { configuration.name }
+    public var origin: URL { configuration.baseURL }
 
     public init(configuration: DeepIntShieldConfiguration) {
         self.configuration = configuration
@@ -96,7 +97,7 @@ struct DeepIntShieldPoll: SourcePoll {
                 throw SourceError(.malformed, "DeepIntShield next_page is not a URL path: \(link)")
             }
             guard !visited.contains(url.absoluteString) else {
-                throw SourceError(.pagination, "DeepIntShield next_page loops back to \(url.path)?\(url.query ?? "") already read in this poll; stopping")
+                throw SourceError(.pagination, "DeepIntShield next_page loops back to \(url.redactedForDisplay) already read in this poll; stopping")
             }
             let page = URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems?
                 .first { $0.name == "page" }?.value.flatMap(Int.init) ?? current.page + 1

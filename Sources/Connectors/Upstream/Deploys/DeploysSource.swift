@@ -5,6 +5,7 @@ public struct DeploysSource: SourceConnector {
     public static let type = "deploys"
     public let configuration: DeploysConfiguration
     public var name: String { configuration.name }
+    public var origin: URL { configuration.baseURL }
 
     public init(configuration: DeploysConfiguration) {
         self.configuration = configuration

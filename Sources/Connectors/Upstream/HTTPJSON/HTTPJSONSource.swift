@@ -6,6 +6,7 @@ public struct HTTPJSONSource: SourceConnector {
     public static let type = "http_json"
     public let configuration: HTTPJSONConfiguration
     public var name: String { configuration.name }
+    public var origin: URL { configuration.url }
 
     public init(configuration: HTTPJSONConfiguration) {
         self.configuration = configuration

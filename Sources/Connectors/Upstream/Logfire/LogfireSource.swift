@@ -5,6 +5,7 @@ public struct LogfireSource: SourceConnector {
     public static let type = "logfire"
     public let configuration: LogfireConfiguration
     public var name: String { configuration.name }
+    public var origin: URL { configuration.baseURL }
 
     public init(configuration: LogfireConfiguration) {
         self.configuration = configuration

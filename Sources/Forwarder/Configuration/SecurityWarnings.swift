@@ -1,0 +1,54 @@
+import Connectors
+import Foundation
+
+extension ForwarderConfiguration {
+    /// What an operator should fix before trusting this configuration with production tokens.
+    /// None of it stops the forwarder: `run`, `once` and `backfill` log each at start, `check`
+    /// prints them.
+    public var securityWarnings: [String] {
+        var warnings: [String] = []
+        if fileReadableByOthers, !inlineSecretKeys.isEmpty {
+            warnings.append(
+                "the configuration file is readable by every user and holds secrets inline (\(inlineSecretKeys.joined(separator: ", "))): "
+                    + "chmod o-r it, or move them to ${VARIABLES} (an EnvironmentFile) or *_file keys")
+        }
+        for (index, source) in sources.enumerated() {
+            let key = "sources[\(index)] (\(source.name))"
+            if source.tls.insecureSkipVerify {
+                warnings.append("\(key): tls.insecure_skip_verify is on: any server can pose as \(Origin(source.connector.origin)) and read its token")
+            }
+            if Self.isPlainHTTPOffHost(source.connector.origin), Self.sendsCredentials(source.connector) {
+                warnings.append("\(key): its credentials go over plain http:// to \(Origin(source.connector.origin)); use https://")
+            }
+        }
+        for (index, sink) in sinks.enumerated() {
+            guard case .http(let connector) = sink.kind else { continue }
+            let key = "sinks[\(index)] (\(sink.name))"
+            if sink.tls.insecureSkipVerify {
+                warnings.append("\(key): tls.insecure_skip_verify is on: any server can pose as \(Origin(connector.origin)) and read its key and the events")
+            }
+            if Self.isPlainHTTPOffHost(connector.origin), Self.sendsCredentials(connector) {
+                warnings.append("\(key): its credentials go over plain http:// to \(Origin(connector.origin)); use https://")
+            }
+        }
+        return warnings
+    }
+
+    /// `http://` to another machine: loopback traffic (a local relay, the emulators) never
+    /// crosses a network, so only the rest is worth a warning.
+    private static func isPlainHTTPOffHost(_ url: URL) -> Bool {
+        guard url.scheme?.lowercased() == "http", let host = url.host?.lowercased() else { return false }
+        return !(host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]")
+    }
+
+    /// Whether the source's first request carries a credential (a header marked secret).
+    private static func sendsCredentials(_ connector: any SourceConnector) -> Bool {
+        var poll = connector.makePoll(window: PollWindow(start: Date(), end: Date()))
+        return ((try? poll.nextRequest()) ?? nil)?.headers.contains(where: \.isSecret) ?? false
+    }
+
+    private static func sendsCredentials(_ connector: any HTTPSinkConnector) -> Bool {
+        (try? connector.makeRequest(batch: [EncodedEvent(id: "probe", time: Date(), body: Data("{}".utf8))], now: Date()))?
+            .headers.contains(where: \.isSecret) ?? false
+    }
+}
