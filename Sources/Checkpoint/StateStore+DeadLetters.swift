@@ -3,6 +3,20 @@ import GRDB
 
 extension StateStore {
     /// Dead letters, oldest first, optionally of one sink.
+    /// The most recent dead letter of `sink`, if any (what `status` quotes).
+    public func newestDeadLetter(sink: String) throws -> DeadLetter? {
+        try pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, sink, source, event_id, status, reason, created_at, payload FROM dead_letter WHERE sink = ? ORDER BY id DESC LIMIT 1",
+                arguments: [sink]
+            ).map { row in
+                DeadLetter(
+                    id: row[0], sink: row[1], source: row[2], eventID: row[3], status: row[4], reason: row[5],
+                    createdAt: Date(timeIntervalSince1970: row[6]), payload: row[7])
+            }
+        }
+    }
+
     public func deadLetters(sink: String? = nil, limit: Int = 1000) throws -> [DeadLetter] {
         try pool.read { db in
             let filter = sink == nil ? "" : "WHERE sink = ?"

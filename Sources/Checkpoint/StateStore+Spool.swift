@@ -175,13 +175,16 @@ extension StateStore {
                         r.action, r.outcome, r.payload, letter.status, letter.reason, now.timeIntervalSince1970,
                     ])
             }
+            // A delivery clears the sink's last error, unless it dead-lettered events: then that
+            // is the error `status` shows, beside the dead letters' count.
+            let error = deadLetters.first.map { "dead-lettered \(deadLetters.count) event(s): \($0.reason)" }
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO sink_offset (sink, delivered_seq, updated_at) VALUES (?, ?, ?)
+                    INSERT INTO sink_offset (sink, delivered_seq, updated_at, last_error, last_error_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT(sink) DO UPDATE SET delivered_seq = max(delivered_seq, excluded.delivered_seq),
-                        updated_at = excluded.updated_at, last_error = NULL, last_error_at = NULL
+                        updated_at = excluded.updated_at, last_error = excluded.last_error, last_error_at = excluded.last_error_at
                     """
-            ).execute(arguments: [sink, seq, now.timeIntervalSince1970])
+            ).execute(arguments: [sink, seq, now.timeIntervalSince1970, error, error == nil ? nil : now.timeIntervalSince1970])
         }
     }
 

@@ -24,8 +24,8 @@ struct BackfillCommand: AsyncParsableCommand {
     @Option(help: "Deliver only to this sink (repeatable; default: every sink).") var sink: [String] = []
     @Option(help: "Windows fetched at once (1-16), all within the source's rate_limit.") var concurrency: Int = BackfillMode.defaultConcurrency
     @Option(help: "Continue an interrupted job.") var resume: Int64?
-    @Option(help: "Stop after this long; what is fetched stays spooled (exit 75).") var deadline: String = "24h"
-    @Option(help: "How long to wait for another runner's lock.") var lockWait: String = "0s"
+    @Option(parsing: .unconditional, help: "Stop after this long; what is fetched stays spooled (exit 75).") var deadline: String = "24h"
+    @Option(parsing: .unconditional, help: "How long to wait for another runner's lock.") var lockWait: String = "0s"
 
     func validate() throws {
         guard BackfillMode.concurrencyRange.contains(concurrency) else {
@@ -104,7 +104,7 @@ final class ProgressDisplay: @unchecked Sendable {
                 let width = 30
                 let filled = Int(progress.job.progress * Double(width))
                 let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-                FileHandle.standardOutput.write(Data("\r[\(bar)] \(text)\u{1B}[K".utf8))
+                OutputWriter.write("\r[\(bar)] \(text)\u{1B}[K", to: STDOUT_FILENO)
             } else if Date().timeIntervalSince(lastLine) >= 2 || progress.job.progress >= 1 {
                 lastLine = Date()
                 print("backfill job \(progress.job.id): \(text)")

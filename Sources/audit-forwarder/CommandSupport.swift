@@ -14,13 +14,15 @@ enum ExitStatus {
 
 /// Prints to stderr.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    OutputWriter.write(text + "\n", to: STDERR_FILENO)
 }
 
 /// Loads the configuration, or exits 78 with every problem named by its key path.
-func loadConfiguration(_ option: ConfigOption) throws -> ForwarderConfiguration {
+/// `needsSecrets: false`: commands that only read the state (status, checkpoints, deadletters,
+/// check without --connect) run without the service's secret variables and credential files.
+func loadConfiguration(_ option: ConfigOption, needsSecrets: Bool = true) throws -> ForwarderConfiguration {
     do {
-        return try ConfigurationLoader.load(path: option.path)
+        return try ConfigurationLoader.load(path: option.path, secretsOptional: !needsSecrets)
     } catch let error as ConfigurationError {
         printError("invalid configuration \(option.path):\n" + error.problems.map { "  " + $0.description }.joined(separator: "\n"))
         throw ExitCode(ExitStatus.config)
@@ -62,7 +64,8 @@ func openEngine(_ configuration: ForwarderConfiguration, logger: Logger) throws 
 
 func parseDuration(_ text: String) throws -> Duration {
     guard let value = DurationText.parse(text) else {
-        throw ValidationError("not a duration: \(text) (use 500ms, 10s, 5m, 2h, 7d)")
+        let sign = text.hasPrefix("-") ? "a duration cannot be negative: " : "not a duration: "
+        throw ValidationError(sign + "\(text) (use 500ms, 10s, 5m, 2h, 7d)")
     }
     return value
 }

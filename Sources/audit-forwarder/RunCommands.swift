@@ -8,13 +8,18 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run", abstract: "Run as a daemon until SIGTERM or SIGINT.")
 
     @OptionGroup var config: ConfigOption
-    @Option(help: "How long to wait for another runner's lock before giving up.")
+    @Option(parsing: .unconditional, help: "How long to wait for another runner's lock before giving up.")
     var lockWait: String = "0s"
-    @Option(help: "How long in-flight batches may take to finish after SIGTERM.")
+    @Option(parsing: .unconditional, help: "How long in-flight batches may take to finish after SIGTERM.")
     var gracePeriod: String = "20s"
 
     func run() async throws {
         var configuration = try loadConfiguration(config)
+        let problems = RuntimeChecks.problems(configuration)
+        if !problems.isEmpty {
+            printError("invalid configuration \(config.path):\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
+            throw ExitCode(ExitStatus.config)
+        }
         let logger = bootstrapLogging(configuration)
         TelemetryServer.bootstrapMetrics()
         let lock = try await acquireLock(configuration, wait: try parseDuration(lockWait))
@@ -61,9 +66,9 @@ struct OnceCommand: AsyncParsableCommand {
         discussion: "Exit status: 0 all delivered; 75 deadline passed, the rest is spooled for next time; 1 failure; 78 invalid configuration.")
 
     @OptionGroup var config: ConfigOption
-    @Option(help: "Stop after this long; what is not delivered stays spooled (exit 75).")
+    @Option(parsing: .unconditional, help: "Stop after this long; what is not delivered stays spooled (exit 75).")
     var deadline: String = "10m"
-    @Option(help: "How long to wait for another runner's lock before giving up (exit 75).")
+    @Option(parsing: .unconditional, help: "How long to wait for another runner's lock before giving up (exit 75).")
     var lockWait: String = "0s"
 
     func run() async throws {
@@ -97,9 +102,18 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(help: "With --connect: post one test event to webhook sinks.") var sendTestEvent = false
 
     func run() async throws {
-        let configuration = try loadConfiguration(config)
+        // Without --connect nothing is sent: the service's secrets need not be readable here.
+        let configuration = try loadConfiguration(config, needsSecrets: connect)
+        let problems = RuntimeChecks.problems(configuration)
+        if !problems.isEmpty {
+            printError("invalid configuration \(config.path):\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
+            throw ExitCode(ExitStatus.config)
+        }
         print("configuration OK: \(configuration.sources.count) source(s), \(configuration.sinks.count) sink(s), state \(configuration.state.path)")
         for warning in configuration.securityWarnings { print("warning: \(warning)") }
+        for unavailable in configuration.unavailableSecretKeys {
+            print("note: \(unavailable) — not needed to check, but run, once and check --connect will need it")
+        }
         guard connect else { return }
         let logger = bootstrapLogging(configuration, quiet: true)
         let rows = await ConnectivityCheck.run(configuration: configuration, sendTestEvent: sendTestEvent, logger: logger)

@@ -4,10 +4,23 @@ import Connectors
 import Forwarder
 import Foundation
 
+/// Opens (creating when missing) the configured state file, or exits 1 with the reason.
+func openState(_ configuration: ForwarderConfiguration) throws -> StateStore {
+    do {
+        return try StateStore(path: configuration.state.path)
+    } catch {
+        printError("audit-forwarder: cannot open state: \(error)")
+        throw ExitCode(ExitStatus.failure)
+    }
+}
+
 /// Opens the configured state file for the admin commands; a missing file is reported, not created.
 func openExistingState(_ configuration: ForwarderConfiguration) throws -> StateStore {
     guard FileManager.default.fileExists(atPath: configuration.state.path) else {
-        printError("audit-forwarder: no state file at \(configuration.state.path) yet (nothing has run)")
+        printError(
+            "audit-forwarder: no state file at \(configuration.state.path): nothing has run with this state.path yet, "
+                + "or the daemon keeps its state elsewhere (set state.path in the configuration to the daemon's file, "
+                + "e.g. /var/lib/audit-forwarder/state.sqlite, and run as a user who may read it)")
         throw ExitCode(ExitStatus.failure)
     }
     do {
@@ -26,7 +39,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let configuration = try loadConfiguration(config)
+        let configuration = try loadConfiguration(config, needsSecrets: false)
         let store = try openExistingState(configuration)
         let report = try StatusReport.make(configuration: configuration, store: store)
         print(json ? report.json : report.text)
@@ -41,7 +54,7 @@ struct CheckpointsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         @OptionGroup var config: ConfigOption
         func run() async throws {
-            let configuration = try loadConfiguration(config)
+            let configuration = try loadConfiguration(config, needsSecrets: false)
             let store = try openExistingState(configuration)
             let states = try store.sourceStates()
             for source in configuration.sources {
@@ -55,17 +68,23 @@ struct CheckpointsCommand: AsyncParsableCommand {
         @OptionGroup var config: ConfigOption
         @Option(help: "Source name.") var source: String
         @Option(help: "RFC 3339, a date, or an age like 6h.") var to: String
+        @Flag(help: "Accept a time in the future (the source then fetches nothing until the clock passes it).") var force = false
 
         func run() async throws {
-            let configuration = try loadConfiguration(config)
+            let configuration = try loadConfiguration(config, needsSecrets: false)
             guard configuration.sources.contains(where: { $0.name == source }) else {
-                throw ValidationError("no source named \(source)")
+                throw ValidationError("no source named \(source) (configured: \(configuration.sources.map(\.name).joined(separator: ", ")))")
             }
             guard let time = TimeText.parse(to) else { throw ValidationError("--to: not a time: \(to)") }
+            // A cursor ahead of now stops a source without a sign: its polls ask for nothing.
+            if time.timeIntervalSinceNow > 60, !force {
+                throw ValidationError("--to \(RFC3339.format(time)) is in the future: \(source) would fetch nothing until then; add --force if that is what you want")
+            }
             // A running poll would write its own position over this one.
             let lock = try await acquireLock(configuration, wait: .zero)
             defer { lock.release() }
-            let store = try openExistingState(configuration)
+            // Before the first run there is no state file yet: setting where to start creates it.
+            let store = try openState(configuration)
             try store.setCursor(source: source, position: RFC3339.format(time))
             print("\(source)\t\(RFC3339.format(time))")
         }
@@ -77,7 +96,10 @@ struct CheckpointsCommand: AsyncParsableCommand {
         @Option(help: "Source name.") var source: String
 
         func run() async throws {
-            let configuration = try loadConfiguration(config)
+            let configuration = try loadConfiguration(config, needsSecrets: false)
+            guard configuration.sources.contains(where: { $0.name == source }) else {
+                throw ValidationError("no source named \(source) (configured: \(configuration.sources.map(\.name).joined(separator: ", ")))")
+            }
             // A running poll would write its own position over the reset.
             let lock = try await acquireLock(configuration, wait: .zero)
             defer { lock.release() }
@@ -105,8 +127,10 @@ struct DeadLettersCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object per line, with the event.") var json = false
 
         func run() async throws {
-            let store = try openExistingState(try loadConfiguration(config))
-            for letter in try store.deadLetters(sink: sink, limit: limit) {
+            let store = try openExistingState(try loadConfiguration(config, needsSecrets: false))
+            let letters = try store.deadLetters(sink: sink, limit: limit)
+            if letters.isEmpty, !json { print("no dead letters\(sink.map { " for sink \($0)" } ?? "")") }
+            for letter in letters {
                 if json {
                     let object: [String: Any] = [
                         "id": letter.id, "sink": letter.sink, "source": letter.source, "event_id": letter.eventID,
@@ -129,7 +153,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
         /// Only into the queues of configured sinks: a replay for a sink that was renamed or removed
         /// would be passed over by every sink and pruned, losing the dead letters for good.
         func run() async throws {
-            let configuration = try loadConfiguration(config)
+            let configuration = try loadConfiguration(config, needsSecrets: false)
             let configured = configuration.sinks.map(\.name)
             if let sink = selection.sink, !configured.contains(sink) {
                 throw ValidationError("no sink named \(sink) in the configuration: its dead letters would reach no one; they stay where they are")
@@ -153,9 +177,16 @@ struct DeadLettersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete dead letters for good.")
         @OptionGroup var config: ConfigOption
         @OptionGroup var selection: Selection
+        @Flag(help: "Purge every dead letter of every sink (needed when neither --sink nor --id is given).") var all = false
+
+        func validate() throws {
+            if selection.sink == nil, selection.id.isEmpty, !all {
+                throw ValidationError("purging deletes dead letters for good: name them with --sink or --id, or say --all")
+            }
+        }
 
         func run() async throws {
-            let store = try openExistingState(try loadConfiguration(config))
+            let store = try openExistingState(try loadConfiguration(config, needsSecrets: false))
             let count = try store.purgeDeadLetters(sink: selection.sink, ids: selection.id.isEmpty ? nil : selection.id)
             print("purged \(count) dead letter(s)")
         }

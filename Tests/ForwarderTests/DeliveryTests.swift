@@ -87,7 +87,8 @@ import Testing
         await harness.seed(5)
         await harness.receiver.faults.enqueue(.status(400, body: #"{"error":"bad event"}"#))
         let engine = try harness.engine(try harness.configuration())
-        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        // Exit 1 for the dead letter (a timer must not call it success); the rest went out.
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)).onlyDeadLettered(by: "hook"))
         #expect(await harness.receiver.receivedEventIDs().count == 4)
         let letters = try engine.store.deadLetters(sink: "hook")
         #expect(letters.count == 1)
@@ -111,7 +112,7 @@ import Testing
         let engine = try harness.engine(
             try harness.configuration(webhookRetry: "{ max_attempts: 3, initial_backoff: 1ms }"),
             sleeper: RecordingSleeper())
-        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)).onlyDeadLettered(by: "hook"))
         let letter = try #require(try engine.store.deadLetters(sink: "hook").first)
         #expect(letter.reason.hasPrefix("retries exhausted after 3 attempts: HTTP 502"))
         #expect(await harness.receiver.requests().count == 3)
@@ -125,7 +126,11 @@ import Testing
         await harness.deploys.faults.enqueue(.errorEnvelope("iam: forbidden"))
         let engine = try harness.engine(try harness.configuration())
         let outcome = await OnceMode.run(engine: engine, deadline: .seconds(60))
-        guard case .failed(let problems) = outcome else { Issue.record("expected failure, got \(outcome)"); return }
+        guard case .failed(let problems) = outcome else {
+            Issue.record("expected failure, got \(outcome)")
+            await engine.shutdown()
+            return
+        }
         #expect(problems.joined().contains("iam: forbidden"))
         #expect(try engine.store.cursor(source: "deploys") == nil)
         #expect(try engine.store.sourceStates().first?.lastError?.contains("iam: forbidden") == true)
@@ -143,10 +148,16 @@ import Testing
         await harness.seed(30)
         let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 10"))
         // The webhook answers 503 throughout: the first run spools the events and passes its
-        // deadline with them pending (75, rightly).
+        // deadline with them pending. A sink that delivered nothing all run is a failure too
+        // (exit 1, not 75: a dead SIEM must fail the timer), named with its last error.
         await harness.receiver.faults.enqueue(.status(503), times: 100_000)
         let first = await OnceMode.run(engine: engine, deadline: .seconds(1))
-        guard case .deadlineExceeded = first else { Issue.record("expected the deadline, got \(first)"); return }
+        guard case .failed(let sinkProblems) = first else {
+            Issue.record("expected a failure, got \(first)")
+            await engine.shutdown()
+            return
+        }
+        #expect(sinkProblems == ["sink hook delivered nothing this run: HTTP 503"], "\(sinkProblems)")
         await harness.deploys.faults.enqueue(.errorEnvelope("api: unauthorized"))
         let outcome = await OnceMode.run(engine: engine, deadline: .seconds(1))
         guard case .failed(let problems) = outcome else { Issue.record("expected failure, got \(outcome)"); return }
@@ -232,9 +243,11 @@ import Testing
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
         let items = await harness.seed(20)
-        await harness.receiver.faults.enqueue(.status(503), times: 1000)
+        // A slow sink that delivers (300 ms an event, 6 s for all): the deadline of 3 s passes
+        // with the rest spooled, and nothing failed: 75. (A sink that delivered nothing is 1.)
+        await harness.receiver.faults.enqueue(.delay(.milliseconds(300)), times: 20)
         let engine = try harness.engine(try harness.configuration())
-        let outcome = await OnceMode.run(engine: engine, deadline: .milliseconds(800))
+        let outcome = await OnceMode.run(engine: engine, deadline: .seconds(3))
         #expect(outcome == .deadlineExceeded(pendingSinks: ["hook"]))
         #expect(outcome.exitCode == 75)
         await harness.receiver.faults.clear()
@@ -265,7 +278,11 @@ import Testing
         await harness.seed(5)
         await harness.receiver.faults.enqueue(.status(410))
         let engine = try harness.engine(try harness.configuration())
-        guard case .failed = await OnceMode.run(engine: engine, deadline: .seconds(30)) else { Issue.record("expected failure"); return }
+        guard case .failed = await OnceMode.run(engine: engine, deadline: .seconds(30)) else {
+            Issue.record("expected failure")
+            await engine.shutdown()
+            return
+        }
         let hook = try engine.store.sinkStates().first { $0.sink == "hook" }
         #expect(hook?.lastError?.contains("endpoint is gone") == true, "\(String(describing: hook))")
         await engine.shutdown()
@@ -282,7 +299,11 @@ import Testing
         await harness.deploys.faults.setLatency(.milliseconds(400))
         let engine = try harness.engine(try harness.configuration())
         let first = await OnceMode.run(engine: engine, deadline: .milliseconds(1500))
-        guard case .deadlineExceeded = first else { Issue.record("expected the deadline, got \(first)"); return }
+        guard case .deadlineExceeded = first else {
+            Issue.record("expected the deadline, got \(first)")
+            await engine.shutdown()
+            return
+        }
         #expect(try engine.store.cursor(source: "deploys") == nil)
         #expect(try engine.store.walkProgress(source: "deploys") != nil)
         let asked = await harness.deploys.requests().count

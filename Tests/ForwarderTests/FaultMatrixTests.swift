@@ -321,7 +321,12 @@ extension FaultMatrixTests {
             let sleeper = RecordingSleeper()
             let engine = try harness.engine(
                 try ConfigurationLoader.parse(config, environment: harness.environment), sleeper: sleeper, logger: log.logger)
-            #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
+            let outcome = await OnceMode.run(engine: engine, deadline: .seconds(60))
+            if case .deadLettered = Self.expectation(row) {
+                #expect(outcome.onlyDeadLettered(by: "sut"), "\(outcome)")
+            } else {
+                #expect(outcome == .complete)
+            }
             // A broken sink never holds back the others.
             #expect(Set(try harness.fileEventIDs()) == expected)
 

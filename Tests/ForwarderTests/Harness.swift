@@ -134,3 +134,12 @@ final class RecordingSleeper: Sleeper, @unchecked Sendable {
         await Task.yield()
     }
 }
+
+extension OnceMode.Outcome {
+    /// The run failed only because `sink` dead-lettered events (exit 1 since a dead letter is a
+    /// failure of the run; everything else was delivered).
+    func onlyDeadLettered(by sink: String) -> Bool {
+        guard case .failed(let problems) = self else { return false }
+        return !problems.isEmpty && problems.allSatisfy { $0.hasPrefix("sink \(sink) dead-lettered") }
+    }
+}

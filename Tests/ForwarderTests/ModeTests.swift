@@ -100,7 +100,10 @@ import Testing
         let env = harness.environment
         let dir = harness.directory
         #expect(try await ChildProcess.run(["status", "-c", config], environment: env, directory: dir).status == 1)  // no state yet
-        #expect(try await ChildProcess.run(["once", "-c", config], environment: env, directory: dir).status == 0)
+        // A dead letter is a failure of the run, named: a timer must not count it as success.
+        let once = try await ChildProcess.run(["once", "-c", config], environment: env, directory: dir)
+        #expect(once.status == 1)
+        #expect(once.stderr.contains("sink hook dead-lettered 1 event(s)"), "\(once.stderr)")
 
         let status = try await ChildProcess.run(["status", "-c", config, "--json"], environment: env, directory: dir)
         #expect(status.status == 0)
@@ -113,7 +116,13 @@ import Testing
         #expect(sinks.first { $0["name"] as? String == "hook" }?["dead_letters"] as? Int == 1)
         #expect(sinks.first { $0["name"] as? String == "archive" }?["pending"] as? Int == 0)
         let text = try await ChildProcess.run(["status", "-c", config], environment: env, directory: dir)
-        #expect(text.stdout.contains("SOURCE\tCURSOR") && text.stdout.contains("hook\t"))
+        // Columns line up: each row's second column starts where the header's does.
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        let header = try #require(lines.first { $0.hasPrefix("SINK") })
+        let hook = try #require(lines.first { $0.hasPrefix("hook ") })
+        let column = header.range(of: "PENDING")!.lowerBound.utf16Offset(in: header)
+        #expect(hook.count > column && hook[hook.index(hook.startIndex, offsetBy: column - 1)] == " " && hook[hook.index(hook.startIndex, offsetBy: column)] != " ", "\(text.stdout)")
+        #expect(text.stdout.contains("SOURCE  ") && text.stdout.contains("dead letter(s); the newest: HTTP 422"), "\(text.stdout)")
 
         let letters = try await ChildProcess.run(["deadletters", "list", "-c", config], environment: env, directory: dir)
         #expect(letters.stdout.contains("\thook\t") && letters.stdout.contains("\t422\t"))
@@ -121,7 +130,7 @@ import Testing
         #expect(replay.stdout.contains("replayed 1"))
         #expect(try await ChildProcess.run(["once", "-c", config], environment: env, directory: dir).status == 0)
         #expect(Set(await harness.receiver.receivedEventIDs()).count == 10)
-        #expect(try await ChildProcess.run(["deadletters", "purge", "-c", config], environment: env, directory: dir).stdout.contains("purged 0"))
+        #expect(try await ChildProcess.run(["deadletters", "purge", "--all", "-c", config], environment: env, directory: dir).stdout.contains("purged 0"))
 
         // Dead letters of a sink no longer configured are never replayed into nobody's queue.
         let store = try StateStore(path: harness.statePath)
@@ -296,6 +305,14 @@ import Testing
             #expect(metrics.contains(name), "missing \(name)")
         }
         #expect(!metrics.contains("event_id") && !metrics.contains(harness.deploysToken))
+        // Every series has its HELP line, and the per-sink gauges to alert on are there.
+        for family in Set(metrics.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }) {
+            #expect(metrics.contains("# HELP \(family) "), "no HELP for \(family)")
+        }
+        #expect(metrics.contains("audit_forwarder_sink_last_success_timestamp_seconds{sink=\"archive\"}"))
+        #expect(await eventually { await fetch().contains("audit_forwarder_sink_pending_events{sink=\"archive\"} 0") })
+        let latest = await fetch()
+        #expect(latest.contains("audit_forwarder_sink_dead_letters{sink=\"hook\"} 0"), "\(latest)")
         let health = try await EmulatorHTTPClient.send(method: "GET", url: base.appendingPathComponent("healthz"), headers: [], body: Data())
         #expect(health.status == 200)
         let ready = try await EmulatorHTTPClient.send(method: "GET", url: base.appendingPathComponent("readyz"), headers: [], body: Data())

@@ -344,7 +344,7 @@ import Testing
         #expect(both.status == 78)
         #expect(both.stderr.contains("sources[0].token_file: give token or token_file, not both"), "\(both.stderr)")
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        let missing = try await ChildProcess.run(["check", "-c", config], environment: ["SIGNING_SECRET": harness.signingSecret], directory: directory)
+        let missing = try await ChildProcess.run(["check", "--connect", "-c", config], environment: ["SIGNING_SECRET": harness.signingSecret], directory: directory)
         #expect(missing.status == 78)
         #expect(missing.stderr.contains("sources[0].token_file: cannot read deploys_token: no such file"), "\(missing.stderr)")
     }

@@ -8,22 +8,43 @@ import Foundation
 public enum ECSEncoding {
     public static let ecsVersion = "8.11.0"
 
-    /// How an event type lands in ECS: its categories, the types it always has, and the type
-    /// when neither the action's verb nor the outcome says more.
+    /// How an event type lands in ECS: its category, and the type when neither the action's verb,
+    /// the target nor the outcome says more. Authorization events split two ways: a change to
+    /// who may do what (a role assigned, a user created) is `iam`; a decision on a request (an
+    /// access allowed or denied) is `api`, the category whose types include `allowed` and `denied`.
     struct TypeMapping: Equatable {
-        var categories: [String]
-        var types: [String]
+        var category: String
         var fallbackType: String
     }
 
     static let typeMappings: [AuditEvent.EventType: TypeMapping] = [
-        .authentication: .init(categories: ["authentication"], types: [], fallbackType: "info"),
-        .authorization: .init(categories: ["iam"], types: [], fallbackType: "info"),
-        .configuration: .init(categories: ["configuration"], types: [], fallbackType: "change"),
-        .dataAccess: .init(categories: ["api"], types: ["access"], fallbackType: "access"),
-        .security: .init(categories: ["api"], types: [], fallbackType: "info"),
-        .other: .init(categories: ["api"], types: [], fallbackType: "info"),
+        .authentication: .init(category: "authentication", fallbackType: "info"),
+        .authorization: .init(category: "iam", fallbackType: "info"),
+        .configuration: .init(category: "configuration", fallbackType: "change"),
+        .dataAccess: .init(category: "api", fallbackType: "access"),
+        .security: .init(category: "api", fallbackType: "info"),
+        .other: .init(category: "api", fallbackType: "info"),
     ]
+
+    /// ECS 8.11's expected `event.type` values for each category we use: a type outside its
+    /// category's list is left out (every category of an event must expect each of its types).
+    static let expectedTypes: [String: Set<String>] = [
+        "authentication": ["start", "end", "info"],
+        "session": ["start", "end", "info"],
+        "configuration": ["access", "change", "creation", "deletion", "info"],
+        "iam": ["admin", "change", "creation", "deletion", "group", "info", "user"],
+        "api": [
+            "access", "admin", "allowed", "change", "creation", "deletion", "denied", "end", "info", "installation",
+            "protocol", "start", "user",
+        ],
+    ]
+
+    /// Verbs that change who may do what: an authorization event with one of them is `iam`.
+    static let iamVerbs: Set<ActionVerb> = [.create, .delete, .update, .attach, .detach, .enable, .disable, .lock]
+
+    /// Words of an action that record a refusal (`access_denied`, `request.blocked`), whatever
+    /// the upstream put in its outcome field.
+    static let refusalWords: Set<String> = ["deny", "denied", "reject", "rejected", "block", "blocked", "forbidden", "unauthorized"]
 
     /// The action's verb → the ECS event type.
     static let verbTypes: [ActionVerb: String] = [
@@ -81,16 +102,25 @@ public enum ECSEncoding {
     /// `event.category` and `event.type` from the tables above.
     static func classification(_ event: AuditEvent) -> (categories: [String], types: [String]) {
         let mapping = typeMappings[event.eventType]!
-        var categories = mapping.categories
-        var types = mapping.types
         let verb = ActionVerb(action: event.action)
-        if let verb { types.append(verbTypes[verb]!) }
+        var category = mapping.category
+        if event.eventType == .authorization, !(verb.map(iamVerbs.contains) ?? false) { category = "api" }
+        var categories = [category]
         if verb == .login || verb == .logout { categories.append("session") }
+        var types: [String] = []
+        if let verb { types.append(verbTypes[verb]!) }
         if EncodingSupport.isAccount(event.target) { types.append("user") }
         if EncodingSupport.isAdminObject(event.target) { types.append("admin") }
-        if event.outcome == .denied { types.append("denied") }
-        if event.eventType == .authorization, event.outcome == .success { types.append("allowed") }
-        if types.isEmpty { types.append(mapping.fallbackType) }
+        let refused = event.outcome == .denied || ActionVerb.split(event.action).contains(where: refusalWords.contains)
+        if refused {
+            types.append("denied")
+        } else if event.eventType == .authorization, event.outcome == .success {
+            types.append("allowed")
+        }
+        let expected = { (type: String) in categories.allSatisfy { expectedTypes[$0]!.contains(type) } }
+        types = types.filter(expected)
+        // `info` is expected by every category we use: the fallback when the type's own is not.
+        if types.isEmpty { types.append(expected(mapping.fallbackType) ? mapping.fallbackType : "info") }
         return (unique(categories), unique(types))
     }
 

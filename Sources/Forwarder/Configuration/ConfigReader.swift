@@ -17,6 +17,14 @@ final class ConfigReader {
         /// Key paths of secrets written into the document itself (not `${VAR}`, not `*_file`):
         /// a configuration file readable by others then gives them away.
         var inlineSecrets: [String] = []
+        /// Admin commands (`status`, `checkpoints`, `deadletters`, `check` without `--connect`)
+        /// read only the state: a secret they cannot read here (its variable or credential file
+        /// is the service's) is not a problem for them. Its key path is noted instead.
+        var secretsOptional = false
+        var unavailableSecrets: [String] = []
+        /// Every key path a reader asked for, list indexes as `[]` (`sources[].tls.ca_file`): the
+        /// keys the configuration accepts, which the reference in docs/ must name (a test checks).
+        var askedKeys: Set<String> = []
         init(environment: [String: String]) { self.environment = environment }
         func fail(_ path: String, _ message: String) {
             problems.append(.init(path: path, message: message))
@@ -51,6 +59,7 @@ final class ConfigReader {
 
     private func node(_ key: String) -> Node? {
         read.insert(key)
+        context.askedKeys.insert(Self.listIndexesRemoved(child(key)))
         guard let value = pairs.first(where: { $0.key == key })?.value else { return nil }
         if case .scalar = value, value.null != nil { return nil }
         return value
@@ -105,13 +114,33 @@ final class ConfigReader {
             fail(fileKey, "give \(key) or \(fileKey), not both")
             return nil
         }
-        if hasFile {
-            guard let path = scalar(fileKey) else { return nil }
-            return readSecretFile(path, key: fileKey)
+        return readableHere {
+            if hasFile { return scalar(fileKey).flatMap { readSecretFile($0, key: fileKey) } }
+            guard let value = scalar(key) else { return nil }
+            if !isFromVariable(key), !value.isEmpty { context.inlineSecrets.append(child(key)) }
+            return value
         }
-        guard let value = scalar(key) else { return nil }
-        if !isFromVariable(key), !value.isEmpty { context.inlineSecrets.append(child(key)) }
-        return value
+    }
+
+    /// Reads a secret's value; for admin commands (`secretsOptional`), a value this shell cannot
+    /// read (an unset variable, a credential file only the service sees) is noted, not a problem.
+    private func readableHere(_ read: () -> String?) -> String? {
+        guard context.secretsOptional else { return read() }
+        let problemsBefore = context.problems.count
+        let value = read()
+        guard context.problems.count > problemsBefore else { return value }
+        context.unavailableSecrets += context.problems[problemsBefore...].map(\.description)
+        context.problems.removeSubrange(problemsBefore...)
+        return Self.unavailableSecret
+    }
+
+    /// Stands in for a secret an admin command could not read; never sent anywhere (those commands
+    /// make no requests). Shaped to pass every format check (a webhook's `whsec_` + base64).
+    static let unavailableSecret = "whsec_dW5hdmFpbGFibGUgaGVyZQ=="
+
+    /// Every key was read: the keys an unknown `type` would have taken are not reported one by one.
+    func acceptRemainingKeys() {
+        for (key, _) in pairs { read.insert(key) }
     }
 
     /// `secret`, reporting "is required" when neither `key` nor `key_file` is given.
@@ -305,6 +334,24 @@ final class ConfigReader {
         case .alias:
             return nil
         }
+    }
+
+    /// `sources[2].tls.ca_file` → `sources[].tls.ca_file`.
+    static func listIndexesRemoved(_ path: String) -> String {
+        var result = ""
+        var inIndex = false
+        for character in path {
+            if character == "[" {
+                inIndex = true
+                result.append("[")
+            } else if character == "]" {
+                inIndex = false
+                result.append("]")
+            } else if !inIndex {
+                result.append(character)
+            }
+        }
+        return result
     }
 
     /// Reports every key that no reader asked for: typos must not pass silently.

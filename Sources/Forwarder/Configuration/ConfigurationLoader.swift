@@ -6,47 +6,78 @@ import Yams
 /// Loads and validates a configuration file (YAML or JSON). Every problem is reported at once,
 /// each with its key path; nothing is validated later, at first use.
 public enum ConfigurationLoader {
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws
-        -> ForwarderConfiguration
-    {
+    /// `secretsOptional`: for commands that only read the state (see `ConfigReader.Context`).
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment, secretsOptional: Bool = false
+    ) throws -> ForwarderConfiguration {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigurationError(path: "", "cannot read configuration file \(path): \(error.localizedDescription)")
+            throw ConfigurationError(path: "", "cannot read the configuration file \(path): \(Self.reason(path)) (give another with -c FILE or $AUDIT_FORWARDER_CONFIG)")
         }
-        var configuration = try parse(text, environment: environment)
+        var configuration = try parse(text, environment: environment, secretsOptional: secretsOptional)
         var info = stat()
         configuration.fileReadableByOthers = stat(path, &info) == 0 && info.st_mode & 0o004 != 0
         return configuration
     }
 
-    public static func parse(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws
-        -> ForwarderConfiguration
-    {
+    /// Why a file cannot be read, in a few words.
+    private static func reason(_ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return "no such file" }
+        if isDirectory.boolValue { return "it is a directory" }
+        if !FileManager.default.isReadableFile(atPath: path) { return "permission denied (run as a user who may read it)" }
+        return "not UTF-8 text"
+    }
+
+    /// The daemon's state under the shipped units (`StateDirectory=audit-forwarder`): a shell's
+    /// admin commands find it there too, without `$STATE_DIRECTORY`.
+    public static let systemStatePath = "/var/lib/audit-forwarder/state.sqlite"
+
+    public static func parse(
+        _ text: String, environment: [String: String] = ProcessInfo.processInfo.environment, secretsOptional: Bool = false,
+        systemStatePath: String = ConfigurationLoader.systemStatePath
+    ) throws -> ForwarderConfiguration {
+        let context = ConfigReader.Context(environment: environment)
+        context.secretsOptional = secretsOptional
+        let configuration = try parse(text, context: context, systemStatePath: systemStatePath)
+        if !context.problems.isEmpty { throw ConfigurationError(problems: context.problems) }
+        return configuration
+    }
+
+    /// Every key path the readers ask for while reading `text` (list indexes as `[]`), valid or not:
+    /// the keys the configuration accepts, for the reference test.
+    static func askedKeys(_ text: String, environment: [String: String]) -> Set<String> {
+        let context = ConfigReader.Context(environment: environment)
+        _ = try? parse(text, context: context, systemStatePath: systemStatePath)
+        return context.askedKeys
+    }
+
+    private static func parse(_ text: String, context: ConfigReader.Context, systemStatePath: String) throws -> ForwarderConfiguration {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch {
             throw ConfigurationError(path: "", "not valid YAML or JSON: \(error)")
         }
-        let context = ConfigReader.Context(environment: environment)
         guard let root, let document = ConfigReader(node: root, path: "", context: context) else {
             throw ConfigurationError(problems: context.problems.isEmpty ? [.init(path: "", message: "the document is empty")] : context.problems)
         }
-        var configuration = read(document, environment: environment)
+        var configuration = read(document, environment: context.environment, systemStatePath: systemStatePath)
         configuration.inlineSecretKeys = context.inlineSecrets
+        configuration.unavailableSecretKeys = context.unavailableSecrets
         document.rejectUnknownKeys()
-        if !context.problems.isEmpty { throw ConfigurationError(problems: context.problems) }
         return configuration
     }
 
-    private static func read(_ document: ConfigReader, environment: [String: String]) -> ForwarderConfiguration {
+    private static func read(_ document: ConfigReader, environment: [String: String], systemStatePath: String) -> ForwarderConfiguration {
         let stateReader = document.mapping("state")
-        let defaultStatePath = environment["STATE_DIRECTORY"].map { dir in
-            // systemd may pass several directories separated by ':'; the first is ours.
-            (dir.split(separator: ":").first.map(String.init) ?? dir) + "/state.sqlite"
-        } ?? "./audit-forwarder.sqlite"
+        let defaultStatePath =
+            environment["STATE_DIRECTORY"].map { dir in
+                // systemd may pass several directories separated by ':'; the first is ours.
+                (dir.split(separator: ":").first.map(String.init) ?? dir) + "/state.sqlite"
+            } ?? (FileManager.default.fileExists(atPath: systemStatePath) ? systemStatePath : "./audit-forwarder.sqlite")
         let state = ForwarderConfiguration.State(
             path: stateReader?.string("path") ?? defaultStatePath,
             spoolMaxEvents: stateReader?.int("spool_max_events", default: 1_000_000, range: 100...1_000_000_000) ?? 1_000_000,

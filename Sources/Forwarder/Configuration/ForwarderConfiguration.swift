@@ -12,11 +12,14 @@ public struct ForwarderConfiguration: Sendable {
     public var sinks: [SinkConfiguration]
     /// Key paths of secrets written inline in the document (not from a variable or a file).
     public var inlineSecretKeys: [String] = []
+    /// Secrets an admin command could not read (loaded with `secretsOptional`): key path and why.
+    public var unavailableSecretKeys: [String] = []
     /// The file's permission bits for others (`o+r`), when loaded from a file.
     public var fileReadableByOthers = false
 
     public struct State: Sendable {
-        /// Default: `$STATE_DIRECTORY/state.sqlite`, else `./audit-forwarder.sqlite`.
+        /// Default: `$STATE_DIRECTORY/state.sqlite`, else `/var/lib/audit-forwarder/state.sqlite`
+        /// when it exists, else `./audit-forwarder.sqlite`.
         public var path: String
         /// When the spool holds this many events, polling pauses. Default: 1,000,000.
         public var spoolMaxEvents: Int

@@ -4,17 +4,17 @@ import Foundation
 /// Reads the type-specific keys of the SIEM sinks (DESIGN.md §5: the names DeepIntShield's own SIEM integration uses).
 enum SIEMSinkReaders {
     static func splunk(_ reader: ConfigReader, name: String) -> SplunkHECSink? {
+        // Every key is read before any is judged: a missing endpoint or token is one error, not
+        // also "unknown key" for each optional key after it.
         let endpoint = reader.url("hec_endpoint", required: true)
         let token = reader.requiredSecret("hec_token")
-        let configuration = endpoint.flatMap { endpoint in
-            token.map { token in
-                SplunkHECConfiguration(
-                    name: name, endpoint: endpoint, token: Secret(token), sourceType: reader.string("source_type"),
-                    index: reader.string("index"), host: reader.string("host"), source: reader.string("source") ?? "audit-forwarder",
-                    acknowledgements: reader.bool("acknowledgements", default: false), channel: reader.string("channel"))
-            }
-        }
-        guard let configuration else { return nil }
+        let (sourceType, index, host) = (reader.string("source_type"), reader.string("index"), reader.string("host"))
+        let (source, channel) = (reader.string("source") ?? "audit-forwarder", reader.string("channel"))
+        let acknowledgements = reader.bool("acknowledgements", default: false)
+        guard let endpoint, let token else { return nil }
+        let configuration = SplunkHECConfiguration(
+            name: name, endpoint: endpoint, token: Secret(token), sourceType: sourceType, index: index, host: host, source: source,
+            acknowledgements: acknowledgements, channel: channel)
         do {
             return try SplunkHECSink(configuration: configuration)
         } catch {
@@ -38,13 +38,12 @@ enum SIEMSinkReaders {
         if let site, DatadogConfiguration.intakeURL(site: site) == nil {
             reader.fail("site", "unknown Datadog site \"\(site)\" (known: \(DatadogConfiguration.sites.joined(separator: ", ")))")
         }
-        let configuration = apiKey.map {
-            DatadogConfiguration(
-                name: name, site: site, endpoint: endpoint, apiKey: Secret($0), service: reader.string("service"),
-                source: reader.string("source") ?? "audit-forwarder", tags: reader.stringList("tags") ?? [],
-                hostname: reader.string("hostname"))
-        }
-        guard let configuration else { return nil }
+        let (service, source, hostname) = (reader.string("service"), reader.string("source") ?? "audit-forwarder", reader.string("hostname"))
+        let tags = reader.stringList("tags") ?? []
+        guard let apiKey else { return nil }
+        let configuration = DatadogConfiguration(
+            name: name, site: site, endpoint: endpoint, apiKey: Secret(apiKey), service: service, source: source, tags: tags,
+            hostname: hostname)
         return try? DatadogSink(configuration: configuration)
     }
 
@@ -61,10 +60,11 @@ enum SIEMSinkReaders {
         case (nil, nil, nil): auth = nil
         default: reader.fail("api_key", "give api_key, or username and password, not both")
         }
+        let pipeline = reader.string("pipeline")
         guard let endpoint, let index else { return nil }
         do {
             return try ElasticsearchSink(
-                configuration: .init(name: name, endpoint: endpoint, auth: auth, index: index, pipeline: reader.string("pipeline")))
+                configuration: .init(name: name, endpoint: endpoint, auth: auth, index: index, pipeline: pipeline))
         } catch {
             reader.fail("index", "\(error)")
             return nil

@@ -55,6 +55,7 @@ enum SinkConfigurationReader {
             kind = reader.requiredString("path").map { .file(FileSink(name: name, path: $0, rotation: rotation, mode: mode)) }
         default:
             reader.fail("type", "unsupported sink type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
+            reader.acceptRemainingKeys()
             kind = nil
         }
         var endpoint: URL?

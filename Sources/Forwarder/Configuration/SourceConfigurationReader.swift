@@ -42,6 +42,7 @@ enum SourceConfigurationReader {
             connector = HTTPJSONConfigurationReader.read(reader, name: name).map(HTTPJSONSource.init)
         default:
             reader.fail("type", "unsupported source type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
+            reader.acceptRemainingKeys()
             connector = nil
         }
         let proxy = reader.proxy(for: connector?.origin)

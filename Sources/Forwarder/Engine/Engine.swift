@@ -71,6 +71,18 @@ public final class Engine: Sendable {
             }
             ticks += 1
             if ticks % 4 == 0 { maintain() }
+            // Counting each sink's backlog reads the spool: every 15 s, and only for a scraper.
+            if ticks % 60 == 1, configuration.telemetry != nil { refreshSinkGauges() }
+        }
+    }
+
+    /// Per sink: events pending and dead letters held, for alerts (`/metrics`).
+    func refreshSinkGauges() {
+        guard let states = try? store.sinkStates() else { return }
+        for worker in workers {
+            guard let state = states.first(where: { $0.sink == worker.name }) else { continue }
+            worker.metrics.pending.record(state.pending)
+            worker.metrics.deadLetters.record(state.deadLetters)
         }
     }
 
@@ -89,6 +101,11 @@ public final class Engine: Sendable {
     func readiness(failingFor threshold: TimeInterval = 300, now: Date = Date()) -> (ready: Bool, reason: String) {
         do {
             try store.checkWritable()
+            for source in try store.sourceStates() where configuration.sources.contains(where: { $0.name == source.source }) {
+                if let cursor = source.position.flatMap(RFC3339.parse), cursor.timeIntervalSince(now) > StatusReport.aheadTolerance {
+                    return (false, "source \(source.source)'s cursor is ahead of now (\(source.position!)); it fetches nothing until then")
+                }
+            }
             for sink in try store.sinkStates() where configuration.sinks.contains(where: { $0.name == sink.sink }) {
                 // Named, not quoted: the last error holds part of the sink's answer, and /readyz is
                 // not the place to repeat what a remote server said; `status` and the logs have it.

@@ -20,6 +20,8 @@ final class SinkWorker: Sendable {
     /// Set when the sink acknowledges asynchronously (Splunk `acknowledgements: true`).
     let acknowledging: (any AcknowledgingDelivery)?
     let acknowledgementWindow: Mutex<AcknowledgementWindow>
+    /// Events this worker delivered since it started (`once` reports it).
+    let deliveredCount = Mutex(0)
 
     enum Step: Equatable {
         /// Nothing to send right now.
@@ -135,7 +137,9 @@ final class SinkWorker: Sendable {
     func recordCommitted(records: Int, matched: Int, deadLetters: [DeadLetterEntry]) {
         metrics.filtered.increment(by: records - matched)
         metrics.delivered.increment(by: matched - deadLetters.count)
+        deliveredCount.withLock { $0 += matched - deadLetters.count }
         metrics.deadLettered.increment(by: deadLetters.count)
+        if matched > deadLetters.count { metrics.lastSuccess.record(Date().timeIntervalSince1970) }
         if !deadLetters.isEmpty {
             logger.error("events dead-lettered", metadata: [LogKey.deadLetters: "\(deadLetters.count)", LogKey.error: "\(deadLetters[0].reason)"])
         }

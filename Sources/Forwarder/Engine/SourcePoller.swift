@@ -82,7 +82,14 @@ final class SourcePoller: Sendable {
         }
         let cursor = try store.cursor(source: name).flatMap(RFC3339.parse)
         let window = walker.window(cursor: cursor, now: now)
-        guard window.start < window.end else { return summary }
+        guard window.start < window.end else {
+            if let cursor, cursor.timeIntervalSince(now) > StatusReport.aheadTolerance {
+                logger.warning(
+                    "the cursor is ahead of now: this source fetches nothing until the clock passes it (move it with audit-forwarder checkpoints set)",
+                    metadata: [LogKey.cursor: "\(RFC3339.format(cursor))"])
+            }
+            return summary
+        }
         try await walk(over: window, resuming: nil, into: &summary)
         return summary
     }

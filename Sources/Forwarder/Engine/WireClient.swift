@@ -87,7 +87,7 @@ public final class WireClient: Sendable {
         } catch is ResponseAccumulator.ResponseTooBigError {
             throw WireError(url: request.url, reason: "response larger than \(limit) bytes", isOverLimit: true)
         } catch {
-            throw WireError(url: request.url, reason: TLSFailure.describe(error, host: request.url.host ?? "") ?? String(describing: error))
+            throw WireError(url: request.url, reason: TLSFailure.describe(error, host: request.url.host ?? "") ?? NetworkFailure.describe(error, url: request.url) ?? String(describing: error))
         }
     }
 

@@ -24,12 +24,14 @@ public enum OnceMode {
     public static func run(engine: Engine, deadline: Duration) async -> Outcome {
         let failures = Failures()
         let sourcesDone = Flag()
-        return await deliver(engine: engine, deadline: deadline, sourcesDone: sourcesDone, failures: failures) {
+        let spooled = Tally()
+        let outcome = await deliver(engine: engine, deadline: deadline, sourcesDone: sourcesDone, failures: failures) {
             await withTaskGroup(of: Void.self) { sources in
                 for poller in engine.pollers {
                     sources.addTask {
                         do {
-                            try await poller.poll()
+                            let summary = try await poller.poll()
+                            spooled.add(summary.spooled)
                         } catch is CancellationError {
                             // The deadline: what was fetched is spooled; the outcome says 75.
                         } catch {
@@ -40,6 +42,10 @@ public enum OnceMode {
             }
             sourcesDone.set()
         }
+        let delivered = engine.workers.map { "\($0.name)=\($0.deliveredCount.withLock { $0 })" }.joined(separator: " ")
+        engine.logger.info(
+            "once finished", metadata: [LogKey.spooled: "\(spooled.total)", "delivered": "\(delivered)", "exit": "\(outcome.exitCode)"])
+        return outcome
     }
 
     /// Runs `fetch` (which sets `sourcesDone` when it is finished) while every sink delivers, until
@@ -47,6 +53,7 @@ public enum OnceMode {
     static func deliver(
         engine: Engine, deadline: Duration, sourcesDone: Flag, failures: Failures, fetch: @escaping @Sendable () async -> Void
     ) async -> Outcome {
+        let before = (try? engine.store.sinkStates()) ?? []
         let finished = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await work(engine: engine, sourcesDone: sourcesDone, failures: failures, fetch: fetch)
@@ -62,7 +69,7 @@ public enum OnceMode {
         }
         engine.maintain()
         let pending = (try? engine.pendingSinks()) ?? engine.workers.map(\.name)
-        let problems = failures.all
+        let problems = failures.all + sinkProblems(engine: engine, before: before, after: (try? engine.store.sinkStates()) ?? [], pending: pending)
         if !finished {
             engine.logger.warning("deadline passed before everything was delivered; the rest stays spooled", metadata: ["pending": "\(pending)"])
         }
@@ -72,6 +79,26 @@ public enum OnceMode {
         if !finished { return .deadlineExceeded(pendingSinks: pending) }
         if !pending.isEmpty { return .failed(["sinks still pending: \(pending.joined(separator: ", "))"]) }
         return .complete
+    }
+
+    /// What a sink did wrong during the run, though nothing threw: events dead-lettered (exit 1,
+    /// or a timer would report success while the SIEM refused them), or events waiting the whole
+    /// run without one delivered while the sink failed (a sink down throughout: not "the rest
+    /// next time", 75, but 1). A healthy sink that only ran out of time stays 75.
+    static func sinkProblems(engine: Engine, before: [SinkState], after: [SinkState], pending: [String]) -> [String] {
+        var problems: [String] = []
+        for worker in engine.workers {
+            guard let now = after.first(where: { $0.sink == worker.name }) else { continue }
+            let then = before.first { $0.sink == worker.name }
+            let lettered = now.deadLetters - (then?.deadLetters ?? 0)
+            if lettered > 0 {
+                problems.append("sink \(worker.name) dead-lettered \(lettered) event(s) (audit-forwarder deadletters list)")
+            }
+            if pending.contains(worker.name), now.deliveredSeq == (then?.deliveredSeq ?? 0), let error = now.lastError {
+                problems.append("sink \(worker.name) delivered nothing this run: \(error)")
+            }
+        }
+        return problems
     }
 
     private static func work(engine: Engine, sourcesDone: Flag, failures: Failures, fetch: @escaping @Sendable () async -> Void) async {
@@ -122,6 +149,14 @@ public enum OnceMode {
             }
         }
     }
+}
+
+/// A count added to from concurrent tasks.
+final class Tally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func add(_ amount: Int) { lock.withLock { value += amount } }
+    var total: Int { lock.withLock { value } }
 }
 
 /// Problems collected from concurrent tasks.

@@ -8,6 +8,9 @@ public struct StatusReport: Sendable {
         public var name: String
         public var cursor: String?
         public var lagSeconds: Double?
+        /// How far the cursor is ahead of now (a mistaken `checkpoints set`): the source fetches
+        /// nothing until the clock passes it. nil when it is not ahead.
+        public var aheadSeconds: Double?
         public var lastSuccess: String?
         public var lastError: String?
         public var lastErrorAt: String?
@@ -41,17 +44,23 @@ public struct StatusReport: Sendable {
         let sources = configuration.sources.map { source -> Source in
             let state = sourceStates.first { $0.source == source.name }
             let cursor = state?.position.flatMap(RFC3339.parse)
+            let ahead = cursor.map { $0.timeIntervalSince(now) }.flatMap { $0 > Self.aheadTolerance ? $0 : nil }
             return Source(
-                name: source.name, cursor: state?.position, lagSeconds: cursor.map { max(0, now.timeIntervalSince($0)) },
+                name: source.name, cursor: state?.position, lagSeconds: cursor.map { max(0, now.timeIntervalSince($0)) }, aheadSeconds: ahead,
                 lastSuccess: state?.lastSuccess.map(RFC3339.format), lastError: state?.lastError,
                 lastErrorAt: state?.lastErrorAt.map(RFC3339.format))
         }
-        let sinks = configuration.sinks.map { sink -> Sink in
+        let sinks = try configuration.sinks.map { sink -> Sink in
             let state = sinkStates.first { $0.sink == sink.name }
+            var lastError = state?.lastError
+            // Deliveries since clear the error; the dead letters still want explaining.
+            if lastError == nil, let count = state?.deadLetters, count > 0, let newest = try store.newestDeadLetter(sink: sink.name) {
+                lastError = "\(count) dead letter(s); the newest: \(newest.reason)"
+            }
             return Sink(
                 name: sink.name, pending: state?.pending ?? 0,
                 oldestPendingAgeSeconds: state?.oldestPendingSpooledAt.map { max(0, now.timeIntervalSince($0)) },
-                deadLetters: state?.deadLetters ?? 0, lastError: state?.lastError)
+                deadLetters: state?.deadLetters ?? 0, lastError: lastError)
         }
         let backfills = try store.backfillJobs().map { job in
             Backfill(
@@ -73,25 +82,43 @@ public struct StatusReport: Sendable {
         return String(decoding: (try? encoder.encode(Document(sources: sources, sinks: sinks, backfills: backfills))) ?? Data(), as: UTF8.self)
     }
 
+    /// A cursor up to this far ahead is clock skew between machines, not a mistake.
+    static let aheadTolerance: TimeInterval = 60
+
     public var text: String {
-        var lines = ["SOURCE\tCURSOR\tLAG\tLAST SUCCESS\tLAST ERROR"]
-        for s in sources {
-            lines.append(
-                "\(s.name)\t\(s.cursor ?? "-")\t\(s.lagSeconds.map(Self.age) ?? "-")\t\(s.lastSuccess ?? "-")\t\(s.lastError ?? "-")")
-        }
-        lines.append("")
-        lines.append("SINK\tPENDING\tOLDEST PENDING\tDEAD LETTERS\tLAST ERROR")
-        for s in sinks {
-            lines.append("\(s.name)\t\(s.pending)\t\(s.oldestPendingAgeSeconds.map(Self.age) ?? "-")\t\(s.deadLetters)\t\(s.lastError ?? "-")")
-        }
+        var sections = [
+            Self.table(
+                ["SOURCE", "CURSOR", "LAG", "LAST SUCCESS", "LAST ERROR"],
+                sources.map { s in
+                    let lag = s.aheadSeconds.map { "AHEAD \(Self.age($0)) (fetches nothing until then)" } ?? s.lagSeconds.map(Self.age) ?? "-"
+                    return [s.name, s.cursor ?? "-", lag, s.lastSuccess ?? "-", s.lastError ?? "-"]
+                }),
+            Self.table(
+                ["SINK", "PENDING", "OLDEST PENDING", "DEAD LETTERS", "LAST ERROR"],
+                sinks.map { s in
+                    [s.name, "\(s.pending)", s.oldestPendingAgeSeconds.map(Self.age) ?? "-", "\(s.deadLetters)", s.lastError ?? "-"]
+                }),
+        ]
         if !backfills.isEmpty {
-            lines.append("")
-            lines.append("BACKFILL\tSOURCE\tRANGE\tDONE\tEVENTS\tSTATE")
-            for b in backfills {
-                lines.append("\(b.id)\t\(b.source)\t\(b.from) .. \(b.to)\t\(Int(b.done * 100))%\t\(b.events)\t\(b.finished ? "done" : "interrupted (--resume \(b.id))")")
-            }
+            sections.append(
+                Self.table(
+                    ["BACKFILL", "SOURCE", "RANGE", "DONE", "EVENTS", "STATE"],
+                    backfills.map { b in
+                        ["\(b.id)", b.source, "\(b.from) .. \(b.to)", "\(Int(b.done * 100))%", "\(b.events)", b.finished ? "done" : "interrupted (--resume \(b.id))"]
+                    }))
         }
-        return lines.joined(separator: "\n")
+        return sections.joined(separator: "\n\n")
+    }
+
+    /// Columns padded to their widest cell, two spaces apart; the last column is not padded.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
     }
 
     static func age(_ seconds: Double) -> String {

@@ -11,9 +11,14 @@ enum LogKey {
     static let duplicates = "poll.duplicates"
     static let newestEntry = "poll.newest_entry"
     static let windowEnd = "poll.window_end"
+    static let cursor = "poll.cursor"
     static let limit = "spool.limit"
     static let events = "batch.events"
     static let status = "http.status"
     static let deadLetters = "batch.dead_letters"
     static let ackID = "splunk.ack_id"
+
+    /// Keys whose values are counts or codes: JSON logs write them as numbers, so a query can
+    /// compare them (`poll.spooled > 0`). Every other value stays a string (ids look numeric too).
+    static let numeric: Set<String> = [attempt, pages, fetched, spooled, duplicates, events, status, deadLetters, ackID]
 }

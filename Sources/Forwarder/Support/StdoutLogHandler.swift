@@ -33,7 +33,14 @@ public struct StdoutLogHandler: LogHandler {
         let line: String
         if json {
             var object: [String: Any] = ["time": time, "level": level.rawValue, "message": message.description]
-            for (key, value) in merged where object[key] == nil { object[key] = Self.plain(value) }
+            for (key, value) in merged where object[key] == nil {
+                let plain = Self.plain(value)
+                if LogKey.numeric.contains(key), let text = plain as? String, let number = Int64(text) {
+                    object[key] = NSNumber(value: number)
+                } else {
+                    object[key] = plain
+                }
+            }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             line = String(decoding: data, as: UTF8.self)
         } else {
@@ -55,9 +62,7 @@ public struct StdoutLogHandler: LogHandler {
     private static let lock = NSLock()
 
     private static func write(_ text: String, to handle: FileHandle) {
-        lock.withLock {
-            handle.write(Data(text.utf8))
-        }
+        lock.withLock { OutputWriter.write(text, to: handle.fileDescriptor) }
     }
 
     private static func timestamp() -> String {

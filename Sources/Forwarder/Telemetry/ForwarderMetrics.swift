@@ -27,19 +27,20 @@ struct SinkMetrics: Sendable {
     let deadLettered: Counter
     let retries: Counter
     let filtered: Counter
+    /// Gauges to alert on: set by the worker (last success) and by the engine's housekeeping.
+    let lastSuccess: Gauge
+    let pending: Gauge
+    let deadLetters: Gauge
 
     init(sink: String) {
         let labels = [("sink", sink)]
+        lastSuccess = Gauge(label: "audit_forwarder_sink_last_success_timestamp_seconds", dimensions: labels)
+        pending = Gauge(label: "audit_forwarder_sink_pending_events", dimensions: labels)
+        deadLetters = Gauge(label: "audit_forwarder_sink_dead_letters", dimensions: labels)
         delivered = Counter(label: "audit_forwarder_events_delivered_total", dimensions: labels)
         deadLettered = Counter(label: "audit_forwarder_events_dead_lettered_total", dimensions: labels)
         retries = Counter(label: "audit_forwarder_delivery_retries_total", dimensions: labels)
         filtered = Counter(label: "audit_forwarder_events_filtered_total", dimensions: labels)
-    }
-
-    static func requestDuration(sink: String, outcome: String) -> Metrics.Timer {
-        Metrics.Timer(
-            label: "audit_forwarder_request_duration_seconds", dimensions: [("sink", sink), ("outcome", outcome)],
-            preferredDisplayUnit: .seconds)
     }
 }
 
