@@ -89,7 +89,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "ForwarderBenchmark",
-            dependencies: ["Forwarder", "Emulators"],
+            // Connectors: a signing key for the --integrity scenario.
+            dependencies: ["Forwarder", "Emulators", "Connectors"],
             path: "Benchmarks/ForwarderBenchmark"
         ),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -2,7 +2,9 @@
 // `audit-forwarder once` binary, and reports events/s and the forwarder's peak RSS.
 //
 //   swift build -c release && .build/release/forwarder-benchmark [--events 100000] [--binary PATH]
-//       [--scenario file|webhook+file] [--backfill]   (--backfill: `backfill --from 8d` instead of `once`)
+//       [--scenario file|webhook+file] [--backfill] [--integrity]   (--backfill: `backfill --from 8d`
+//       instead of `once`; --integrity: the file sink chains and signs what it writes)
+import Connectors
 import Emulators
 import Foundation
 
@@ -16,6 +18,8 @@ struct Options {
     var scenarios = ["file", "webhook+file"]
     /// Run `backfill --concurrency 1` over the seeded range instead of `once`.
     var backfill = false
+    /// The file sink with `integrity` (a signed hash chain), to price it per event.
+    var integrity = false
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -25,8 +29,9 @@ struct Options {
             case "--binary": binary = iterator.next() ?? binary
             case "--scenario": scenarios = [iterator.next() ?? "file"]
             case "--backfill": backfill = true
+            case "--integrity": integrity = true
             default:
-                FileHandle.standardError.write(Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file] [--backfill]\n".utf8))
+                FileHandle.standardError.write(Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file] [--backfill] [--integrity]\n".utf8))
                 exit(64)
             }
         }
@@ -59,13 +64,14 @@ func run(scenario: String, options: Options) async throws -> Result {
             batch_size: 500
             max_batch_bytes: 4194304
         """ : ""
+    let integrity = options.integrity ? ", integrity: { signing_key: \"\(IntegritySigner.generate().signingKey)\" }" : ""
     let config = """
         state: { path: \(directory)/state.sqlite }
         log: { level: warning, format: text }
         sources:
           - { name: deploys, type: deploys, base_url: "\(deploysURL.absoluteString)", project: acme, token: bench, lookback: 8d, page_size: 100 }
         sinks:
-          - { name: archive, type: file, path: "\(directory)/events.ndjson", batch_size: 1000 }
+          - { name: archive, type: file, path: "\(directory)/events.ndjson", batch_size: 1000\(integrity) }
         \(webhook)
         """
     try config.write(toFile: directory + "/config.yaml", atomically: true, encoding: .utf8)
@@ -93,7 +99,7 @@ func run(scenario: String, options: Options) async throws -> Result {
     await deploys.stop()
     await receiver.stop()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return Result(scenario: options.backfill ? "backfill → " + scenario : scenario, events: options.events, seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: min(lines, webhookEvents))
+    return Result(scenario: (options.backfill ? "backfill → " : "") + scenario + (options.integrity ? " (integrity)" : ""), events: options.events, seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: min(lines, webhookEvents))
 }
 
 /// `VmHWM` of /proc/PID/status in KiB (0 once the process is gone).

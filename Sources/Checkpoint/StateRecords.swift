@@ -115,3 +115,16 @@ public struct SinkState: Sendable, Equatable {
     public var deadLetters: Int
     public var lastError: String?
 }
+
+/// Where a sink's integrity chain for one source stands: its last sequence number and hash.
+public struct ChainHead: Sendable, Equatable {
+    public var source: String
+    public var seq: Int64
+    public var hash: String
+
+    public init(source: String, seq: Int64, hash: String) {
+        self.source = source
+        self.seq = seq
+        self.hash = hash
+    }
+}

@@ -113,6 +113,20 @@ extension StateStore {
                     );
                     """)
         }
+        migrator.registerMigration("v6-integrity-chain") { db in
+            // Per sink and source, the head of the integrity chain of what the sink has passed:
+            // written with the sink's offset, so a resend after a crash carries the same values.
+            try db.execute(
+                sql: """
+                    CREATE TABLE integrity_chain (
+                        sink TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        hash TEXT NOT NULL,
+                        PRIMARY KEY (sink, source)
+                    );
+                    """)
+        }
         return migrator
     }
 }

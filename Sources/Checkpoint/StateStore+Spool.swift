@@ -161,8 +161,20 @@ extension StateStore {
 
     /// Records that `sink` is done with every event up to `seq`: the dead letters are written and
     /// the offset moves in one transaction. The offset never moves backwards.
-    public func commitDelivery(sink: String, through seq: Int64, deadLetters: [DeadLetterEntry] = [], now: Date = Date()) throws {
+    /// `chainHeads`: the sink's integrity chains as they stand after these events, written in
+    /// the same transaction as the offset.
+    public func commitDelivery(
+        sink: String, through seq: Int64, deadLetters: [DeadLetterEntry] = [], chainHeads: [ChainHead] = [], now: Date = Date()
+    ) throws {
         try pool.write { db in
+            for head in chainHeads {
+                try db.execute(
+                    sql: """
+                        INSERT INTO integrity_chain (sink, source, seq, hash) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(sink, source) DO UPDATE SET seq = excluded.seq, hash = excluded.hash
+                        """,
+                    arguments: [sink, head.source, head.seq, head.hash])
+            }
             for letter in deadLetters {
                 let r = letter.record
                 try db.execute(
@@ -185,6 +197,18 @@ extension StateStore {
                         updated_at = excluded.updated_at, last_error = excluded.last_error, last_error_at = excluded.last_error_at
                     """
             ).execute(arguments: [sink, seq, now.timeIntervalSince1970, error, error == nil ? nil : now.timeIntervalSince1970])
+        }
+    }
+
+    /// The heads of `sink`'s integrity chains, by source (none before its first chained event).
+    public func chainHeads(sink: String) throws -> [String: ChainHead] {
+        try pool.read { db in
+            var heads: [String: ChainHead] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT source, seq, hash FROM integrity_chain WHERE sink = ?", arguments: [sink]) {
+                let head = ChainHead(source: row[0], seq: row[1], hash: row[2])
+                heads[head.source] = head
+            }
+            return heads
         }
     }
 

@@ -28,7 +28,7 @@ import Testing
               - { name: d, type: deploys, project: p, username: u, password: p }
             sinks:
               - { name: w, type: webhook, url: "https://x/h", auth: \(auth) }
-              - { name: e, type: elastic, endpoint: "https://x", index: i, username: u, password: p }
+              - { name: e, type: elastic, endpoint: "https://x", index: i, username: u, password: p, integrity: { signing_key: k } }
             """
         }
         return examples + variants

@@ -12,12 +12,16 @@ import Testing
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
         let items = await harness.seed(3000)
-        let config = try harness.writeConfig(source: "    page_size: 50", webhook: "    batch_size: 1")
-        let allSecrets = [harness.deploysToken, harness.webhookToken, harness.signingSecret]
+        // Both sinks chain and sign what they deliver: the chains must verify after the kills.
+        let keys = IntegritySigner.generate()
+        let integrity = "    integrity: { signing_key: \"${INTEGRITY_KEY}\" }"
+        let config = try harness.writeConfig(source: "    page_size: 50", webhook: "    batch_size: 1\n" + integrity, file: integrity)
+        let environment = harness.environment.merging(["INTEGRITY_KEY": keys.signingKey]) { $1 }
+        let allSecrets = [harness.deploysToken, harness.webhookToken, harness.signingSecret, keys.signingKey]
         var outputs = ""
         var kills = 0
         for _ in 0..<10 {
-            let child = try ChildProcess(["once", "-c", config], environment: harness.environment, directory: harness.directory)
+            let child = try ChildProcess(["once", "-c", config], environment: environment, directory: harness.directory)
             try await Task.sleep(for: .milliseconds(Int.random(in: 50...1500)))
             if child.process.isRunning {
                 child.signal(SIGKILL)
@@ -34,7 +38,7 @@ import Testing
             }
             #expect(try store.integrityCheck() == "ok")
         }
-        let final = try await ChildProcess.run(["once", "-c", config], environment: harness.environment, directory: harness.directory)
+        let final = try await ChildProcess.run(["once", "-c", config], environment: environment, directory: harness.directory)
         #expect(final.status == 0, "final run: \(final.stderr)")
         outputs += final.stdout + final.stderr
 
@@ -48,6 +52,15 @@ import Testing
         #expect(file.count - expected.count <= kills * 500)
         #expect(kills >= 3, "the run finished too fast for the kills to land")
         for secret in allSecrets { #expect(!outputs.contains(secret)) }
+        // The chains of both outputs verify, resends and all: the webhook's bodies as received.
+        let received = harness.directory + "/webhook.ndjson"
+        try (await harness.receiver.deliveries()).map { String(decoding: $0.body, as: UTF8.self) }.joined(separator: "\n")
+            .write(toFile: received, atomically: true, encoding: .utf8)
+        for output in [harness.filePath, received] {
+            let verify = try await ChildProcess.run(["verify", "--public-key", keys.publicKey, output], directory: harness.directory)
+            #expect(verify.status == 0, "\(output): \(verify.stdout)")
+            #expect(verify.stdout.contains("3000 event(s) verified"), "\(verify.stdout)")
+        }
         print("crash test: \(kills) kills, \(expected.count) events, 0 lost, duplicates webhook \(webhook.count - expected.count), file \(file.count - expected.count)")
     }
 

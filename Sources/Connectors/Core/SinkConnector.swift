@@ -13,6 +13,9 @@ public struct EncodedEvent: Sendable, Equatable {
     public var source: String?
     public var eventType: String?
     public var severity: String?
+    /// Where the event stands in the sink's integrity chain, when `integrity` is on (the body
+    /// carries it too; a webhook also sends the last one as a header).
+    public var integrity: IntegrityChain.Link?
 
     public init(id: String, time: Date, body: Data, source: String? = nil, eventType: String? = nil, severity: String? = nil) {
         self.id = id

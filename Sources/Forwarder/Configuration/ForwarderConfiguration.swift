@@ -101,6 +101,8 @@ public struct SinkConfiguration: Sendable {
     public var kind: Kind
     /// From `proxy` or the environment (`HTTPS_PROXY`, `NO_PROXY`); nil: direct.
     public var proxy: ProxyServer?
+    /// `integrity.signing_key`: events carry a signed hash chain per source. Default: off.
+    public var integrity: IntegritySigner?
 
     public struct Acknowledgement: Sendable {
         /// Default: 10s.

@@ -58,6 +58,7 @@ enum SinkConfigurationReader {
             reader.acceptRemainingKeys()
             kind = nil
         }
+        let integrity = reader.mapping("integrity").flatMap { readIntegrity($0, acknowledgement: acknowledgement) }
         var endpoint: URL?
         if case .http(let connector)? = kind { endpoint = connector.origin }
         let proxy = type == FileSink.type ? nil : reader.proxy(for: endpoint)
@@ -65,7 +66,24 @@ enum SinkConfigurationReader {
         return SinkConfiguration(
             name: name, type: type, batchSize: batchSize, maxBatchBytes: maxBatchBytes, flushInterval: flushInterval,
             encoding: encoding, compression: compression, timeout: timeout, retry: retry, filters: filters, redact: redact, tls: tls,
-            acknowledgement: acknowledgement, kind: kind, proxy: proxy)
+            acknowledgement: acknowledgement, kind: kind, proxy: proxy, integrity: integrity)
+    }
+
+    /// `integrity: { signing_key: "${AUDIT_FORWARDER_SIGNING_KEY}" }` (or `signing_key_file`): the
+    /// base64 Ed25519 key `audit-forwarder keygen` prints.
+    private static func readIntegrity(_ reader: ConfigReader, acknowledgement: SinkConfiguration.Acknowledgement?) -> IntegritySigner? {
+        defer { reader.rejectUnknownKeys() }
+        guard let key = reader.requiredSecret("signing_key") else { return nil }
+        // An admin command that could not read the key here does not need it.
+        guard key != ConfigReader.unavailableSecret else { return IntegritySigner(base64: Data(count: 32).base64EncodedString()) }
+        guard let signer = IntegritySigner(base64: key) else {
+            reader.fail("signing_key", "must be a base64 Ed25519 signing key (32 bytes), as audit-forwarder keygen prints")
+            return nil
+        }
+        if let acknowledgement, acknowledgement.maxInFlight > 1 {
+            reader.fail(nil, "integrity needs ack_max_in_flight: 1 (each batch is chained onto the one before it once that is committed)")
+        }
+        return signer
     }
 
     /// `rotate: { max_bytes, keep }`: a new file once the current one would pass max_bytes.

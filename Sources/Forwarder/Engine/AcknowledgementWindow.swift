@@ -38,6 +38,8 @@ struct AcknowledgementWindow: Sendable {
         /// Spool rows read and rows that passed the filters, for the metrics at commit.
         var records: Int
         var matched: Int
+        /// The sink's integrity chains after this batch, committed with its offset.
+        var chainHeads: [ChainHead] = []
     }
 
     /// The largest `ack_max_in_flight`; the bytes cap bounds the memory unacknowledged events hold.

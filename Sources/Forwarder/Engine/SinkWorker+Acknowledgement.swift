@@ -29,11 +29,13 @@ extension SinkWorker {
         case .batch(let read):
             batch = read
         }
-        let prepared = prepare(batch.records)
+        var prepared = prepare(batch.records)
+        // Sealed from the committed heads: `integrity` allows one batch in flight (the reader checks).
+        let chainHeads = try seal(&prepared.selected)
         let result = prepared.selected.isEmpty ? DeliveryResult() : try await deliverWithRetry(prepared.selected)
         let sent = AcknowledgementWindow.Batch(
             passedThrough: batch.passedThrough, deadLetters: prepared.deadLetters + result.deadLetters,
-            awaiting: result.awaiting, records: batch.records.count, matched: prepared.matched)
+            awaiting: result.awaiting, records: batch.records.count, matched: prepared.matched, chainHeads: chainHeads)
         acknowledgementWindow.withLock { $0.append(sent, now: .now, queryInterval: settings.queryInterval) }
         if result.gone {
             // What is in flight is not committed: it is sent again when the sink runs next.
@@ -102,7 +104,7 @@ extension SinkWorker {
         let settled = acknowledgementWindow.withLock { Array($0.settled) }
         guard let last = settled.last else { return 0 }
         let deadLetters = settled.flatMap(\.deadLetters)
-        try store.commitDelivery(sink: name, through: last.passedThrough, deadLetters: deadLetters)
+        try store.commitDelivery(sink: name, through: last.passedThrough, deadLetters: deadLetters, chainHeads: settled.flatMap(\.chainHeads))
         // Dropped only once committed: a failed commit (a full disk) is tried again next step.
         acknowledgementWindow.withLock { $0.dropSettled(settled.count) }
         let records = settled.reduce(0) { $0 + $1.records }

@@ -72,7 +72,8 @@ final class SinkWorker: Sendable {
             batch = read
         }
         let records = batch.records
-        let prepared = prepare(records)
+        var prepared = prepare(records)
+        let chainHeads = try seal(&prepared.selected)
         var deadLetters = prepared.deadLetters
         var gone = false
         if !prepared.selected.isEmpty {
@@ -80,7 +81,7 @@ final class SinkWorker: Sendable {
             deadLetters += result.deadLetters
             gone = result.gone
         }
-        try store.commitDelivery(sink: name, through: batch.passedThrough, deadLetters: deadLetters)
+        try store.commitDelivery(sink: name, through: batch.passedThrough, deadLetters: deadLetters, chainHeads: chainHeads)
         recordCommitted(records: records.count, matched: prepared.matched, deadLetters: deadLetters)
         if gone {
             stopGone()
@@ -132,6 +133,42 @@ final class SinkWorker: Sendable {
             }
         }
         return (selected, deadLetters, matched)
+    }
+
+    /// Links the events about to be sent into the sink's integrity chains (`integrity`): from the
+    /// committed heads, per source, each event's sequence number, previous hash and hash; the last
+    /// event of each chain in the batch is signed. Returns the heads to commit with the offset.
+    /// Sealed again from the same committed heads, a resent batch carries the same values.
+    func seal(_ items: inout [AcknowledgementWindow.Item]) throws -> [ChainHead] {
+        guard let signer = configuration.integrity, !items.isEmpty else { return [] }
+        var heads = try store.chainHeads(sink: name)
+        var links: [IntegrityChain.Link] = []
+        var values: [JSONValue] = []
+        var lastOfSource: [String: Int] = [:]
+        for (index, item) in items.enumerated() {
+            let source = item.record.source
+            let head = heads[source]
+            let (canonical, value) = try IntegrityChain.canonical(item.event.body)
+            let previous = head?.hash ?? IntegrityChain.genesis
+            let link = IntegrityChain.Link(
+                sink: name, source: source, seq: (head?.seq ?? 0) + 1, previous: previous,
+                hash: IntegrityChain.hash(previous: previous, canonical: canonical))
+            heads[source] = ChainHead(source: source, seq: link.seq, hash: link.hash)
+            links.append(link)
+            values.append(value)
+            lastOfSource[source] = index
+        }
+        for index in lastOfSource.values {
+            let link = links[index]
+            links[index].signature = signer.sign(IntegrityChain.signedMessage(sink: name, source: link.source, seq: link.seq, hash: link.hash))
+            links[index].keyID = signer.keyID
+        }
+        let ocsf = configuration.encoding == .ocsf
+        for index in items.indices {
+            items[index].event.body = IntegrityChain.attach(links[index], to: items[index].event.body, parsed: values[index], ocsf: ocsf)
+            items[index].event.integrity = links[index]
+        }
+        return lastOfSource.keys.sorted().compactMap { heads[$0] }
     }
 
     func recordCommitted(records: Int, matched: Int, deadLetters: [DeadLetterEntry]) {

@@ -44,6 +44,9 @@ public struct WebhookSink: HTTPSinkConnector {
             headers.append(.init("webhook-signature", WebhookSignature.sign(key: SymmetricKey(data: signingKey), id: id, timestamp: timestamp, body: body)))
         }
         if let auth = configuration.auth { headers.append(auth.header) }
+        // The chain head this request ends with (`integrity`): a receiver can check it without
+        // parsing the body.
+        if let link = batch.last?.integrity { headers.append(.init("audit-forwarder-integrity", link.headerValue)) }
         return WireRequest(method: "POST", url: configuration.url, headers: headers, body: body)
     }
 
