@@ -47,7 +47,14 @@ struct BackfillCommand: AsyncParsableCommand {
         let lock = try await acquireLock(configuration, wait: try parseDuration(lockWait))
         defer { lock.release() }
         let engine = try openEngine(configuration, logger: logger)
-        let job = try prepareJob(configuration: configuration, store: engine.store)
+        let job: BackfillJob
+        do {
+            job = try prepareJob(configuration: configuration, store: engine.store)
+        } catch {
+            // The HTTP clients must be shut down before they go, or their deinit traps.
+            await engine.shutdown()
+            throw error
+        }
         print("backfill job \(job.id): \(job.source) from \(RFC3339.format(job.position)) to \(RFC3339.format(job.rangeEnd)), sinks: \(job.onlySinks?.joined(separator: ", ") ?? "all"), \(concurrency) window(s) at once")
         // The id must reach the operator even if the job is killed a moment later.
         fflush(nil)
@@ -83,6 +90,13 @@ struct BackfillCommand: AsyncParsableCommand {
         let start = TimeText.parse(from ?? "", now: now)!
         let end = to.flatMap { TimeText.parse($0, now: now) } ?? now
         guard start < end else { throw ValidationError("--from must be before --to") }
+        // Older than the API keeps: the windows would come back empty and the job would say done.
+        if let retention = configuration.sources.first(where: { $0.name == source })?.connector.retention,
+            start < now.addingTimeInterval(-retention)
+        {
+            throw ValidationError(
+                "--from \(RFC3339.format(start)) is older than \(source) keeps its audit log (\(Int(retention / 86400)) days); start at \(Int(retention / 86400))d or later")
+        }
         return try store.createBackfillJob(source: source, from: start, to: end, onlySinks: sink.isEmpty ? nil : sink)
     }
 }

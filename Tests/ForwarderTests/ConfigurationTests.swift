@@ -188,7 +188,7 @@ import Testing
         let environment = [
             "DEPLOYS_TOKEN": "t", "WEBHOOK_AUTH_TOKEN": "w", "WEBHOOK_SIGNING_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
             "OKTA_TOKEN": "o", "OP_EVENTS_TOKEN": "p", "DEEPINTSHIELD_TOKEN": "d", "LOGFIRE_TOKEN": "l",
-            "SPLUNK_HEC_TOKEN": "s", "DATADOG_API_KEY": "k", "ELASTIC_API_KEY": "e",
+            "SPLUNK_HEC_TOKEN": "s", "DATADOG_API_KEY": "k", "ELASTIC_API_KEY": "e", "GITHUB_TOKEN": "g", "SLACK_AUDIT_TOKEN": "s",
         ]
         for file in files {
             do {

@@ -25,6 +25,8 @@ public protocol SourceConnector: Sendable {
     func upstreamMessage(in response: WireResponse) -> String?
     /// The longest window one request may ask for (nil: no limit). Backfill windows stay within it.
     var maximumWindow: TimeInterval? { get }
+    /// How far back the upstream keeps its log (nil: unknown). A backfill from earlier is refused.
+    var retention: TimeInterval? { get }
     /// Resumes a walk of `window` cut short, at a position its poll gave as `resumePosition`
     /// (nil: this connector does not resume; the window is read again).
     func makePoll(window: PollWindow, resumingAt position: String) -> (any SourcePoll)?
@@ -38,6 +40,7 @@ public protocol SourceConnector: Sendable {
 
 extension SourceConnector {
     public var maximumWindow: TimeInterval? { nil }
+    public var retention: TimeInterval? { nil }
     public func makePoll(window: PollWindow, resumingAt position: String) -> (any SourcePoll)? { nil }
     public func resumePosition(olderThan boundary: Date) -> String? { nil }
 }

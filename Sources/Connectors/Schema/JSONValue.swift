@@ -31,6 +31,16 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// A number (integer or not), or a string of one (epoch times come both ways).
+    public var numberValue: Double? {
+        switch self {
+        case .integer(let i): return Double(i)
+        case .double(let d): return d
+        case .string(let s): return Double(s)
+        default: return nil
+        }
+    }
+
     public var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil

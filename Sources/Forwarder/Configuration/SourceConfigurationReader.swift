@@ -4,7 +4,10 @@ import NIOSSL
 
 /// Reads one `sources[i]` entry: the common keys, then the keys of its type.
 enum SourceConfigurationReader {
-    static let supportedTypes = [DeploysSource.type, DeepIntShieldSource.type, LogfireSource.type, HTTPJSONSource.type]
+    static let supportedTypes = [
+        DeploysSource.type, DeepIntShieldSource.type, LogfireSource.type, OktaSource.type, OnePasswordSource.type, GitHubSource.type,
+        SlackSource.type, HTTPJSONSource.type,
+    ]
 
     static func read(_ reader: ConfigReader) -> SourceConfiguration? {
         defer { reader.rejectUnknownKeys() }
@@ -38,6 +41,14 @@ enum SourceConfigurationReader {
             connector = readDeepIntShield(reader, name: name)
         case LogfireSource.type:
             connector = readLogfire(reader, name: name)
+        case OktaSource.type:
+            connector = CatalogSourceReaders.okta(reader, name: name)
+        case OnePasswordSource.type:
+            connector = CatalogSourceReaders.onePassword(reader, name: name)
+        case GitHubSource.type:
+            connector = CatalogSourceReaders.github(reader, name: name)
+        case SlackSource.type:
+            connector = CatalogSourceReaders.slack(reader, name: name)
         case HTTPJSONSource.type:
             connector = HTTPJSONConfigurationReader.read(reader, name: name).map(HTTPJSONSource.init)
         default:

@@ -244,8 +244,10 @@ struct PageWalker: Sendable {
                 try await rateLimiter.acquire(sleeper: sleeper)
                 let response = try await client.send(request, timeout: configuration.timeout, maxBytes: configuration.maxPageBytes)
                 try await rateLimiter.observe(response, sleeper: sleeper, logger: logger)
+                // GitHub answers a spent budget with 403 and its rate-limit headers: a wait, not a refusal.
+                let budgetSpent = response.status == 403 && response.header("X-RateLimit-Remaining") == "0"
                 switch response.status {
-                case 408, 429, 500...599:
+                case _ where budgetSpent, 408, 429, 500...599:
                     retryAfter = RetryAfter.parse(response.header("Retry-After"))
                     failure = "HTTP \(response.status)" + upstreamDetail(response)
                 default:

@@ -4,7 +4,7 @@ import Logging
 
 /// A source's request budget, in one place for every connector:
 /// - the optional client-side `rate_limit` (N requests per interval), as a sliding window;
-/// - `X-RateLimit-Remaining` / `X-RateLimit-Reset` (and `RateLimit-*`): when the upstream says the
+/// - `X-RateLimit-Remaining` / `X-RateLimit-Reset` (and Okta's `X-Rate-Limit-*`, `RateLimit-*`): when the upstream says the
 ///   budget is spent, wait for its reset before asking again, instead of running into 429s.
 final class RateLimiter: Sendable {
     struct Limit: Sendable, Equatable {
@@ -65,9 +65,9 @@ final class RateLimiter: Sendable {
 
     /// Reads the upstream's rate-limit headers; an exhausted budget blocks until its reset.
     func observe(_ response: WireResponse, sleeper: any Sleeper, logger: Logger, now: Date = Date()) async throws {
-        guard let remainingText = response.header("X-RateLimit-Remaining") ?? response.header("RateLimit-Remaining"),
+        guard let remainingText = response.header("X-RateLimit-Remaining") ?? response.header("X-Rate-Limit-Remaining") ?? response.header("RateLimit-Remaining"),
             let remaining = Int(remainingText.trimmingCharacters(in: .whitespaces)), remaining <= 0,
-            let resetText = response.header("X-RateLimit-Reset") ?? response.header("RateLimit-Reset"),
+            let resetText = response.header("X-RateLimit-Reset") ?? response.header("X-Rate-Limit-Reset") ?? response.header("RateLimit-Reset"),
             let reset = Double(resetText.trimmingCharacters(in: .whitespaces))
         else { return }
         // Epoch seconds (GitHub style) or seconds from now (IETF draft style).

@@ -136,7 +136,7 @@ struct HTTPJSONPoll: SourcePoll {
             }
             return (url, current.body)
         case .linkHeader:
-            guard let header = response.header("Link"), let url = Self.nextLink(in: header, relativeTo: configuration.url) else { return nil }
+            guard let url = LinkHeader.next(in: response, relativeTo: configuration.url) else { return nil }
             return (url, current.body)
         case .page(let param, _, _, _):
             // Only an empty page ends: many APIs quietly cap the page size below what was asked.
@@ -167,15 +167,6 @@ struct HTTPJSONPoll: SourcePoll {
 
     /// The `rel="next"` target of an RFC 8288 Link header.
     static func nextLink(in header: String, relativeTo base: URL) -> URL? {
-        for part in header.split(separator: ",") {
-            let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard let target = pieces.first, target.hasPrefix("<"), target.hasSuffix(">") else { continue }
-            let isNext = pieces.dropFirst().contains { parameter in
-                let normalized = parameter.replacingOccurrences(of: " ", with: "").lowercased()
-                return normalized == "rel=\"next\"" || normalized == "rel=next"
-            }
-            if isNext { return URL(string: String(target.dropFirst().dropLast()), relativeTo: base)?.absoluteURL }
-        }
-        return nil
+        LinkHeader.next(in: header, relativeTo: base)
     }
 }

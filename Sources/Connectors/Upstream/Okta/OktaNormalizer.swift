@@ -1,0 +1,81 @@
+import Foundation
+
+/// Maps one Okta LogEvent into the schema.
+enum OktaNormalizer {
+    /// By `eventType` prefix, the longest that matches: sign-ins and sessions are authentication;
+    /// memberships, grants and privileges authorization; lifecycle and settings configuration;
+    /// threats, locks and suspicious activity security.
+    static let eventTypePrefixes: [(prefix: String, type: AuditEvent.EventType)] = [
+        ("user.session.", .authentication), ("user.authentication.", .authentication), ("policy.evaluate_sign_on", .authentication),
+        ("user.mfa.okta_verify.deny_push", .security), ("user.account.lock", .security),
+        ("user.account.report_suspicious_activity", .security), ("security.", .security), ("user.risk.", .security),
+        ("group.user_membership.", .authorization), ("application.user_membership.", .authorization),
+        ("user.account.privilege.", .authorization), ("app.oauth2.as.consent.", .authorization), ("group.privilege.", .authorization),
+        ("user.lifecycle.", .configuration), ("user.account.", .configuration), ("user.mfa.factor.", .configuration),
+        ("group.lifecycle.", .configuration), ("application.lifecycle.", .configuration), ("policy.", .configuration),
+        ("system.", .configuration), ("zone.", .configuration), ("app.", .configuration),
+    ]
+
+    /// `outcome.result`: ALLOW and DENY are decisions; CHALLENGE, SKIPPED and UNKNOWN decided nothing yet.
+    static let outcomes: [String: AuditEvent.Outcome] = [
+        "SUCCESS": .success, "ALLOW": .success, "FAILURE": .failure, "DENY": .denied,
+        "CHALLENGE": .unknown, "SKIPPED": .unknown, "UNKNOWN": .unknown,
+    ]
+
+    /// Okta's four levels on our five: WARN is worth a look, ERROR more.
+    static let severities: [String: AuditEvent.Severity] = ["DEBUG": .info, "INFO": .info, "WARN": .medium, "ERROR": .high]
+
+    static func eventType(_ eventType: String) -> AuditEvent.EventType {
+        eventTypePrefixes.filter { eventType.hasPrefix($0.prefix) }.max { $0.prefix.count < $1.prefix.count }?.type ?? .other
+    }
+
+    static func normalize(_ item: JSONValue, configuration: OktaConfiguration, receivedAt: Date) throws -> NormalizedEntry {
+        guard case .object(let object) = item else {
+            throw SourceError(.malformed, "Okta LogEvent is a \(item.typeName), not an object")
+        }
+        guard let upstreamID = object["uuid"]?.scalarText, !upstreamID.isEmpty else {
+            throw SourceError(.malformed, "Okta LogEvent has no uuid: \(MalformedPayload.excerpt(of: JSONWriter.write(item)))")
+        }
+        guard let stamp = object["published"]?.stringValue, let time = RFC3339.parseLenient(stamp) else {
+            throw SourceError(.malformed, "Okta LogEvent \(upstreamID) has no valid published time")
+        }
+        let action = object["eventType"]?.stringValue ?? ""
+        let actorJSON = object["actor"]
+        let alternateID = actorJSON?["alternateId"]?.stringValue
+        let actorType: AuditEvent.ActorType =
+            switch actorJSON?["type"]?.stringValue {
+            case "User": .user
+            case "SystemPrincipal", "PublicClientApp", "Client": .serviceAccount
+            default: .unknown
+            }
+        let client = object["client"]
+        let actor = AuditEvent.Actor(
+            id: actorJSON?["id"]?.scalarText, name: actorJSON?["displayName"]?.stringValue,
+            email: alternateID.flatMap { $0.contains("@") ? $0 : nil }, type: actorType, ip: client?["ipAddress"]?.stringValue)
+        let targets = object["target"]?.arrayValue ?? []
+        // The first target is the one acted on (the user added, the app assigned); the rest stay in details.
+        let target = targets.first.map { first in
+            AuditEvent.Target(
+                type: first["type"]?.stringValue, id: first["id"]?.scalarText,
+                name: first["displayName"]?.stringValue ?? first["alternateId"]?.stringValue)
+        }
+        var details: [String: JSONValue] = [:]
+        let outcome = object["outcome"]
+        if let reason = outcome?["reason"], !reason.isNull { details["outcome_reason"] = reason }
+        if let result = outcome?["result"]?.stringValue { details["outcome_result"] = .string(result) }
+        if let agent = client?["userAgent"]?["rawUserAgent"], !agent.isNull { details["user_agent"] = agent }
+        if let place = client?["geographicalContext"], !place.isNull { details["geo"] = place }
+        if targets.count > 1 { details["targets"] = .array(targets) }
+        if let transaction = object["transaction"]?["id"], !transaction.isNull { details["transaction_id"] = transaction }
+        let event = AuditEvent(
+            id: AuditEvent.stableID(sourceName: configuration.name, upstreamID: upstreamID),
+            time: time, receivedAt: receivedAt,
+            source: .init(name: configuration.name, type: OktaSource.type, eventID: upstreamID),
+            eventType: eventType(action), action: action,
+            outcome: outcomes[outcome?["result"]?.stringValue ?? ""] ?? .unknown,
+            severity: severities[object["severity"]?.stringValue ?? ""] ?? .info,
+            actor: actor, target: target,
+            message: object["displayMessage"]?.stringValue, details: details, raw: item)
+        return NormalizedEntry(upstreamID: upstreamID, event: event)
+    }
+}
