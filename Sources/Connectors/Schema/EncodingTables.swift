@@ -139,6 +139,10 @@ enum EncodingSupport {
         case "deepintshield": ("DeepIntShield", "DeepIntShield")
         case "logfire": ("Logfire", "Pydantic")
         case "deploys": ("deploys.app", "deploys.app")
+        case "okta": ("Okta System Log", "Okta")
+        case "onepassword": ("1Password Events API", "1Password")
+        case "github": ("GitHub audit log", "GitHub")
+        case "slack": ("Slack Audit Logs", "Slack")
         default: (sourceType, sourceType)
         }
     }
