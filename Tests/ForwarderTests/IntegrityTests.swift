@@ -129,7 +129,10 @@ import Testing
         await harness.seed(8)
         await harness.receiver.faults.enqueue(.status(503), times: 2)
         let integrity = "    integrity: { signing_key: \"\(keys.signingKey)\" }"
-        let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 4\n" + integrity), sleeper: RecordingSleeper())
+        // ECS: the array's events are taken apart and written again below, which ECS survives
+        // (its bytes are canonical JSON); a native event is verified from its text as sent.
+        let engine = try harness.engine(
+            try harness.configuration(webhook: "    batch_size: 4\n    encoding: ecs\n" + integrity), sleeper: RecordingSleeper())
         defer { Task { await engine.shutdown() } }
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         let bodies = await harness.receiver.requests().map { String(decoding: $0.body, as: UTF8.self) }
@@ -189,5 +192,22 @@ import Testing
         // A key that is not base64 Ed25519 is a configuration error naming the key.
         let broken = try await ChildProcess.run(["check", "-c", config], environment: harness.environment.merging(["INTEGRITY_KEY": "nope"]) { $1 }, directory: harness.directory)
         #expect(broken.status == 78 && broken.stderr.contains("sinks[1].integrity.signing_key"), "\(broken.stderr)")
+    }
+}
+
+@Suite struct IntegrityLinkTests {
+    /// The hand-written link is exactly what the general JSON writer gives: a verifier that
+    /// re-serializes and one that cuts the appended text off agree.
+    @Test func theAppendedLinkIsCanonicalJSON() throws {
+        for link in [
+            IntegrityChain.Link(sink: "s-1.a_b", source: "deploys", seq: 42, previous: IntegrityChain.genesis, hash: String(repeating: "ab", count: 32)),
+            IntegrityChain.Link(
+                sink: "hook", source: "okta", seq: 1, previous: String(repeating: "0f", count: 32), hash: String(repeating: "9c", count: 32),
+                signature: "MEUCIQD+/x==", keyID: "a3f09c1d2e4b5a67"),
+        ] {
+            let parsed = try JSONValue.parse(link.jsonBytes)
+            #expect(String(decoding: link.jsonBytes, as: UTF8.self) == String(decoding: try IntegrityChain.canonical(parsed).bytes, as: UTF8.self))
+            #expect(IntegrityChain.Link(json: parsed) == link)
+        }
     }
 }

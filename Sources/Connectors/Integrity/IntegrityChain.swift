@@ -6,9 +6,12 @@ import Foundation
 /// previous hash and the event's canonical bytes; the last event of each chain in a batch also
 /// carries an Ed25519 signature over the chain head.
 ///
-/// Canonical bytes: the event as delivered, parsed, without its `integrity` member (top level;
-/// `unmapped.integrity` for OCSF), written as compact JSON with sorted keys. A verifier recomputes
-/// them from what the SIEM stores, whatever key order or spacing the SIEM gives it back in.
+/// What a hash covers: the event's bytes as encoded for the sink, before the link was added.
+/// ECS and OCSF events are written compact with sorted keys, so those bytes are also their
+/// canonical form (parsed, the `integrity` member removed, written again compact and sorted): a
+/// verifier recomputes them from a SIEM that re-serializes. A native event's `raw` keeps the
+/// upstream's own text, so its bytes are taken as they are: the link is appended to them, and a
+/// verifier that has the line (a file, a webhook body, Splunk's `_raw`) cuts it off again.
 public enum IntegrityChain {
     /// The `prev` of a chain's first event.
     public static let genesis = String(repeating: "0", count: 64)
@@ -56,6 +59,19 @@ public enum IntegrityChain {
                 keyID: object["kid"]?.stringValue)
         }
 
+        /// `json` as compact JSON with sorted keys, written directly: what is appended to every
+        /// event (the general writer's sorted dictionary cost more than the hash). Names are
+        /// restricted to letters, digits, `_`, `-` and `.`, hashes are hex and signatures
+        /// base64, so nothing needs escaping.
+        public var jsonBytes: Data {
+            var text = "{\"hash\":\"\(hash)\""
+            if let keyID { text += ",\"kid\":\"\(keyID)\"" }
+            text += ",\"prev\":\"\(previous)\",\"seq\":\(seq)"
+            if let signature { text += ",\"sig\":\"\(signature)\"" }
+            text += ",\"sink\":\"\(sink)\",\"source\":\"\(source)\",\"v\":\(IntegrityChain.version)}"
+            return Data(text.utf8)
+        }
+
         /// `seq=12; hash=…; sig=…`: the webhook header's form.
         public var headerValue: String {
             var parts = ["v=\(IntegrityChain.version)", "sink=\(sink)", "source=\(source)", "seq=\(seq)", "hash=\(hash)"]
@@ -82,13 +98,39 @@ public enum IntegrityChain {
         return (JSONWriter.write(value), value)
     }
 
+    /// The event's bytes as hashed, recovered from a delivered text that holds it whole (a file
+    /// line, a webhook body, Splunk's `_raw`): the text without the appended link. nil when the
+    /// text does not end with that link (an OCSF event, or a SIEM that re-serialized it).
+    public static func unsealed(_ text: Substring, link: Link) -> Data? {
+        var suffix = Data(",\"integrity\":".utf8)
+        suffix.append(link.jsonBytes)
+        suffix.append(UInt8(ascii: "}"))
+        let bytes = Data(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+        guard bytes.count > suffix.count, bytes.suffix(suffix.count) == suffix else { return nil }
+        var original = Data(bytes.prefix(bytes.count - suffix.count))
+        original.append(UInt8(ascii: "}"))
+        return original
+    }
+
     /// SHA-256 over the previous hash (hex), a newline and the canonical bytes; lower-case hex.
     public static func hash(previous: String, canonical: Data) -> String {
         var hasher = SHA256()
         hasher.update(data: Data(previous.utf8))
         hasher.update(data: Data([0x0A]))
         hasher.update(data: canonical)
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hex(hasher.finalize())
+    }
+
+    /// Lower-case hex, from a table: `String(format:)` per byte cost more than the hash itself.
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(64)
+        for byte in bytes {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// What a signature covers: the chain head.
@@ -97,10 +139,10 @@ public enum IntegrityChain {
     }
 
     /// `body` with the link attached: a top-level `integrity` member, or `unmapped.integrity` for
-    /// OCSF (whose schema allows no other place). `parsed` is the body's value without a link.
+    /// OCSF (whose schema allows no other place; `parsed` is then the body's value, without a link).
     public static func attach(_ link: Link, to body: Data, parsed: JSONValue, ocsf: Bool) -> Data {
-        guard case .object(var object) = parsed else { return body }
         if ocsf {
+            guard case .object(var object) = parsed else { return body }
             var unmapped = object["unmapped"]?.objectValue ?? [:]
             unmapped["integrity"] = link.json
             object["unmapped"] = .object(unmapped)
@@ -109,9 +151,10 @@ public enum IntegrityChain {
         // Appended, not written again: the native `raw` keeps the upstream's own text.
         guard let close = body.lastIndex(of: UInt8(ascii: "}")) else { return body }
         var sealed = Data(body[body.startIndex..<close])
-        let hasMembers = sealed.contains { !($0 == UInt8(ascii: "{") || $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
+        // An empty object is `{` and whitespace only: look back from the end, not through it all.
+        let hasMembers = sealed.reversed().first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) } != UInt8(ascii: "{")
         sealed.append(contentsOf: (hasMembers ? ",\"integrity\":" : "\"integrity\":").utf8)
-        sealed.append(JSONWriter.write(link.json))
+        sealed.append(link.jsonBytes)
         sealed.append(UInt8(ascii: "}"))
         return sealed
     }

@@ -148,7 +148,10 @@ final class SinkWorker: Sendable {
         for (index, item) in items.enumerated() {
             let source = item.record.source
             let head = heads[source]
-            let (canonical, value) = try IntegrityChain.canonical(item.event.body)
+            // The event's own bytes are hashed (see `IntegrityChain`); OCSF's are parsed too, only
+            // to place the link inside `unmapped`.
+            let canonical = item.event.body
+            let value = configuration.encoding == .ocsf ? try JSONValue.parse(item.event.body) : JSONValue.null
             let previous = head?.hash ?? IntegrityChain.genesis
             let link = IntegrityChain.Link(
                 sink: name, source: source, seq: (head?.seq ?? 0) + 1, previous: previous,

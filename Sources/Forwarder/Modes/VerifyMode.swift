@@ -60,7 +60,7 @@ public struct VerifyMode {
                 report.unreadableLines.append(number)
                 continue
             }
-            guard let (event, link) = Self.locate(value) else {
+            guard let (event, link, text) = Self.locate(value, text: trimmed[...]) else {
                 report.unchainedLines += 1
                 continue
             }
@@ -68,10 +68,14 @@ public struct VerifyMode {
                 report.unreadableLines.append(number)
                 continue
             }
+            // The bytes as sent when the line holds them (native events), else the canonical form.
+            var recomputed = IntegrityChain.hash(previous: link.previous, canonical: canonical)
+            if recomputed != link.hash, let text, let sent = IntegrityChain.unsealed(text, link: link) {
+                recomputed = IntegrityChain.hash(previous: link.previous, canonical: sent)
+            }
             let key = link.sink + "\u{0}" + link.source
             if chains[key] == nil { order.append(key) }
-            chains[key, default: []].append(
-                Entry(link: link, recomputed: IntegrityChain.hash(previous: link.previous, canonical: canonical), line: number))
+            chains[key, default: []].append(Entry(link: link, recomputed: recomputed, line: number))
         }
         report.chains = order.map { check(chains[$0]!) }
         return report
@@ -80,13 +84,19 @@ public struct VerifyMode {
     /// The event and its link in what one exported line holds: the event itself (file, webhook),
     /// an Elasticsearch hit (`_source`), a Splunk result (`_raw` or `result._raw`, JSON text) or a
     /// HEC envelope (`event`).
-    static func locate(_ value: JSONValue) -> (JSONValue, IntegrityChain.Link)? {
-        if let link = value["integrity"].flatMap(IntegrityChain.Link.init(json:)) { return (value, link) }
-        if let link = value["unmapped"]?["integrity"].flatMap(IntegrityChain.Link.init(json:)) { return (value, link) }
+    /// `text`: the event's own text when known (the line itself, or a `_raw` string), for
+    /// native events whose hash covers their bytes as sent.
+    static func locate(_ value: JSONValue, text: Substring?) -> (JSONValue, IntegrityChain.Link, Substring?)? {
+        if let link = value["integrity"].flatMap(IntegrityChain.Link.init(json:)) { return (value, link, text) }
+        if let link = value["unmapped"]?["integrity"].flatMap(IntegrityChain.Link.init(json:)) { return (value, link, text) }
         for inner in [value["_source"], value["event"], value["result"]?["_raw"], value["_raw"]] {
             guard var inner else { continue }
-            if case .string(let text) = inner, let parsed = try? JSONValue.parse(Data(text.utf8)) { inner = parsed }
-            if case .object = inner, let found = locate(inner) { return found }
+            var innerText: Substring?
+            if case .string(let raw) = inner, let parsed = try? JSONValue.parse(Data(raw.utf8)) {
+                inner = parsed
+                innerText = raw[...]
+            }
+            if case .object = inner, let found = locate(inner, text: innerText) { return found }
         }
         return nil
     }
