@@ -41,16 +41,7 @@ enum CatalogSourceReaders {
 
     /// `region` (`us`, `ent`, `ca`, `eu`) or `base_url`; `token`; `streams`; `page_size`.
     static func onePassword(_ reader: ConfigReader, name: String) -> OnePasswordSource? {
-        var baseURL = reader.url("base_url", required: false)
-        if let region = reader.string("region") {
-            if baseURL != nil {
-                reader.fail("region", "give region or base_url, not both")
-            } else if let url = OnePasswordConfiguration.regionURL(region) {
-                baseURL = url
-            } else {
-                reader.fail("region", "must be us, ent, ca or eu")
-            }
-        }
+        let baseURL = reader.baseURL(regions: ["us", "ent", "ca", "eu"], OnePasswordConfiguration.regionURL)
         let token = reader.requiredSecret("token")
         let streams = reader.stringList("streams") ?? ["auditevents"]
         for (index, stream) in streams.enumerated() where !OnePasswordConfiguration.streamNames.contains(stream) {
@@ -99,5 +90,23 @@ enum CatalogSourceReaders {
         let pageSize = reader.int("page_size", default: 1000, range: 1...SlackConfiguration.maximumPageSize)
         guard let token else { return nil }
         return SlackSource(configuration: .init(name: name, baseURL: baseURL, token: Secret(token), pageSize: pageSize, actions: actions))
+    }
+}
+
+extension ConfigReader {
+    /// `base_url`, or `region` looked up in `regionURL`; not both. nil when neither is given (the
+    /// caller's default region), or on an error already reported.
+    func baseURL(regions: [String], _ regionURL: (String) -> URL?) -> URL? {
+        let baseURL = url("base_url", required: false)
+        guard let region = string("region") else { return baseURL }
+        if baseURL != nil {
+            fail("region", "give region or base_url, not both")
+            return baseURL
+        }
+        guard let url = regionURL(region) else {
+            fail("region", "must be one of \(regions.joined(separator: ", ")), got \"\(region)\"")
+            return nil
+        }
+        return url
     }
 }

@@ -88,16 +88,7 @@ enum SourceConfigurationReader {
     }
 
     private static func readLogfire(_ reader: ConfigReader, name: String) -> LogfireSource? {
-        var baseURL = reader.url("base_url", required: false)
-        if let region = reader.string("region") {
-            if baseURL != nil {
-                reader.fail("region", "give region or base_url, not both")
-            } else if let url = LogfireConfiguration.regionURL(region) {
-                baseURL = url
-            } else {
-                reader.fail("region", "must be us or eu, got \"\(region)\"")
-            }
-        }
+        let baseURL = reader.baseURL(regions: ["us", "eu"], LogfireConfiguration.regionURL)
         let token = reader.requiredSecret("token")
         let fetchDetails = reader.bool("fetch_details", default: false)
         let action = reader.string("action")
