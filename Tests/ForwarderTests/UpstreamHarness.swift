@@ -74,14 +74,16 @@ final class UpstreamHarness: @unchecked Sendable {
     // MARK: Configuration
 
     /// `sources:` entries: `extra` lines are indented four spaces, like the keys above them.
-    static func shieldSource(_ url: URL, _ extra: String = "") -> String {
+    /// `timeout`: per request; tests that count requests give it room, so a loaded machine's slow
+    /// answer is not retried as a timeout.
+    static func shieldSource(_ url: URL, _ extra: String = "", timeout: String = "5s") -> String {
         """
           - name: shield
             type: deepintshield
             base_url: \(url.absoluteString)
             token: ${SHIELD_TOKEN}
             lookback: 30d
-            timeout: 5s
+            timeout: \(timeout)
         \(extra)
         """
     }

@@ -136,7 +136,9 @@ extension UpstreamSourceTests {
             await shield.faults.enqueue(.delay(.zero))
             await shield.faults.enqueue(.status(429, retryAfter: "2"))
             let sleeper = CountingSleeper { await shield.requests().count }
-            let engine = try harness.engine(sources: UpstreamHarness.shieldSource(url, "    page_size: 50"), sleeper: sleeper)
+            // 30 s per request: under the whole suite on 2 cores a 5 s timeout once retried the
+            // first page, and the count below would be off by that retry.
+            let engine = try harness.engine(sources: UpstreamHarness.shieldSource(url, "    page_size: 50", timeout: "30s"), sleeper: sleeper)
             #expect(await harness.once(engine) == .complete)
 
             #expect(sleeper.waits == [.init(duration: .seconds(2), afterRequests: 2)])
