@@ -19,6 +19,10 @@ import Testing
         defer { Task { await harness.stop() } }
         await harness.seed(5)
         await harness.receiver.stop()
+        // Hold the webhook's port, bound and not listening: refused, and no other test's server
+        // can start there while the client retries.
+        let held = try #require(holdPort(harness.webhookURL.port!))
+        defer { close(held) }
         let config = try harness.writeConfig()
         // The HTTP client retries a refused connection for its 10 s connect timeout before it
         // reports it: the deadline lets that happen once.
@@ -183,7 +187,17 @@ import Testing
     @Test func aRefusedConnectionIsNamedWithItsAddress() async throws {
         let client = try WireClient()
         defer { Task { await client.shutdown() } }
-        let port = freePort()
+        // A port bound and not listening: connections to it are refused, and no other test's
+        // server can take it while the client retries (a merely free port was taken once).
+        let reserved = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(reserved) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(reserved, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(reserved, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
         do {
             _ = try await client.send(WireRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(port)/x")!), timeout: .seconds(5))
             Issue.record("nothing listens there")
@@ -234,4 +248,22 @@ import Testing
         #expect(result.stdout.contains("\"once finished\""), "\(result.stdout)")
         #expect(result.stdout.contains("archive=4"), "once says what it delivered: \(result.stdout)")
     }
+}
+
+/// A socket bound to 127.0.0.1:`port` and not listening (connections to it are refused); nil when
+/// the port is taken already.
+func holdPort(_ port: Int) -> Int32? {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else {
+        close(descriptor)
+        return nil
+    }
+    return descriptor
 }
