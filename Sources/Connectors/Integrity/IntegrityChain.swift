@@ -64,12 +64,31 @@ public enum IntegrityChain {
         /// restricted to letters, digits, `_`, `-` and `.`, hashes are hex and signatures
         /// base64, so nothing needs escaping.
         public var jsonBytes: Data {
-            var text = "{\"hash\":\"\(hash)\""
-            if let keyID { text += ",\"kid\":\"\(keyID)\"" }
-            text += ",\"prev\":\"\(previous)\",\"seq\":\(seq)"
-            if let signature { text += ",\"sig\":\"\(signature)\"" }
-            text += ",\"sink\":\"\(sink)\",\"source\":\"\(source)\",\"v\":\(IntegrityChain.version)}"
-            return Data(text.utf8)
+            var bytes: [UInt8] = []
+            write(into: &bytes)
+            return Data(bytes)
+        }
+
+        /// `jsonBytes`, appended to `bytes` (one buffer per sealed event, sized once).
+        func write(into bytes: inout [UInt8]) {
+            func member(_ name: StaticString, _ value: String, first: Bool = false) {
+                bytes.append(contentsOf: (first ? "{\"" : ",\"").utf8)
+                bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+                bytes.append(contentsOf: "\":\"".utf8)
+                bytes.append(contentsOf: value.utf8)
+                bytes.append(UInt8(ascii: "\""))
+            }
+            member("hash", hash, first: true)
+            if let keyID { member("kid", keyID) }
+            member("prev", previous)
+            bytes.append(contentsOf: ",\"seq\":".utf8)
+            bytes.append(contentsOf: String(seq).utf8)
+            if let signature { member("sig", signature) }
+            member("sink", sink)
+            member("source", source)
+            bytes.append(contentsOf: ",\"v\":".utf8)
+            bytes.append(contentsOf: String(IntegrityChain.version).utf8)
+            bytes.append(UInt8(ascii: "}"))
         }
 
         /// `seq=12; hash=…; sig=…`: the webhook header's form.
@@ -115,8 +134,9 @@ public enum IntegrityChain {
     /// SHA-256 over the previous hash (hex), a newline and the canonical bytes; lower-case hex.
     public static func hash(previous: String, canonical: Data) -> String {
         var hasher = SHA256()
-        hasher.update(data: Data(previous.utf8))
-        hasher.update(data: Data([0x0A]))
+        var head = Array(previous.utf8)
+        head.append(0x0A)
+        hasher.update(data: head)
         hasher.update(data: canonical)
         return hex(hasher.finalize())
     }
@@ -150,12 +170,14 @@ public enum IntegrityChain {
         }
         // Appended, not written again: the native `raw` keeps the upstream's own text.
         guard let close = body.lastIndex(of: UInt8(ascii: "}")) else { return body }
-        var sealed = Data(body[body.startIndex..<close])
+        var sealed: [UInt8] = []
+        sealed.reserveCapacity(body.count + 320)
+        sealed.append(contentsOf: body[body.startIndex..<close])
         // An empty object is `{` and whitespace only: look back from the end, not through it all.
-        let hasMembers = sealed.reversed().first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) } != UInt8(ascii: "{")
+        let hasMembers = sealed.last { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) } != UInt8(ascii: "{")
         sealed.append(contentsOf: (hasMembers ? ",\"integrity\":" : "\"integrity\":").utf8)
-        sealed.append(link.jsonBytes)
+        link.write(into: &sealed)
         sealed.append(UInt8(ascii: "}"))
-        return sealed
+        return Data(sealed)
     }
 }
