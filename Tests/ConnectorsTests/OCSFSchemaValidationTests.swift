@@ -30,6 +30,15 @@ import Testing
                 events.append(OCSFEncoding.json(event))
             }
         }
+        // With a sink's integrity link in `unmapped` (signed or not), they must still validate.
+        for (index, event) in events.prefix(12).enumerated() {
+            var link = IntegrityChain.Link(
+                sink: "siem", source: "shield", seq: Int64(index + 1), previous: IntegrityChain.genesis,
+                hash: String(repeating: "ab", count: 32))
+            if index % 2 == 0 { (link.signature, link.keyID) = ("c2lnbmF0dXJl", "a3f09c1d2e4b5a67") }
+            let sealed = IntegrityChain.attach(link, to: JSONWriter.write(event), parsed: event, ocsf: true)
+            events.append(try JSONValue.parse(sealed))
+        }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ocsf-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
