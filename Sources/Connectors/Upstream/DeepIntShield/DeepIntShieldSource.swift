@@ -79,11 +79,7 @@ struct DeepIntShieldPoll: SourcePoll {
         visited.insert(current.url.absoluteString)
         let json: JSONValue
         let elements: [JSONParser.Element]
-        do {
-            (json, elements) = try JSONValue.parse(response.body, elementsAt: ["audit_logs"])
-        } catch let error as MalformedPayload {
-            throw SourceError(.malformed, "DeepIntShield page is \(error)")
-        }
+        (json, elements) = try UpstreamPage.parse(response.body, what: "DeepIntShield page", elementsAt: ["audit_logs"])
         guard let logs = json["audit_logs"], case .array(let items) = logs else {
             throw SourceError(.malformed, "DeepIntShield page has no audit_logs array: \(MalformedPayload.excerpt(of: response.body))")
         }

@@ -12,11 +12,7 @@ enum DeploysEnvelope {
     static func items(of body: Data) throws -> [Item] {
         let json: JSONValue
         let elements: [JSONParser.Element]
-        do {
-            (json, elements) = try JSONValue.parse(body, elementsAt: ["result", "items"])
-        } catch let error as MalformedPayload {
-            throw SourceError(.malformed, "deploys.app page is \(error)")
-        }
+        (json, elements) = try UpstreamPage.parse(body, what: "deploys.app page", elementsAt: ["result", "items"])
         guard case .object(let object) = json else {
             throw SourceError(.malformed, "deploys.app page is a JSON \(json.typeName), not an object: \(MalformedPayload.excerpt(of: body))")
         }

@@ -89,11 +89,7 @@ struct HTTPJSONPoll: SourcePoll {
         visited.insert(current.url.absoluteString + "|" + (current.body.flatMap { try? NativeEncoding.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""))
         let json: JSONValue
         let elements: [JSONParser.Element]
-        do {
-            (json, elements) = try JSONValue.parse(response.body, elementsAt: Self.keyPath(configuration.itemsPath))
-        } catch let error as MalformedPayload {
-            throw SourceError(.malformed, "\(configuration.name) page is \(error)")
-        }
+        (json, elements) = try UpstreamPage.parse(response.body, what: "\(configuration.name) page", elementsAt: Self.keyPath(configuration.itemsPath))
         guard let itemsValue = json.value(at: configuration.itemsPath), case .array(let items) = itemsValue else {
             let path = configuration.itemsPath.isEmpty ? "the body" : configuration.itemsPath
             throw SourceError(.malformed, "\(configuration.name) page: \(path) is not an array: \(MalformedPayload.excerpt(of: response.body))")

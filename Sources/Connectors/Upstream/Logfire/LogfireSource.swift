@@ -84,7 +84,7 @@ struct LogfirePoll: SourcePoll {
 
     mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
         if let id = inFlightDetail {
-            let json = try parse(response.body, what: "Logfire audit log \(id)").value
+            let json = try UpstreamPage.parse(response.body, what: "Logfire audit log \(id)", elementsAt: nil).value
             let patches = json["downgrade_patches"]
             if let index = held.firstIndex(where: { $0.upstreamID == id }) {
                 if let ops = patches?.arrayValue { held[index].event.changes = ops }
@@ -92,7 +92,7 @@ struct LogfirePoll: SourcePoll {
             }
             return finishDetail(id)
         }
-        let (json, elements) = try parse(response.body, what: "Logfire audit log page", elementsAt: [])
+        let (json, elements) = try UpstreamPage.parse(response.body, what: "Logfire audit log page", elementsAt: [])
         guard case .array(let items) = json else {
             throw SourceError(.malformed, "Logfire audit log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
         }
@@ -129,14 +129,5 @@ struct LogfirePoll: SourcePoll {
         checkpoint = chunks.isEmpty ? window.end : chunk.end
         defer { held = [] }
         return held
-    }
-
-    /// `body` parsed (and the elements of the array under `path` located), or a malformed-page error naming `what`.
-    private func parse(_ body: Data, what: String, elementsAt path: [String]? = nil) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
-        do {
-            return try JSONValue.parse(body, elementsAt: path)
-        } catch let error as MalformedPayload {
-            throw SourceError(.malformed, "\(what) is \(error)")
-        }
     }
 }
