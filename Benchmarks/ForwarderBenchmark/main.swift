@@ -2,8 +2,11 @@
 // `audit-forwarder once` binary, and reports events/s and the forwarder's peak RSS.
 //
 //   swift build -c release && .build/release/forwarder-benchmark [--events 100000] [--binary PATH]
-//       [--scenario file|webhook+file] [--backfill] [--integrity]   (--backfill: `backfill --from 8d`
-//       instead of `once`; --integrity: the file sink chains and signs what it writes)
+//       [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity]
+//   (--backfill: `backfill --from 8d` instead of `once`; --integrity: the file sink chains and
+//   signs what it writes; siem-latency: Splunk HEC and Elasticsearch each answering 50 ms late,
+//   their defaults otherwise; elastic: Elasticsearch alone, no added latency; --max-in-flight N
+//   sets their max_in_flight, 1 being how they were sent before several batches went at once)
 import Connectors
 import Emulators
 import Foundation
@@ -20,6 +23,8 @@ struct Options {
     var backfill = false
     /// The file sink with `integrity` (a signed hash chain), to price it per event.
     var integrity = false
+    /// `max_in_flight` for the SIEM sinks (nil: their default), to price sending several batches at once.
+    var maxInFlight: Int?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -30,8 +35,10 @@ struct Options {
             case "--scenario": scenarios = [iterator.next() ?? "file"]
             case "--backfill": backfill = true
             case "--integrity": integrity = true
+            case "--max-in-flight": maxInFlight = Int(iterator.next() ?? "")
             default:
-                FileHandle.standardError.write(Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file] [--backfill] [--integrity]\n".utf8))
+                FileHandle.standardError.write(
+                    Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N]\n".utf8))
                 exit(64)
             }
         }
@@ -52,6 +59,9 @@ func run(scenario: String, options: Options) async throws -> Result {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let deploys = DeploysEmulator(token: "bench", project: "acme")
     let receiver = WebhookReceiver()
+    let splunk = SplunkHECEmulator(token: "bench-hec", indexes: ["security"])
+    let elastic = ElasticsearchEmulator(apiKey: "bench-es")
+    let toSIEMs = scenario == "siem-latency" || scenario == "elastic"
     let now = Date()
     await deploys.seed(DeploysEmulator.generate(count: options.events, firstID: 1, from: now.addingTimeInterval(-7 * 86400), to: now.addingTimeInterval(-60)))
     let deploysURL = try await deploys.start()
@@ -64,15 +74,34 @@ func run(scenario: String, options: Options) async throws -> Result {
             batch_size: 500
             max_batch_bytes: 4194304
         """ : ""
+    var siems = ""
+    let inFlight = options.maxInFlight.map { ", max_in_flight: \($0)" } ?? ""
+    if scenario == "siem-latency" {
+        await splunk.faults.setLatency(.milliseconds(50))
+        await elastic.faults.setLatency(.milliseconds(50))
+        let splunkURL = try await splunk.start()
+        siems = """
+              - { name: splunk, type: splunk, hec_endpoint: "\(splunkURL.absoluteString)/services/collector", hec_token: bench-hec, index: security\(inFlight) }
+            """
+    }
+    if toSIEMs {
+        let elasticURL = try await elastic.start()
+        siems += """
+
+              - { name: elastic, type: elastic, endpoint: "\(elasticURL.absoluteString)", api_key: bench-es, index: audit\(inFlight) }
+            """
+    }
     let integrity = options.integrity ? ", integrity: { signing_key: \"\(IntegritySigner.generate().signingKey)\" }" : ""
+    let archive = toSIEMs ? "" : "  - { name: archive, type: file, path: \"\(directory)/events.ndjson\", batch_size: 1000\(integrity) }"
     let config = """
         state: { path: \(directory)/state.sqlite }
         log: { level: warning, format: text }
         sources:
           - { name: deploys, type: deploys, base_url: "\(deploysURL.absoluteString)", project: acme, token: bench, lookback: 8d, page_size: 100 }
         sinks:
-          - { name: archive, type: file, path: "\(directory)/events.ndjson", batch_size: 1000\(integrity) }
+        \(archive)
         \(webhook)
+        \(siems)
         """
     try config.write(toFile: directory + "/config.yaml", atomically: true, encoding: .utf8)
 
@@ -94,12 +123,20 @@ func run(scenario: String, options: Options) async throws -> Result {
     guard process.terminationStatus == 0 else {
         throw NSError(domain: "benchmark", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "audit-forwarder exited \(process.terminationStatus)"])
     }
-    let lines = try String(contentsOfFile: directory + "/events.ndjson", encoding: .utf8).utf8.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
-    let webhookEvents = scenario.contains("webhook") ? await receiver.receivedEventIDs().count : lines
+    var delivered: Int
+    if toSIEMs {
+        delivered = await elastic.documentCount()
+        if scenario == "siem-latency" { delivered = min(delivered, await splunk.indexedEvents().count) }
+    } else {
+        let lines = try String(contentsOfFile: directory + "/events.ndjson", encoding: .utf8).utf8.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+        delivered = scenario.contains("webhook") ? min(lines, await receiver.receivedEventIDs().count) : lines
+    }
     await deploys.stop()
     await receiver.stop()
+    await splunk.stop()
+    await elastic.stop()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return Result(scenario: (options.backfill ? "backfill → " : "") + scenario + (options.integrity ? " (integrity)" : ""), events: options.events, seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: min(lines, webhookEvents))
+    return Result(scenario: (options.backfill ? "backfill → " : "") + scenario + (options.integrity ? " (integrity)" : ""), events: options.events, seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: delivered)
 }
 
 /// `VmHWM` of /proc/PID/status in KiB (0 once the process is gone).

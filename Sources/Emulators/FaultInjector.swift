@@ -34,6 +34,10 @@ public actor FaultInjector {
 
     private var queue: [Fault] = []
     private var latency: Duration?
+    /// Requests waiting out the latency right now, and the most there ever were at once: how
+    /// many requests a client had in flight together.
+    private var waiting = 0
+    public private(set) var peakConcurrentRequests = 0
 
     public init() {}
 
@@ -58,7 +62,15 @@ public actor FaultInjector {
     public var pendingCount: Int { queue.count }
 
     private func take() -> (latency: Duration?, fault: Fault?) {
-        (latency, queue.isEmpty ? nil : queue.removeFirst())
+        if latency != nil {
+            waiting += 1
+            peakConcurrentRequests = max(peakConcurrentRequests, waiting)
+        }
+        return (latency, queue.isEmpty ? nil : queue.removeFirst())
+    }
+
+    private func leave() {
+        waiting -= 1
     }
 
     /// Called once per request by an emulator: waits out the latency and any `.delay`,
@@ -66,7 +78,10 @@ public actor FaultInjector {
     /// Sleeping happens outside the actor so concurrent requests are delayed independently.
     nonisolated func intercept() async -> Fault? {
         let (latency, fault) = await take()
-        if let latency { try? await Task.sleep(for: latency) }
+        if let latency {
+            try? await Task.sleep(for: latency)
+            await leave()
+        }
         if case .delay(let pause) = fault {
             try? await Task.sleep(for: pause)
             return nil

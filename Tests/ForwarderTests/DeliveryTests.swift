@@ -244,9 +244,10 @@ import Testing
         defer { Task { await harness.stop() } }
         let items = await harness.seed(20)
         // A slow sink that delivers (300 ms an event, 6 s for all): the deadline of 3 s passes
-        // with the rest spooled, and nothing failed: 75. (A sink that delivered nothing is 1.)
+        // with the rest spooled, and nothing failed: 75. (A sink that delivered nothing is 1.) One
+        // batch in flight, so the sink's pace is the delay's.
         await harness.receiver.faults.enqueue(.delay(.milliseconds(300)), times: 20)
-        let engine = try harness.engine(try harness.configuration())
+        let engine = try harness.engine(try harness.configuration(webhook: "    max_in_flight: 1"))
         let outcome = await OnceMode.run(engine: engine, deadline: .seconds(3))
         #expect(outcome == .deadlineExceeded(pendingSinks: ["hook"]))
         #expect(outcome.exitCode == 75)

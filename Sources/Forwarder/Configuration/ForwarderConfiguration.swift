@@ -103,6 +103,10 @@ public struct SinkConfiguration: Sendable {
     public var proxy: ProxyServer?
     /// `integrity.signing_key`: events carry a signed hash chain per source. Default: off.
     public var integrity: IntegritySigner?
+    /// Batches sent at once, at most (`max_in_flight`); how many within that is adapted to the
+    /// sink (`ConcurrencyLimit`). Default: 8 for HTTP sinks, 1 for the file sink. A crash resends
+    /// at most this many batches. Splunk with acknowledgements uses `ack_max_in_flight` instead.
+    public var maxInFlight: Int = 1
 
     public struct Acknowledgement: Sendable {
         /// Default: 10s.

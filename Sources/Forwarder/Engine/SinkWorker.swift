@@ -22,6 +22,8 @@ final class SinkWorker: Sendable {
     let acknowledgementWindow: Mutex<AcknowledgementWindow>
     /// Events this worker delivered since it started (`once` reports it).
     let deliveredCount = Mutex(0)
+    /// How many batches go out at once (`max_in_flight` the ceiling).
+    let concurrency: Mutex<ConcurrencyLimit>
 
     enum Step: Equatable {
         /// Nothing to send right now.
@@ -46,6 +48,7 @@ final class SinkWorker: Sendable {
         self.logger = logger
         metrics = SinkMetrics(sink: configuration.name)
         acknowledgementWindow = Mutex(AcknowledgementWindow(capacity: configuration.acknowledgement?.maxInFlight ?? 1))
+        concurrency = Mutex(ConcurrencyLimit(ceiling: configuration.maxInFlight))
         if let acknowledging = delivery as? any AcknowledgingDelivery, acknowledging.acknowledgement != nil {
             self.acknowledging = acknowledging
         } else {
@@ -61,33 +64,74 @@ final class SinkWorker: Sendable {
         if stopped.value { return .stopped }
         if let acknowledging { return try await stepAcknowledged(acknowledging, flushNow: flushNow, now: now) }
         let offset = try store.offset(sink: name)
-        let batch: SpoolBatch
-        switch try read(after: offset, flushNow: flushNow, now: now) {
-        case .nothing(let head):
-            try passIdle(from: offset, through: head)
-            return .idle
-        case .notYet:
-            return .waiting
-        case .batch(let read):
-            batch = read
+        // Up to the concurrency limit of consecutive batches, sent at once; the offset moves
+        // through all of them in one commit once every one is settled.
+        let limit = concurrency.withLock { $0.current }
+        var batches: [SpoolBatch] = []
+        var readFrom = offset
+        gathering: while batches.count < limit {
+            switch try read(after: readFrom, flushNow: flushNow, now: now) {
+            case .nothing(let head):
+                guard batches.isEmpty else { break gathering }
+                try passIdle(from: offset, through: head)
+                return .idle
+            case .notYet:
+                guard batches.isEmpty else { break gathering }
+                return .waiting
+            case .batch(let read):
+                batches.append(read)
+                readFrom = read.passedThrough
+            }
         }
-        let records = batch.records
-        var prepared = prepare(records)
-        let chainHeads = try seal(&prepared.selected)
-        var deadLetters = prepared.deadLetters
-        var gone = false
-        if !prepared.selected.isEmpty {
-            let result = try await deliverWithRetry(prepared.selected)
-            deadLetters += result.deadLetters
-            gone = result.gone
+        var heads = configuration.integrity == nil ? [:] : try store.chainHeads(sink: name)
+        var sealedSources: Set<String> = []
+        var prepared = batches.map { prepare($0.records) }
+        for index in prepared.indices {
+            sealedSources.formUnion(try seal(&prepared[index].selected, heads: &heads))
         }
-        try store.commitDelivery(sink: name, through: batch.passedThrough, deadLetters: deadLetters, chainHeads: chainHeads)
-        recordCommitted(records: records.count, matched: prepared.matched, deadLetters: deadLetters)
-        if gone {
+        let results = try await deliverConcurrently(prepared.map(\.selected))
+        let deadLetters = zip(prepared, results).flatMap { $0.deadLetters + $1.deadLetters }
+        let records = batches.reduce(0) { $0 + $1.records.count }
+        try store.commitDelivery(
+            sink: name, through: batches[batches.count - 1].passedThrough, deadLetters: deadLetters,
+            chainHeads: sealedSources.sorted().compactMap { heads[$0] })
+        recordCommitted(records: records, matched: prepared.reduce(0) { $0 + $1.matched }, deadLetters: deadLetters)
+        if results.contains(where: \.gone) {
             stopGone()
             return .stopped
         }
-        return .progressed(events: records.count)
+        return .progressed(events: records)
+    }
+
+    /// Sends each batch through the retry loop, all at once, and adapts the concurrency limit to
+    /// how the sink answered. Results are in the batches' order.
+    private func deliverConcurrently(_ batches: [[AcknowledgementWindow.Item]]) async throws -> [DeliveryResult] {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var results = Array(repeating: DeliveryResult(), count: batches.count)
+        var slowest = Duration.zero
+        if batches.count == 1 {
+            if !batches[0].isEmpty { results[0] = try await deliverWithRetry(batches[0]) }
+            slowest = clock.now - started
+        } else {
+            try await withThrowingTaskGroup(of: (Int, DeliveryResult, Duration).self) { group in
+                for (index, batch) in batches.enumerated() where !batch.isEmpty {
+                    group.addTask { (index, try await self.deliverWithRetry(batch), clock.now - started) }
+                }
+                for try await (index, result, took) in group {
+                    results[index] = result
+                    slowest = max(slowest, took)
+                }
+            }
+        }
+        guard concurrency.withLock({ $0.ceiling }) > 1, batches.contains(where: { !$0.isEmpty }) else { return results }
+        let seconds = Double(slowest.components.seconds) + Double(slowest.components.attoseconds) / 1e18
+        let limit = concurrency.withLock {
+            $0.record(batches: batches.count, latency: seconds, backPressure: results.contains(where: \.retried))
+            return $0.current
+        }
+        metrics.inFlightLimit.record(limit)
+        return results
     }
 
     enum Read {
@@ -135,13 +179,21 @@ final class SinkWorker: Sendable {
         return (selected, deadLetters, matched)
     }
 
-    /// Links the events about to be sent into the sink's integrity chains (`integrity`): from the
-    /// committed heads, per source, each event's sequence number, previous hash and hash; the last
-    /// event of each chain in the batch is signed. Returns the heads to commit with the offset.
-    /// Sealed again from the same committed heads, a resent batch carries the same values.
+    /// Links the events about to be sent into the sink's integrity chains (`integrity`), from the
+    /// committed heads (one batch: `SinkWorker+Acknowledgement`). Returns the heads to commit.
     func seal(_ items: inout [AcknowledgementWindow.Item]) throws -> [ChainHead] {
-        guard let signer = configuration.integrity, !items.isEmpty else { return [] }
+        guard configuration.integrity != nil, !items.isEmpty else { return [] }
         var heads = try store.chainHeads(sink: name)
+        return try seal(&items, heads: &heads).sorted().compactMap { heads[$0] }
+    }
+
+    /// Links the events about to be sent into the sink's integrity chains (`integrity`): from
+    /// `heads`, per source, each event's sequence number, previous hash and hash; the last event
+    /// of each chain in the batch is signed. `heads` moves past the batch (the next batch of a
+    /// round chains onto it); returns the sources it touched. Sealed again from the same
+    /// committed heads, a resent batch carries the same values.
+    func seal(_ items: inout [AcknowledgementWindow.Item], heads: inout [String: ChainHead]) throws -> Set<String> {
+        guard let signer = configuration.integrity, !items.isEmpty else { return [] }
         var links: [IntegrityChain.Link] = []
         var values: [JSONValue] = []
         var lastOfSource: [String: Int] = [:]
@@ -171,7 +223,7 @@ final class SinkWorker: Sendable {
             items[index].event.body = IntegrityChain.attach(links[index], to: items[index].event.body, parsed: values[index], ocsf: ocsf)
             items[index].event.integrity = links[index]
         }
-        return lastOfSource.keys.sorted().compactMap { heads[$0] }
+        return Set(lastOfSource.keys)
     }
 
     func recordCommitted(records: Int, matched: Int, deadLetters: [DeadLetterEntry]) {
@@ -215,9 +267,13 @@ final class SinkWorker: Sendable {
         var deadLetters: [DeadLetterEntry] = []
         var gone = false
         var awaiting: [AcknowledgementWindow.Awaited] = []
+        /// Some attempt was answered with a retryable failure (back-pressure for `ConcurrencyLimit`).
+        var retried = false
 
         static func + (lhs: Self, rhs: Self) -> Self {
-            Self(deadLetters: lhs.deadLetters + rhs.deadLetters, gone: lhs.gone || rhs.gone, awaiting: lhs.awaiting + rhs.awaiting)
+            Self(
+                deadLetters: lhs.deadLetters + rhs.deadLetters, gone: lhs.gone || rhs.gone, awaiting: lhs.awaiting + rhs.awaiting,
+                retried: lhs.retried || rhs.retried)
         }
     }
 
@@ -288,6 +344,7 @@ final class SinkWorker: Sendable {
             }
             try? store.recordSinkError(sink: name, error: reason)
             metrics.retries.increment()
+            result.retried = true
             guard configuration.retry.allowsAnother(after: attempts) else {
                 logger.error("retries exhausted", metadata: [LogKey.attempt: "\(attempts)", LogKey.error: "\(reason)"])
                 result.deadLetters += pending.map {

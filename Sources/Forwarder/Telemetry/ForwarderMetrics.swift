@@ -31,12 +31,15 @@ struct SinkMetrics: Sendable {
     let lastSuccess: Gauge
     let pending: Gauge
     let deadLetters: Gauge
+    /// Batches the worker sends at once now (adapted within `max_in_flight`).
+    let inFlightLimit: Gauge
 
     init(sink: String) {
         let labels = [("sink", sink)]
         lastSuccess = Gauge(label: "audit_forwarder_sink_last_success_timestamp_seconds", dimensions: labels)
         pending = Gauge(label: "audit_forwarder_sink_pending_events", dimensions: labels)
         deadLetters = Gauge(label: "audit_forwarder_sink_dead_letters", dimensions: labels)
+        inFlightLimit = Gauge(label: "audit_forwarder_sink_in_flight_limit", dimensions: labels)
         delivered = Counter(label: "audit_forwarder_events_delivered_total", dimensions: labels)
         deadLettered = Counter(label: "audit_forwarder_events_dead_lettered_total", dimensions: labels)
         retries = Counter(label: "audit_forwarder_delivery_retries_total", dimensions: labels)

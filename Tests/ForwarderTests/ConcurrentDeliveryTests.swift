@@ -1,0 +1,121 @@
+import Checkpoint
+import Connectors
+import Emulators
+import Foundation
+import Testing
+
+@testable import Forwarder
+
+/// Issue 18, item 1: several batches in flight per HTTP sink, their number adapted to the sink,
+/// the offset moving only over delivered batches.
+@Suite(.serialized) struct ConcurrentDeliveryTests {
+    @Test func theLimitRisesWhileLatencyHoldsAndHalvesOnBackPressure() {
+        var limit = ConcurrencyLimit(ceiling: 6)
+        #expect(limit.current == 1)
+        for _ in 0..<10 { limit.record(batches: limit.current, latency: 0.050, backPressure: false) }
+        #expect(limit.current == 6, "rises by one per full round while latency holds, up to the ceiling")
+        limit.record(batches: 6, latency: 0.050, backPressure: true)
+        #expect(limit.current == 3)
+        limit.record(batches: 3, latency: 0.050, backPressure: true)
+        limit.record(batches: 1, latency: 0.050, backPressure: true)
+        #expect(limit.current == 1, "never below one")
+        // A round that did not use the whole limit says nothing about more.
+        limit.record(batches: 0, latency: 0.050, backPressure: false)
+        #expect(limit.current == 1)
+        for _ in 0..<3 { limit.record(batches: limit.current, latency: 0.050, backPressure: false) }
+        #expect(limit.current == 4)
+        // The sink queues our requests: latency doubles, the limit steps down.
+        limit.record(batches: 4, latency: 0.200, backPressure: false)
+        #expect(limit.current == 3)
+        #expect(ConcurrencyLimit(ceiling: 0).ceiling == 1)
+    }
+
+    /// Against sinks that answer 100 ms late, the worker sends several batches at once, never more
+    /// than `max_in_flight`, and every event arrives once.
+    @Test func slowSinksGetSeveralBatchesInFlightAndEveryEventOnce() async throws {
+        let harness = try await Harness.start()
+        let splunk = SplunkHECEmulator(token: "hec-token", indexes: ["security"])
+        let elastic = ElasticsearchEmulator(apiKey: "es-key")
+        let splunkURL = try await splunk.start()
+        let elasticURL = try await elastic.start()
+        await splunk.faults.setLatency(.milliseconds(100))
+        await elastic.faults.setLatency(.milliseconds(100))
+        let items = await harness.seed(3000)
+        let engine = try harness.engine(
+            try harness.configuration(
+                file: """
+                      - { name: splunk, type: splunk, hec_endpoint: "\(splunkURL.absoluteString)/services/collector", hec_token: hec-token, index: security, batch_size: 100, max_in_flight: 4 }
+                      - { name: elastic, type: elastic, endpoint: "\(elasticURL.absoluteString)", api_key: es-key, index: audit, batch_size: 100, max_in_flight: 4 }
+                    """))
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(120)) == .complete)
+        let expected = harness.expectedIDs(items)
+        let indexed = await splunk.indexedEvents().compactMap(\.forwardedEventID)
+        #expect(indexed.count == expected.count)
+        #expect(Set(indexed) == expected)
+        #expect(Set(await elastic.documents(index: "audit").keys) == expected)
+        #expect(await elastic.requests().count == 30, "each batch sent once")
+        for (name, faults) in [("splunk", splunk.faults), ("elastic", elastic.faults)] {
+            let peak = await faults.peakConcurrentRequests
+            #expect((2...4).contains(peak), "\(name): \(peak) requests at once")
+        }
+        let store = engine.store
+        #expect(try store.deadLetters().isEmpty)
+        #expect(try store.offset(sink: "elastic") == store.offset(sink: "splunk"))
+        await engine.shutdown()
+        await splunk.stop()
+        await elastic.stop()
+        await harness.stop()
+    }
+
+    /// A sink that answers 503 while several batches are out: each failed batch is retried on its
+    /// own, the limit halves, nothing is lost or stored twice, and the offset only moves once every
+    /// batch of a round is in.
+    @Test func backPressureWhileSeveralAreOutLosesNothing() async throws {
+        let harness = try await Harness.start()
+        let elastic = ElasticsearchEmulator(apiKey: "es-key")
+        let elasticURL = try await elastic.start()
+        await elastic.faults.setLatency(.milliseconds(50))
+        let items = await harness.seed(4000)
+        let engine = try harness.engine(
+            try harness.configuration(
+                file: """
+                      - { name: elastic, type: elastic, endpoint: "\(elasticURL.absoluteString)", api_key: es-key, index: audit, batch_size: 100, retry: { initial_backoff: 10ms, max_backoff: 50ms } }
+                    """))
+        let faults = elastic.faults
+        // Once the limit has grown, three answers of 503 land among the batches in flight.
+        let saboteur = Task {
+            while await elastic.requests().count < 12 { try await Task.sleep(for: .milliseconds(10)) }
+            await faults.enqueue(.status(503, retryAfter: nil, body: nil), times: 3)
+        }
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(120)) == .complete)
+        try await saboteur.value
+        #expect(await faults.pendingCount == 0, "the 503s were answered")
+        #expect(await faults.peakConcurrentRequests >= 2)
+        let documents = await elastic.documents(index: "audit")
+        #expect(Set(documents.keys) == harness.expectedIDs(items))
+        #expect(await elastic.documentCount() == items.count)
+        #expect(try engine.store.deadLetters().isEmpty)
+        let worker = try #require(engine.workers.first { $0.name == "elastic" })
+        #expect(worker.concurrency.withLock { $0.current } <= SinkConfigurationReader.defaultMaxInFlight)
+        await engine.shutdown()
+        await elastic.stop()
+        await harness.stop()
+    }
+
+    /// The file sink writes in order, one batch at a time; the key says so.
+    @Test func theFileSinkRefusesMaxInFlight() throws {
+        let text = """
+            state: { path: /tmp/unused.sqlite }
+            sources:
+              - { name: deploys, type: deploys, base_url: "http://127.0.0.1:9", project: acme, token: t }
+            sinks:
+              - { name: archive, type: file, path: /tmp/unused.ndjson, max_in_flight: 2 }
+            """
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse(text, environment: [:]) }
+        do {
+            _ = try ConfigurationLoader.parse(text, environment: [:])
+        } catch {
+            #expect(String(describing: error).contains("sinks[0].max_in_flight"))
+        }
+    }
+}
