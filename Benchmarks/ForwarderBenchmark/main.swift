@@ -51,6 +51,17 @@ struct Result {
     var seconds: Double
     var peakRSSMiB: Double
     var delivered: Int
+    /// CPU seconds (user + system) of the forwarder, and of this process (the emulators).
+    var forwarderCPU: Double
+    var emulatorCPU: Double
+}
+
+/// User plus system CPU seconds of this process (`RUSAGE_SELF`) or its waited-for children.
+func cpuSeconds(_ who: Int32) -> Double {
+    var usage = rusage()
+    getrusage(who == 0 ? RUSAGE_SELF.rawValue : RUSAGE_CHILDREN.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 func run(scenario: String, options: Options) async throws -> Result {
@@ -112,6 +123,7 @@ func run(scenario: String, options: Options) async throws -> Result {
         : ["once", "-c", directory + "/config.yaml", "--deadline", "30m"]
     let clock = ContinuousClock()
     let started = clock.now
+    let (childrenBefore, selfBefore) = (cpuSeconds(1), cpuSeconds(0))
     try process.run()
     // Poll the child's own high-water mark (VmHWM): its peak RSS, not the emulators'.
     var peakKiB = 0
@@ -120,6 +132,8 @@ func run(scenario: String, options: Options) async throws -> Result {
         try await Task.sleep(for: .milliseconds(5))
     }
     let elapsed = clock.now - started
+    process.waitUntilExit()
+    let (forwarderCPU, emulatorCPU) = (cpuSeconds(1) - childrenBefore, cpuSeconds(0) - selfBefore)
     guard process.terminationStatus == 0 else {
         throw NSError(domain: "benchmark", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "audit-forwarder exited \(process.terminationStatus)"])
     }
@@ -136,7 +150,8 @@ func run(scenario: String, options: Options) async throws -> Result {
     await splunk.stop()
     await elastic.stop()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return Result(scenario: (options.backfill ? "backfill → " : "") + scenario + (options.integrity ? " (integrity)" : ""), events: options.events, seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: delivered)
+    return Result(scenario: (options.backfill ? "backfill → " : "") + scenario + (options.integrity ? " (integrity)" : ""), events: options.events, seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: delivered,
+        forwarderCPU: forwarderCPU, emulatorCPU: emulatorCPU)
 }
 
 /// `VmHWM` of /proc/PID/status in KiB (0 once the process is gone).
@@ -153,12 +168,15 @@ guard FileManager.default.isExecutableFile(atPath: options.binary) else {
     FileHandle.standardError.write(Data("no binary at \(options.binary); run `swift build -c release` first or pass --binary\n".utf8))
     exit(1)
 }
-print("| scenario | events | seconds | events/s | peak RSS (MiB) | delivered |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| scenario | events | seconds | events/s | peak RSS (MiB) | delivered | forwarder CPU (s) | emulators CPU (s) |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for scenario in options.scenarios {
     do {
         let result = try await run(scenario: scenario, options: options)
-        print(String(format: "| %@ | %d | %.2f | %.0f | %.1f | %d |", result.scenario, result.events, result.seconds, Double(result.events) / result.seconds, result.peakRSSMiB, result.delivered))
+        print(
+            String(
+                format: "| %@ | %d | %.2f | %.0f | %.1f | %d | %.2f | %.2f |", result.scenario, result.events, result.seconds,
+                Double(result.events) / result.seconds, result.peakRSSMiB, result.delivered, result.forwarderCPU, result.emulatorCPU))
     } catch {
         print("| \(scenario) | failed: \(error) |")
         exit(1)

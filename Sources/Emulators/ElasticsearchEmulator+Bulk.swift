@@ -59,7 +59,8 @@ extension ElasticsearchEmulator {
         if let scripted = store.takeFailure(for: id) {
             return fail(scripted.status, scripted.type, "scripted failure for [\(id)]")
         }
-        guard (try? JSONSerialization.jsonObject(with: operation.source)) is [String: Any] else {
+        let source = [UInt8](operation.source)
+        guard source.first == UInt8(ascii: "{"), JSONSyntax.isValid(source, source.indices) else {
             return fail(400, "mapper_parsing_exception", "failed to parse: the document is not a JSON object")
         }
         let existing = store.indexes[operation.index]?[id]

@@ -23,7 +23,7 @@ enum SplunkEnvelopes {
                 return parsed
             case .value(let range): slice = range
             }
-            switch envelope(Data(bytes[slice]), allowed: indexes) {
+            switch envelope(bytes, slice, allowed: indexes) {
             case .success(let event): parsed.events.append(event)
             case .failure(let refusal):
                 parsed.error = (refusal.code, number)
@@ -62,37 +62,46 @@ enum SplunkEnvelopes {
     }
 
     /// One envelope. Unparsable or mistyped metadata → 6, no `event` → 12, `event` null or
-    /// "" → 13, index not allowed → 7, `fields` not flat → 15.
-    private static func envelope(_ data: Data, allowed indexes: [String]) -> Result<SplunkIndexedEvent, Refusal> {
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+    /// "" → 13, index not allowed → 7, `fields` not flat → 15. `event` and `fields` are kept as
+    /// the client wrote them; the envelope is checked without building it (`JSONSyntax`).
+    private static func envelope(_ bytes: [UInt8], _ slice: Range<Int>, allowed indexes: [String]) -> Result<SplunkIndexedEvent, Refusal> {
+        guard JSONSyntax.isValid(bytes, slice), let members = JSONObjectMembers.scan(bytes, slice) else {
             return .failure(Refusal(code: 6))
+        }
+        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        /// A string member's value; a member of another type is an error.
+        func string(_ range: Range<Int>) -> String? {
+            if let plain = JSONSyntax.plainString(bytes, range) { return plain }
+            return (try? JSONSerialization.jsonObject(with: Data(bytes[range]), options: .fragmentsAllowed)) as? String
         }
         var strings: [String: String] = [:]
         for key in ["host", "source", "sourcetype", "index"] {
-            guard let value = object[key] else { continue }
-            guard let text = value as? String else { return .failure(Refusal(code: 6)) }
-            strings[key] = text
+            guard let range = members[key] else { continue }
+            guard let value = string(range) else { return .failure(Refusal(code: 6)) }
+            strings[key] = value
         }
         var time: Double?
-        if let value = object["time"] {
+        if let range = members["time"] {
             // Epoch seconds: a number, or a string of one (HEC accepts both).
-            if let text = value as? String, let seconds = Double(text) {
+            let first = bytes[range.lowerBound]
+            if first == UInt8(ascii: "\""), let seconds = string(range).flatMap(Double.init) {
                 time = seconds
-            } else if let number = JSONKind.number(value) {
-                time = number
+            } else if first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")), let seconds = Double(text(range)) {
+                time = seconds
             } else {
                 return .failure(Refusal(code: 6))
             }
         }
-        guard let event = object["event"] else { return .failure(Refusal(code: 12)) }
-        if event is NSNull || (event as? String) == "" { return .failure(Refusal(code: 13)) }
+        guard let event = members["event"] else { return .failure(Refusal(code: 12)) }
+        if text(event) == "null" || text(event) == #""""# { return .failure(Refusal(code: 13)) }
         if let index = strings["index"], !isAllowed(index, indexes) { return .failure(Refusal(code: 7)) }
         var fields: String?
-        if let value = object["fields"] {
+        if let range = members["fields"] {
+            let value = try? JSONSerialization.jsonObject(with: Data(bytes[range]), options: .fragmentsAllowed)
             guard let flat = value as? [String: Any], flat.values.allSatisfy(isFlatFieldValue) else {
                 return .failure(Refusal(code: 15))
             }
-            fields = jsonText(flat)
+            fields = text(range)
         }
         return .success(
             SplunkIndexedEvent(
@@ -101,7 +110,7 @@ enum SplunkEnvelopes {
                 source: strings["source"],
                 sourcetype: strings["sourcetype"],
                 index: strings["index"],
-                event: jsonText(event),
+                event: text(event),
                 fields: fields,
                 channel: nil,
                 token: ""
@@ -121,10 +130,5 @@ enum SplunkEnvelopes {
 
     private static func isScalar(_ value: Any) -> Bool {
         value is String || JSONKind.number(value) != nil
-    }
-
-    static func jsonText(_ value: Any) -> String {
-        let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
-        return data.map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 }

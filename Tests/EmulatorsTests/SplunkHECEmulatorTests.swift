@@ -60,6 +60,8 @@ private func event(_ n: Int, index: String? = nil) -> String {
                 (#"{"event":null}"#, 13, 0),
                 (event(1) + #"{"event": {"a": 1}"#, 6, 1),  // cut short
                 (event(1) + #"{"event": tru}"#, 6, 1),  // not JSON
+                (event(1) + #"{"event": {"a": [1,]}}"#, 6, 1),  // balanced, but not JSON inside
+                (#"{"event":"x","host":5}"#, 6, 0),  // metadata of the wrong type
                 (event(1) + #"{"event":"x","time":"soon"}"#, 6, 1),
                 (event(1, index: "audit") + event(2, index: "main"), 7, 1),
                 (#"{"event":"x","fields":{"nested":{"a":1}}}"#, 15, 0),
