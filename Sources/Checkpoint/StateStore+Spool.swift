@@ -112,15 +112,14 @@ extension StateStore {
                         """),
                 arguments: [seq, "," + sink + ",", limit])
             var batch: [SpoolRecord] = []
-            var bytes = 0
+            var cut = BatchCut(limit: limit, maxBytes: maxBytes)
             var exhausted = true
             while let row = try rows.next() {
                 let record = Self.spoolRecord(row)
-                if !batch.isEmpty && bytes + record.payload.count > maxBytes {
+                guard cut.admits(bytes: record.payload.count) else {
                     exhausted = false
                     break
                 }
-                bytes += record.payload.count
                 batch.append(record)
             }
             if batch.count == limit { exhausted = false }

@@ -168,7 +168,7 @@ import Testing
               - { name: webhook, type: webhook, url: http://127.0.0.1:9/hook }
             """
         let connectors = try ConfigurationLoader.parse(yaml, environment: [:]).sinks.compactMap { sink -> (any HTTPSinkConnector)? in
-            if case .http(let connector) = sink.kind { return connector }
+            if let http = sink.target as? HTTPSinkTarget { return http.connector }
             return nil
         }
         try #require(connectors.count == 4)

@@ -257,9 +257,11 @@ import Testing
         let items = await harness.seed(250)
         await siems.splunk.setAckDelayPolls(1)
         await siems.splunk.loseAck(1)
+        // ack_timeout well above a loaded machine's gap between two queries (20 ms apart when
+        // idle): a batch that is acknowledged on the second query must never expire first.
         let engine = try harness.engine(
             try harness.configuration(
-                file: siems.sinks(splunkExtra: "    acknowledgements: true\n    ack_query_interval: 20ms\n    ack_timeout: 300ms")))
+                file: siems.sinks(splunkExtra: "    acknowledgements: true\n    ack_query_interval: 20ms\n    ack_timeout: 1500ms")))
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         let requests = await siems.splunk.requests()
         #expect(requests.allSatisfy { $0.header("X-Splunk-Request-Channel") != nil })

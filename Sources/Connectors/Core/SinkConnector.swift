@@ -71,11 +71,29 @@ public protocol HTTPSinkConnector: Sendable {
     /// Judges the answer to `probeRequest` where `classify` would not (a probe refused for its
     /// content after the credentials passed); nil leaves it to `classify`.
     func classifyProbe(_ response: WireResponse) -> SinkOutcome?
+    /// Why this event must not be sent at all (e.g. a Datadog entry over 1 MB, which Datadog would
+    /// truncate): it goes to the dead letters instead. nil (the default): send it.
+    func preflight(_ event: EncodedEvent) -> String?
+    /// The sink's indexer acknowledgement, when it has one (Splunk HEC); nil by default.
+    var acknowledging: (any AcknowledgingSinkConnector)? { get }
+}
+
+/// A sink whose acceptance is not yet delivery: an accepted batch's answer carries an id, and a
+/// later query says whether it is indexed (Splunk HEC's indexer acknowledgement).
+public protocol AcknowledgingSinkConnector: HTTPSinkConnector {
+    /// The ackId in an accepted batch's answer; nil when the sink gave none.
+    func ackID(in response: WireResponse) -> Int?
+    /// The request asking which of `ackIDs` are indexed.
+    func ackRequest(ackIDs: [Int]) -> WireRequest
+    /// The answer to `ackRequest`, ackId → indexed; nil when it is not a usable answer.
+    func indexedAcks(in response: WireResponse) -> [Int: Bool]?
 }
 
 extension HTTPSinkConnector {
     public func probeRequest() -> WireRequest? { nil }
     public func classifyProbe(_ response: WireResponse) -> SinkOutcome? { nil }
+    public func preflight(_ event: EncodedEvent) -> String? { nil }
+    public var acknowledging: (any AcknowledgingSinkConnector)? { nil }
 
     /// The classification most HTTP sinks share: 2xx delivered; 408, 429 and 5xx retried
     /// (honouring Retry-After); every other status rejected for good.

@@ -98,7 +98,8 @@ public struct SinkConfiguration: Sendable {
     public var tls: TLSOptions
     /// Splunk `acknowledgements`: how often pending ackIds are polled and when one is resent.
     public var acknowledgement: Acknowledgement?
-    public var kind: Kind
+    /// What the sink is (HTTP or file) for the engine, `dry-run` and `check --connect`.
+    var target: any SinkTarget
     /// From `proxy` or the environment (`HTTPS_PROXY`, `NO_PROXY`); nil: direct.
     public var proxy: ProxyServer?
     /// `integrity.signing_key`: events carry a signed hash chain per source. Default: off.
@@ -117,11 +118,6 @@ public struct SinkConfiguration: Sendable {
         /// crash resends at most one batch; more sends faster (each batch need not wait out an
         /// interval) at the price of resending up to that many batches after a crash.
         public var maxInFlight: Int = 1
-    }
-
-    public enum Kind: Sendable {
-        case http(any HTTPSinkConnector)
-        case file(FileSink)
     }
 
     public enum Compression: String, Sendable, CaseIterable {

@@ -22,13 +22,13 @@ extension ForwarderConfiguration {
             }
         }
         for (index, sink) in sinks.enumerated() {
-            guard case .http(let connector) = sink.kind else { continue }
+            guard let origin = sink.target.origin else { continue }
             let key = "sinks[\(index)] (\(sink.name))"
             if sink.tls.insecureSkipVerify {
-                warnings.append("\(key): tls.insecure_skip_verify is on: any server can pose as \(Origin(connector.origin)) and read its key and the events")
+                warnings.append("\(key): tls.insecure_skip_verify is on: any server can pose as \(Origin(origin)) and read its key and the events")
             }
-            if Self.isPlainHTTPOffHost(connector.origin), Self.sendsCredentials(connector) {
-                warnings.append("\(key): its credentials go over plain http:// to \(Origin(connector.origin)); use https://")
+            if Self.isPlainHTTPOffHost(origin), sink.target.sendsCredentials {
+                warnings.append("\(key): its credentials go over plain http:// to \(Origin(origin)); use https://")
             }
         }
         return warnings
@@ -47,8 +47,4 @@ extension ForwarderConfiguration {
         return ((try? poll.nextRequest()) ?? nil)?.headers.contains(where: \.isSecret) ?? false
     }
 
-    private static func sendsCredentials(_ connector: any HTTPSinkConnector) -> Bool {
-        (try? connector.makeRequest(batch: [EncodedEvent(id: "probe", time: Date(), body: Data("{}".utf8))], now: Date()))?
-            .headers.contains(where: \.isSecret) ?? false
-    }
 }

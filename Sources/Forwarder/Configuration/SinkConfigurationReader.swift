@@ -44,37 +44,35 @@ enum SinkConfigurationReader {
             reader.fail("max_in_flight", "the file sink appends its batches in order, one at a time")
         }
 
-        let kind: SinkConfiguration.Kind?
+        let target: (any SinkTarget)?
         var acknowledgement: SinkConfiguration.Acknowledgement?
         switch type {
         case SplunkHECSink.type:
             let sink = SIEMSinkReaders.splunk(reader, name: name)
             acknowledgement = SIEMSinkReaders.acknowledgement(reader, enabled: sink?.configuration.acknowledgements ?? false)
-            kind = sink.map { .http($0) }
+            target = sink.map { HTTPSinkTarget(connector: $0) }
         case DatadogSink.type:
-            kind = SIEMSinkReaders.datadog(reader, name: name).map { .http($0) }
+            target = SIEMSinkReaders.datadog(reader, name: name).map { HTTPSinkTarget(connector: $0) }
         case ElasticsearchSink.type:
-            kind = SIEMSinkReaders.elastic(reader, name: name).map { .http($0) }
+            target = SIEMSinkReaders.elastic(reader, name: name).map { HTTPSinkTarget(connector: $0) }
         case WebhookSink.type:
-            kind = readWebhook(reader, name: name, batchSize: batchSize).map { .http($0) }
+            target = readWebhook(reader, name: name, batchSize: batchSize).map { HTTPSinkTarget(connector: $0) }
         case FileSink.type:
             let rotation = reader.mapping("rotate").map(Self.readRotation)
             let mode = readFileMode(reader)
-            kind = reader.requiredString("path").map { .file(FileSink(name: name, path: $0, rotation: rotation, mode: mode)) }
+            target = reader.requiredString("path").map { FileSinkTarget(file: FileSink(name: name, path: $0, rotation: rotation, mode: mode)) }
         default:
             reader.fail("type", "unsupported sink type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
             reader.acceptRemainingKeys()
-            kind = nil
+            target = nil
         }
         let integrity = reader.mapping("integrity").flatMap { readIntegrity($0, acknowledgement: acknowledgement) }
-        var endpoint: URL?
-        if case .http(let connector)? = kind { endpoint = connector.origin }
-        let proxy = type == FileSink.type ? nil : reader.proxy(for: endpoint)
-        guard let kind, !name.isEmpty else { return nil }
+        let proxy = type == FileSink.type ? nil : reader.proxy(for: target?.origin)
+        guard let target, !name.isEmpty else { return nil }
         var sink = SinkConfiguration(
             name: name, type: type, batchSize: batchSize, maxBatchBytes: maxBatchBytes, flushInterval: flushInterval,
             encoding: encoding, compression: compression, timeout: timeout, retry: retry, filters: filters, redact: redact, tls: tls,
-            acknowledgement: acknowledgement, kind: kind, proxy: proxy, integrity: integrity)
+            acknowledgement: acknowledgement, target: target, proxy: proxy, integrity: integrity)
         sink.maxInFlight = maxInFlight
         return sink
     }

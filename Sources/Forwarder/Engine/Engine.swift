@@ -42,15 +42,7 @@ public final class Engine: Sendable {
                 spoolMaxEvents: configuration.state.spoolMaxEvents, sleeper: sleeper, logger: logger)
         }
         workers = try configuration.sinks.map { sink in
-            let delivery: any SinkDelivery
-            switch sink.kind {
-            case .http(let connector):
-                delivery = HTTPSinkDelivery(
-                    connector: connector, client: try client(for: sink.tls, proxy: sink.proxy), timeout: sink.timeout,
-                    acknowledgement: sink.acknowledgement, compression: sink.compression)
-            case .file(let file):
-                delivery = FileSinkDelivery(sink: file)
-            }
+            let delivery = try sink.target.makeDelivery(for: sink) { try client(for: sink.tls, proxy: sink.proxy) }
             return SinkWorker(configuration: sink, store: store, delivery: delivery, sleeper: sleeper, logger: logger)
         }
         clients = clientsBySetting.map(\.2)

@@ -7,10 +7,13 @@ protocol SinkDelivery: Sendable {
     /// Why this event must not be sent at all (e.g. a Datadog entry over 1 MB, which Datadog would
     /// truncate): it goes to the dead letters instead. nil: send it.
     func preflight(_ event: EncodedEvent) -> String?
+    /// Set when the sink acknowledges asynchronously (Splunk with `acknowledgements: true`).
+    var acknowledgingDelivery: (any AcknowledgingDelivery)? { get }
 }
 
 extension SinkDelivery {
     func preflight(_ event: EncodedEvent) -> String? { nil }
+    var acknowledgingDelivery: (any AcknowledgingDelivery)? { nil }
 }
 
 /// A sink whose acceptance is not yet delivery (Splunk HEC with indexer acknowledgement): an
@@ -41,17 +44,17 @@ struct HTTPSinkDelivery: AcknowledgingDelivery {
     func submit(_ batch: [EncodedEvent]) async throws -> (outcome: SinkOutcome, ackID: Int?) {
         let response = try await client.send(try request(for: batch), timeout: timeout)
         let outcome = connector.classify(response, batch: batch)
-        guard case .delivered = outcome, let splunk = connector as? SplunkHECSink else { return (outcome, nil) }
+        guard case .delivered = outcome, let acknowledging = connector.acknowledging else { return (outcome, nil) }
         // No ackId: the token has acknowledgement off (or a proxy drops it). Splunk accepted the
         // batch and will never report on it; sending it again would index it again, forever. It
         // counts as delivered, and the worker says why (`SinkWorker.noteMissingAck`).
-        return (.delivered, splunk.ackID(in: response))
+        return (.delivered, acknowledging.ackID(in: response))
     }
 
     func indexed(_ ackIDs: [Int]) async throws -> Set<Int> {
-        guard let splunk = connector as? SplunkHECSink else { return [] }
-        let response = try await client.send(splunk.ackRequest(ackIDs: ackIDs), timeout: timeout)
-        guard let acks = SplunkHECSink.parseAcks(response) else {
+        guard let acknowledging = connector.acknowledging else { return [] }
+        let response = try await client.send(acknowledging.ackRequest(ackIDs: ackIDs), timeout: timeout)
+        guard let acks = acknowledging.indexedAcks(in: response) else {
             throw AcknowledgementQueryError(status: response.status, excerpt: MalformedPayload.excerpt(of: response.body))
         }
         return Set(acks.filter(\.value).keys)
@@ -68,7 +71,11 @@ struct HTTPSinkDelivery: AcknowledgingDelivery {
     }
 
     func preflight(_ event: EncodedEvent) -> String? {
-        (connector as? DatadogSink)?.oversizedReason(event)
+        connector.preflight(event)
+    }
+
+    var acknowledgingDelivery: (any AcknowledgingDelivery)? {
+        acknowledgement != nil && connector.acknowledging != nil ? self : nil
     }
 }
 

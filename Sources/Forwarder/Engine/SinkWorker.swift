@@ -49,11 +49,7 @@ final class SinkWorker: Sendable {
         metrics = SinkMetrics(sink: configuration.name)
         acknowledgementWindow = Mutex(AcknowledgementWindow(capacity: configuration.acknowledgement?.maxInFlight ?? 1))
         concurrency = Mutex(ConcurrencyLimit(ceiling: configuration.maxInFlight))
-        if let acknowledging = delivery as? any AcknowledgingDelivery, acknowledging.acknowledgement != nil {
-            self.acknowledging = acknowledging
-        } else {
-            acknowledging = nil
-        }
+        acknowledging = delivery.acknowledgingDelivery
     }
 
     var name: String { configuration.name }

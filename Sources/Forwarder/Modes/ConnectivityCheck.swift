@@ -21,7 +21,7 @@ public enum ConnectivityCheck {
             rows.append(await check(source, logger: logger))
         }
         for sink in configuration.sinks {
-            rows.append(await check(sink, sendTestEvent: sendTestEvent))
+            rows.append(await sink.target.checkConnection(sink, sendTestEvent: sendTestEvent))
         }
         return rows
     }
@@ -44,43 +44,6 @@ public enum ConnectivityCheck {
             return Row(kind: "source", name: source.name, ok: true, detail: "authenticated; \(count) event(s) in the last minute")
         } catch {
             return Row(kind: "source", name: source.name, ok: false, detail: String(describing: error))
-        }
-    }
-
-    private static func check(_ sink: SinkConfiguration, sendTestEvent: Bool) async -> Row {
-        switch sink.kind {
-        case .file(let file):
-            let directory = (file.path as NSString).deletingLastPathComponent
-            let writable = FileManager.default.isWritableFile(atPath: FileManager.default.fileExists(atPath: file.path) ? file.path : directory.isEmpty ? "." : directory)
-            return Row(kind: "sink", name: sink.name, ok: writable, detail: writable ? "\(file.path) is writable" : "cannot write \(file.path)")
-        case .http(let connector):
-            do {
-                let client = try WireClient(tls: sink.tls, proxy: sink.proxy)
-                defer { Task { await client.shutdown() } }
-                let request: WireRequest
-                let probe = connector.probeRequest()
-                if let probe {
-                    request = probe
-                } else if sendTestEvent {
-                    request = try connector.makeRequest(batch: [testEvent()], now: Date())
-                } else {
-                    return Row(
-                        kind: "sink", name: sink.name, ok: true, detail: "not contacted (add --send-test-event to post a test event)",
-                        contacted: false)
-                }
-                let response = try await client.send(request, timeout: sink.timeout)
-                let judged = probe == nil ? nil : connector.classifyProbe(response)
-                switch judged ?? connector.classify(response, batch: [testEvent()]) {
-                case .delivered:
-                    return Row(kind: "sink", name: sink.name, ok: true, detail: "HTTP \(response.status)")
-                case .retry(_, let reason), .rejected(_, let reason), .gone(_, let reason), .tooLarge(let reason):
-                    return Row(kind: "sink", name: sink.name, ok: false, detail: reason)
-                case .partial:
-                    return Row(kind: "sink", name: sink.name, ok: false, detail: "partially accepted")
-                }
-            } catch {
-                return Row(kind: "sink", name: sink.name, ok: false, detail: String(describing: error))
-            }
         }
     }
 

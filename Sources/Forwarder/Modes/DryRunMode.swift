@@ -86,47 +86,26 @@ public enum DryRunMode {
         }
     }
 
+    /// The requests the sink would get for `events`: cut into batches as the spool cuts them
+    /// (`BatchCut` over the spooled payloads), then filtered and encoded as the sink worker does,
+    /// events its preflight refuses left out (they would be dead-lettered).
     static func requests(for sink: SinkConfiguration, events: [NormalizedEntry]) throws -> [Preview] {
         let encoder = EventEncoder(encoding: sink.encoding, redact: sink.redact)
-        let selected = try events.map { normalized -> SpoolRecord in
+        let records = try events.map { normalized -> SpoolRecord in
             let entry = try SourcePoller.spoolEntry(normalized)
             return SpoolRecord(
                 seq: 0, source: normalized.event.source.name, eventID: entry.eventID, eventTime: entry.eventTime, eventType: entry.eventType,
                 severity: entry.severity, action: entry.action, outcome: entry.outcome, payload: entry.payload, spooledAt: Date())
-        }.filter(sink.filters.matches)
-        let encoded = try selected.map(encoder.encode)
+        }
         var previews: [Preview] = []
         var index = 0
-        while index < encoded.count {
-            // Batched as the sink worker batches: `batch_size` events, at most `max_batch_bytes`.
+        while index < records.count {
+            var cut = BatchCut(limit: sink.batchSize, maxBytes: sink.maxBatchBytes)
             var end = index
-            var bytes = 0
-            while end < encoded.count, end - index < sink.batchSize {
-                let size = encoded[end].body.count
-                if end > index, bytes + size > sink.maxBatchBytes { break }
-                bytes += size
-                end += 1
-            }
-            let batch = Array(encoded[index..<end])
+            while end < records.count, cut.admits(bytes: records[end].payload.count) { end += 1 }
+            let batch = try records[index..<end].filter(sink.filters.matches).map(encoder.encode).filter { sink.target.preflight($0) == nil }
             index = end
-            switch sink.kind {
-            case .http(let connector):
-                var request = try connector.makeRequest(batch: batch, now: Date())
-                // The header the request carries; the body is shown before compression, to be read.
-                if sink.compression == .gzip { request.headers.append(.init("Content-Encoding", "gzip")) }
-                previews.append(
-                    Preview(
-                        sink: sink.name, method: request.method, target: request.url.redactedForDisplay,
-                        headers: request.headers.map { ($0.name, $0.isSecret ? "<redacted>" : $0.value) },
-                        body: request.body ?? Data()))
-            case .file(let file):
-                var body = Data()
-                for event in batch {
-                    body.append(event.body)
-                    body.append(UInt8(ascii: "\n"))
-                }
-                previews.append(Preview(sink: sink.name, method: "APPEND", target: file.path, headers: [], body: body))
-            }
+            if !batch.isEmpty { previews.append(try sink.target.preview(batch, sink: sink)) }
         }
         return previews
     }

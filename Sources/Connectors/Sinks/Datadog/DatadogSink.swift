@@ -78,6 +78,8 @@ public struct DatadogSink: HTTPSinkConnector {
     /// Why `event` cannot go to Datadog whole (its entry would be over 1 MB and truncated), or
     /// nil. Measured without building the entry: the body as an escaped JSON string plus the
     /// entry's other attributes.
+    public func preflight(_ event: EncodedEvent) -> String? { oversizedReason(event) }
+
     public func oversizedReason(_ event: EncodedEvent) -> String? {
         let size = Self.escapedLength(event.body) + attributesAllowance
         guard size > Self.maxEntryBytes else { return nil }

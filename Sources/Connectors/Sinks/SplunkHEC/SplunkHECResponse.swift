@@ -78,6 +78,10 @@ extension SplunkHECSink {
 
     /// `{"acks":{"0":true,"1":false}}` → `[0: true, 1: false]`; nil for anything else. A `true`
     /// is reported once only: the caller must remember it.
+    public func indexedAcks(in response: WireResponse) -> [Int: Bool]? {
+        Self.parseAcks(response)
+    }
+
     public static func parseAcks(_ response: WireResponse) -> [Int: Bool]? {
         guard (200..<300).contains(response.status), let acks = (try? JSONValue.parse(response.body))?["acks"]?.objectValue
         else { return nil }

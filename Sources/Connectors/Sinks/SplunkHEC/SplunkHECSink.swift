@@ -2,7 +2,7 @@ import Foundation
 
 /// Posts batches to Splunk HEC: one JSON envelope per event, written one after another in one
 /// body. Our event id travels in the indexed `fields` (Splunk has no idempotency key).
-public struct SplunkHECSink: HTTPSinkConnector {
+public struct SplunkHECSink: AcknowledgingSinkConnector {
     public static let type = "splunk"
     public let configuration: SplunkHECConfiguration
     /// Where batches go: `…/services/collector` or `…/services/collector/event`.
@@ -11,6 +11,7 @@ public struct SplunkHECSink: HTTPSinkConnector {
     public let baseURL: URL
     public var name: String { configuration.name }
     public var origin: URL { configuration.endpoint }
+    public var acknowledging: (any AcknowledgingSinkConnector)? { self }
 
     /// Throws when the channel is not a GUID (HEC answers code 11 to every request otherwise).
     public init(configuration: SplunkHECConfiguration) throws {
