@@ -72,7 +72,7 @@ struct BackfillCommand: AsyncParsableCommand {
         throw ExitCode(outcome.exitCode)
     }
 
-    private func prepareJob(configuration: ForwarderConfiguration, store: StateStore) throws -> BackfillJob {
+    private func prepareJob(configuration: ForwarderConfiguration, store: any StateBackend) throws -> BackfillJob {
         if let resume {
             guard let job = try store.backfillJob(id: resume) else { throw ValidationError("no backfill job \(resume)") }
             guard configuration.sources.contains(where: { $0.name == job.source }) else {

@@ -5,7 +5,7 @@ import Forwarder
 import Foundation
 
 /// Opens (creating when missing) the configured state file, or exits 1 with the reason.
-func openState(_ configuration: ForwarderConfiguration) throws -> StateStore {
+func openState(_ configuration: ForwarderConfiguration) throws -> any StateBackend {
     do {
         return try StateStore(path: configuration.state.path)
     } catch {
@@ -15,7 +15,7 @@ func openState(_ configuration: ForwarderConfiguration) throws -> StateStore {
 }
 
 /// Opens the configured state file for the admin commands; a missing file is reported, not created.
-func openExistingState(_ configuration: ForwarderConfiguration) throws -> StateStore {
+func openExistingState(_ configuration: ForwarderConfiguration) throws -> any StateBackend {
     guard FileManager.default.fileExists(atPath: configuration.state.path) else {
         printError(
             "audit-forwarder: no state file at \(configuration.state.path): nothing has run with this state.path yet, "

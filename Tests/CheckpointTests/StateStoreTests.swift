@@ -18,6 +18,20 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
         payload: Data(repeating: UInt8(ascii: "x"), count: bytes))
 }
 
+/// The backends the behaviour tests below run against, through `StateBackend` only: a second
+/// backend joins by adding a case.
+enum BackendUnderTest: String, CaseIterable, CustomStringConvertible {
+    case sqlite
+
+    func make() throws -> any StateBackend {
+        switch self {
+        case .sqlite: try StateStore(path: temporaryStatePath())
+        }
+    }
+
+    var description: String { rawValue }
+}
+
 @Suite struct StateStoreTests {
     /// Commits must reach the disk before they count (power loss, not only a killed process).
     /// GRDB sets a pool's writer to NORMAL after `prepareDatabase`, which once undid our FULL.
@@ -48,8 +62,8 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
         #expect(try reopened.cursor(source: "s") == "c1")
     }
 
-    @Test func appendSkipsSeenIdsAndMovesCursorWithThePage() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases) func appendSkipsSeenIdsAndMovesCursorWithThePage(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         let first = try store.appendPage(source: "s", entries: [entry(1), entry(2), entry(2)], cursor: "c1")
         #expect(first == AppendResult(inserted: 2, duplicates: 1))
         #expect(try store.cursor(source: "s") == "c1")
@@ -66,8 +80,8 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
 
     /// A backfill for one sink marks its ids as seen; the live tail reading the same ids later
     /// must still spool them for the other sinks, and for those only.
-    @Test func anIDSpooledForSomeSinksIsSpooledAgainOnlyForTheOthers() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases) func anIDSpooledForSomeSinksIsSpooledAgainOnlyForTheOthers(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         try store.registerSinks(["archive", "splunk", "webhook"])
         #expect(try store.appendPage(source: "s", entries: [entry(1), entry(2)], cursor: nil, onlySinks: ["archive"]).inserted == 2)
         // The live tail: 1 and 2 again (for splunk and webhook only), 3 new (for all).
@@ -89,8 +103,8 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
 
     /// A newest-first walk's position moves with its pages, in the same transaction, and goes
     /// when the walk ends or the cursor is set by hand.
-    @Test func walkProgressIsSavedWithItsPageAndClearedWithTheCursor() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases) func walkProgressIsSavedWithItsPageAndClearedWithTheCursor(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         let progress = WalkProgress(windowStart: Date(timeIntervalSince1970: 1000), windowEnd: Date(timeIntervalSince1970: 2000), position: "p1")
         try store.appendPage(source: "s", entries: [entry(1)], cursor: nil, walk: .save(progress))
         #expect(try store.walkProgress(source: "s") == progress)
@@ -105,15 +119,15 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
         #expect(try store.walkProgress(source: "s") == nil)
     }
 
-    @Test func pageWithoutCursorLeavesCursorAlone() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases) func pageWithoutCursorLeavesCursorAlone(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         try store.appendPage(source: "s", entries: [], cursor: "c1")
         try store.appendPage(source: "s", entries: [entry(1)], cursor: nil)
         #expect(try store.cursor(source: "s") == "c1")
     }
 
-    @Test func readBatchHonoursLimitBytesAndAddressedSinks() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases) func readBatchHonoursLimitBytesAndAddressedSinks(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         try store.appendPage(source: "s", entries: (1...10).map { entry($0, bytes: 100) }, cursor: nil)
         try store.appendPage(source: "b", entries: [entry(11)], cursor: nil, onlySinks: ["archive"])
         #expect(try store.readBatch(sink: "x", after: 0, limit: 4).count == 4)
@@ -126,8 +140,8 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
 
     /// Events meant only for other sinks are passed over once nothing for this sink is left, and
     /// never while this sink's batch was cut short (the rest of its events may lie beyond them).
-    @Test func aBatchPassesOverOtherSinksEventsOnlyWhenNothingIsLeftForThisSink() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases) func aBatchPassesOverOtherSinksEventsOnlyWhenNothingIsLeftForThisSink(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         try store.appendPage(source: "s", entries: (1...3).map { entry($0) }, cursor: nil)
         try store.appendPage(source: "b", entries: (4...6).map { entry($0) }, cursor: nil, onlySinks: ["archive"])
         let whole = try store.nextBatch(sink: "x", after: 0, limit: 100)
@@ -140,8 +154,8 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
         #expect(try store.nextBatch(sink: "archive", after: 0, limit: 100).records.count == 6)
     }
 
-    @Test func offsetsAreMonotonicAndPruneKeepsWhatASinkStillNeeds() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases) func offsetsAreMonotonicAndPruneKeepsWhatASinkStillNeeds(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         try store.registerSinks(["a", "b"])
         try store.appendPage(source: "s", entries: (1...10).map { entry($0) }, cursor: nil)
         try store.commitDelivery(sink: "a", through: 8)
@@ -162,8 +176,8 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
         #expect(try store.headSeq() == 11)
     }
 
-    @Test func deadLettersAreWrittenWithTheOffsetAndCanBeReplayedOrPurged() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases) func deadLettersAreWrittenWithTheOffsetAndCanBeReplayedOrPurged(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         try store.registerSinks(["hook", "file"])
         try store.appendPage(source: "s", entries: (1...3).map { entry($0) }, cursor: nil)
         let batch = try store.readBatch(sink: "hook", after: 0, limit: 10)
@@ -187,18 +201,18 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
         #expect(try store.deadLetterCount(sink: "hook") == 0)
     }
 
-    @Test func dedupeKeysExpireAfterTheWindow() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases) func dedupeKeysExpireAfterTheWindow(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         let old = Date(timeIntervalSince1970: 1_000)
-        try store.appendPage(source: "s", entries: [entry(1)], cursor: nil, now: old)
-        try store.appendPage(source: "s", entries: [entry(2)], cursor: nil, now: Date())
+        try store.appendPage(source: "s", entries: [entry(1)], cursor: nil, onlySinks: nil, walk: .unchanged, now: old)
+        try store.appendPage(source: "s", entries: [entry(2)], cursor: nil, onlySinks: nil, walk: .unchanged, now: Date())
         #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 2_000)) == 1)
         #expect(try store.dedupeCount(source: "s") == 1)
         #expect(try store.appendPage(source: "s", entries: [entry(1), entry(2)], cursor: nil).inserted == 1)
     }
 
-    @Test func cursorsCanBeSetResetAndCarryTheLastError() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases) func cursorsCanBeSetResetAndCarryTheLastError(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         try store.recordSourceError(source: "s", error: "HTTP 401")
         #expect(try store.sourceStates().first?.lastError == "HTTP 401")
         try store.appendPage(source: "s", entries: [], cursor: "2026-01-01T00:00:00.000Z")

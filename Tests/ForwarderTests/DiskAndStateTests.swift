@@ -29,7 +29,7 @@ import Testing
         let engine = try harness.engine(try harness.configuration(source: "    page_size: 50"), sleeper: RecordingSleeper(), logger: log.logger)
         defer { Task { await engine.shutdown() } }
 
-        try engine.store.simulateFullDisk(true)
+        try (engine.store as! StateStore).simulateFullDisk(true)
         let failure = try #require(await OnceMode.run(engine: engine, deadline: .seconds(60)).failureText)
         #expect(failure.contains("database or disk is full"), "\(failure)")
         #expect(!log.problems(containing: "database or disk is full").isEmpty, "\(log.text)")
@@ -37,7 +37,7 @@ import Testing
         #expect(try engine.store.cursor(source: "deploys") == nil)
         #expect(try harness.fileEventIDs().isEmpty)
 
-        try engine.store.simulateFullDisk(false)
+        try (engine.store as! StateStore).simulateFullDisk(false)
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
         #expect(Set(await harness.receiver.receivedEventIDs()) == harness.expectedIDs(items))
@@ -56,7 +56,7 @@ import Testing
         let configuration = try harness.configuration(source: "    page_size: 50\n    poll_interval: 1s", webhook: "    batch_size: 100")
         let engine = try harness.engine(configuration, logger: log.logger)
         defer { Task { await engine.shutdown() } }
-        try engine.store.simulateFullDisk(true)
+        try (engine.store as! StateStore).simulateFullDisk(true)
         let group = DaemonMode.serviceGroup(engine: engine, stopsOnSignals: false)
         let daemon = Task { try await group.run() }
 
@@ -65,7 +65,7 @@ import Testing
         #expect(try harness.fileEventIDs().isEmpty)
         #expect(try engine.store.cursor(source: "deploys") == nil)
 
-        try engine.store.simulateFullDisk(false)
+        try (engine.store as! StateStore).simulateFullDisk(false)
         let expected = harness.expectedIDs(items)
         let delivered = await eventually(timeout: .seconds(60)) {
             let received = Set(await harness.receiver.receivedEventIDs())

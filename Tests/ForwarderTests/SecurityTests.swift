@@ -255,7 +255,7 @@ import Testing
         let entry = SpoolEntry(
             upstreamID: "u1", eventID: "e1", eventTime: Date(), eventType: "other", severity: "info", action: "a", outcome: "success",
             payload: Data("{}".utf8))
-        try engine.store.appendPage(source: "deploys", entries: [entry], cursor: nil, now: Date().addingTimeInterval(-60))
+        try engine.store.appendPage(source: "deploys", entries: [entry], cursor: nil, onlySinks: nil, walk: .unchanged, now: Date().addingTimeInterval(-60))
         try engine.store.recordSinkError(sink: "hook", error: "HTTP 500: \(marker)")
         let (ready, reason) = engine.readiness(failingFor: -1)
         #expect(!ready)

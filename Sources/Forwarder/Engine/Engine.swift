@@ -7,7 +7,7 @@ import Logging
 /// HTTP clients they share. Modes (`once`, `run`) drive it.
 public final class Engine: Sendable {
     public let configuration: ForwarderConfiguration
-    public let store: StateStore
+    public let store: any StateBackend
     let pollers: [SourcePoller]
     let workers: [SinkWorker]
     private let clients: [WireClient]
@@ -20,12 +20,7 @@ public final class Engine: Sendable {
         store = try StateStore(path: configuration.state.path)
         try store.registerSinks(configuration.sinks.map(\.name))
         for warning in configuration.securityWarnings { logger.warning("\(warning)") }
-        let openBits = store.permissionsOpenToOthers
-        if openBits != 0 {
-            let bits = String(openBits, radix: 8)
-            logger.warning(
-                "the state file \(store.path) is open to others than its owner (mode bits 0\(bits)); it holds whole audit events: chmod 600 it and its -wal and -shm files")
-        }
+        for warning in store.storageWarnings { logger.warning("\(warning)") }
 
         // One HTTP client per distinct TLS and proxy setting.
         var clientsBySetting: [(TLSOptions, ProxyServer?, WireClient)] = []
@@ -57,7 +52,7 @@ public final class Engine: Sendable {
         while keepGoing(), !Task.isCancelled {
             await pause()
             do {
-                try store.checkpointWAL()
+                try store.periodicMaintenance()
             } catch {
                 logger.warning("WAL checkpoint failed", metadata: [LogKey.error: "\(error)"])
             }

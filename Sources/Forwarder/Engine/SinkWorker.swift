@@ -9,7 +9,7 @@ import Synchronization
 /// indexer acknowledgement keeps several batches in flight (`SinkWorker+Acknowledgement`).
 final class SinkWorker: Sendable {
     let configuration: SinkConfiguration
-    let store: StateStore
+    let store: any StateBackend
     let delivery: any SinkDelivery
     let encoder: EventEncoder
     let sleeper: any Sleeper
@@ -37,7 +37,7 @@ final class SinkWorker: Sendable {
         case stopped
     }
 
-    init(configuration: SinkConfiguration, store: StateStore, delivery: any SinkDelivery, sleeper: any Sleeper, logger: Logger) {
+    init(configuration: SinkConfiguration, store: any StateBackend, delivery: any SinkDelivery, sleeper: any Sleeper, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.delivery = delivery

@@ -7,7 +7,7 @@ import Logging
 /// spooled together with the cursor it allows, in one transaction.
 final class SourcePoller: Sendable {
     let configuration: SourceConfiguration
-    let store: StateStore
+    let store: any StateBackend
     let walker: PageWalker
     let spoolMaxEvents: Int
     let sleeper: any Sleeper
@@ -23,7 +23,7 @@ final class SourcePoller: Sendable {
         var duplicates = 0
     }
 
-    init(configuration: SourceConfiguration, store: StateStore, client: WireClient, spoolMaxEvents: Int, sleeper: any Sleeper, logger: Logger) {
+    init(configuration: SourceConfiguration, store: any StateBackend, client: WireClient, spoolMaxEvents: Int, sleeper: any Sleeper, logger: Logger) {
         var logger = logger
         logger[metadataKey: LogKey.source] = .string(configuration.name)
         self.configuration = configuration

@@ -48,7 +48,7 @@ public enum BackfillMode {
     /// Runs the pending windows oldest first, at most `concurrency` at a time. The first failure
     /// cancels the others; what they finished stays recorded.
     private static func fetch(
-        job: BackfillJob, poller: SourcePoller, store: StateStore, concurrency: Int, progress: @Sendable (Progress) -> Void
+        job: BackfillJob, poller: SourcePoller, store: any StateBackend, concurrency: Int, progress: @Sendable (Progress) -> Void
     ) async throws {
         var queue = BackfillPlan.pendingWindows(of: job, length: BackfillPlan.windowLength(for: poller.configuration.connector))[...]
         let meter = ProgressMeter(start: job)
@@ -66,7 +66,7 @@ public enum BackfillMode {
         }
     }
 
-    private static func fetch(window: PollWindow, job: BackfillJob, poller: SourcePoller, store: StateStore) async throws {
+    private static func fetch(window: PollWindow, job: BackfillJob, poller: SourcePoller, store: any StateBackend) async throws {
         let range = window.start..<window.end
         try await poller.walker.walk(poller.configuration.connector.makePoll(window: window), prepare: SourcePoller.spoolEntries) { pages in
             try await poller.waitForSpoolSpace()

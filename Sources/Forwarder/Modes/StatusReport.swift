@@ -38,7 +38,7 @@ public struct StatusReport: Sendable {
     public var sinks: [Sink]
     public var backfills: [Backfill] = []
 
-    public static func make(configuration: ForwarderConfiguration, store: StateStore, now: Date = Date()) throws -> StatusReport {
+    public static func make(configuration: ForwarderConfiguration, store: any StateBackend, now: Date = Date()) throws -> StatusReport {
         let sourceStates = try store.sourceStates()
         let sinkStates = try store.sinkStates()
         let sources = configuration.sources.map { source -> Source in

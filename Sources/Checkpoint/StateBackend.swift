@@ -1,0 +1,156 @@
+import Foundation
+
+/// Everything the engine and the commands keep: cursors, the spool, per-sink offsets, the dedupe
+/// index, dead letters, walk and backfill progress, integrity chain heads. `StateStore` (SQLite)
+/// is the first backend; the engine holds an `any StateBackend` and never knows which it has.
+///
+/// The guarantees every backend keeps (DESIGN.md §1): a page's events, its dedupe keys, its
+/// cursor and walk position are written in one transaction (`appendPage`); a sink's offset, its
+/// dead letters and chain heads move in one transaction (`commitDelivery`); a sink reads the
+/// spool in sequence order and its offset only moves forward. State changes name the source or
+/// sink they belong to, so a backend that leases sources to agents can fence each one.
+public protocol StateBackend: AnyObject, Sendable {
+    // MARK: Sources
+    func cursor(source: String) throws -> String?
+    func setCursor(source: String, position: String, now: Date) throws
+    func resetCursor(source: String) throws
+    func recordSourceError(source: String, error: String, now: Date) throws
+    func sourceStates() throws -> [SourceState]
+    func walkProgress(source: String) throws -> WalkProgress?
+    func clearWalkProgress(source: String) throws
+
+    // MARK: The spool
+    /// Spools a page's new events (those not already in the dedupe index), records their dedupe
+    /// keys, moves the cursor (nil: unchanged) and the walk position, all in one transaction.
+    @discardableResult
+    func appendPage(
+        source: String, entries: [SpoolEntry], cursor: String?, onlySinks: [String]?, walk: WalkUpdate, now: Date
+    ) throws -> AppendResult
+    /// How many events wait for `sink` after `seq` (at most `limit`), without reading payloads.
+    func pendingSummary(sink: String, after seq: Int64, limit: Int) throws -> PendingSummary
+    func readBatch(sink: String, after seq: Int64, limit: Int, maxBytes: Int) throws -> [SpoolRecord]
+    /// The next batch for `sink` after `seq`, cut by `BatchCut`, and how far its offset may move.
+    func nextBatch(sink: String, after seq: Int64, limit: Int, maxBytes: Int) throws -> SpoolBatch
+    func spoolDepth() throws -> Int64
+    func headSeq() throws -> Int64
+    /// Drops events every active sink has passed; returns how many.
+    @discardableResult
+    func prune(activeSinks: [String]) throws -> Int
+    @discardableResult
+    func pruneDedupe(seenBefore cutoff: Date) throws -> Int
+    func dedupeCount(source: String) throws -> Int
+    func seenUpstreamIDs(source: String) throws -> Set<String>
+
+    // MARK: Sinks
+    func registerSinks(_ sinks: [String], now: Date) throws
+    func offset(sink: String) throws -> Int64
+    /// Moves `sink`'s offset through `seq` with the batch's dead letters and integrity chain heads.
+    func commitDelivery(sink: String, through seq: Int64, deadLetters: [DeadLetterEntry], chainHeads: [ChainHead], now: Date) throws
+    func chainHeads(sink: String) throws -> [String: ChainHead]
+    func recordSinkError(sink: String, error: String, now: Date) throws
+    func sinkStates() throws -> [SinkState]
+
+    // MARK: Dead letters
+    func newestDeadLetter(sink: String) throws -> DeadLetter?
+    func deadLetters(sink: String?, limit: Int) throws -> [DeadLetter]
+    func deadLetterCount(sink: String) throws -> Int
+    func deadLetterCounts() throws -> [String: Int]
+    @discardableResult
+    func replayDeadLetters(sink: String?, ids: [Int64]?, now: Date) throws -> Int
+    @discardableResult
+    func purgeDeadLetters(sink: String?, ids: [Int64]?) throws -> Int
+
+    // MARK: Backfill
+    func createBackfillJob(source: String, from start: Date, to end: Date, onlySinks: [String]?, now: Date) throws -> BackfillJob
+    func backfillJob(id: Int64) throws -> BackfillJob?
+    func backfillJobs() throws -> [BackfillJob]
+    func finishBackfillJob(id: Int64, now: Date) throws
+    @discardableResult
+    func appendBackfillPage(job: BackfillJob, window: Range<Date>, entries: [SpoolEntry], checkpoint: Date?, now: Date) throws -> AppendResult
+    func finishBackfillWindow(job: BackfillJob, window: Range<Date>, now: Date) throws
+
+    // MARK: Housekeeping
+    /// Work done beside the writers every few hundred milliseconds (SQLite: a WAL checkpoint).
+    func periodicMaintenance() throws
+    /// Throws when the state cannot be written now (a full disk, a read-only file system).
+    func checkWritable() throws
+    /// The backend's own consistency check: "ok", or what it found.
+    func integrityCheck() throws -> String
+    /// What an operator should fix about where the state lives (logged at every start).
+    var storageWarnings: [String] { get }
+}
+
+/// The usual defaults (now, no sink restriction, everything) for callers holding any backend.
+extension StateBackend {
+    public func setCursor(source: String, position: String) throws { try setCursor(source: source, position: position, now: Date()) }
+    public func recordSourceError(source: String, error: String) throws { try recordSourceError(source: source, error: error, now: Date()) }
+
+    @discardableResult
+
+    public func appendPage(
+        source: String, entries: [SpoolEntry], cursor: String?, onlySinks: [String]? = nil, walk: WalkUpdate = .unchanged
+    ) throws -> AppendResult {
+        try appendPage(source: source, entries: entries, cursor: cursor, onlySinks: onlySinks, walk: walk, now: Date())
+    }
+
+    public func readBatch(sink: String, after seq: Int64, limit: Int) throws -> [SpoolRecord] {
+        try readBatch(sink: sink, after: seq, limit: limit, maxBytes: .max)
+    }
+
+    public func nextBatch(sink: String, after seq: Int64, limit: Int) throws -> SpoolBatch {
+        try nextBatch(sink: sink, after: seq, limit: limit, maxBytes: .max)
+    }
+
+    public func registerSinks(_ sinks: [String]) throws { try registerSinks(sinks, now: Date()) }
+
+    public func commitDelivery(sink: String, through seq: Int64, deadLetters: [DeadLetterEntry] = [], chainHeads: [ChainHead] = []) throws {
+        try commitDelivery(sink: sink, through: seq, deadLetters: deadLetters, chainHeads: chainHeads, now: Date())
+    }
+
+    public func recordSinkError(sink: String, error: String) throws { try recordSinkError(sink: sink, error: error, now: Date()) }
+
+    /// The newest 1,000 dead letters of `sink` (nil: every sink).
+    public func deadLetters(sink: String? = nil) throws -> [DeadLetter] {
+        try deadLetters(sink: sink, limit: 1000)
+    }
+
+    @discardableResult
+
+    public func replayDeadLetters(sink: String? = nil, ids: [Int64]? = nil) throws -> Int {
+        try replayDeadLetters(sink: sink, ids: ids, now: Date())
+    }
+
+    @discardableResult
+
+    public func purgeDeadLetters(sink: String?) throws -> Int {
+        try purgeDeadLetters(sink: sink, ids: nil)
+    }
+
+    public func createBackfillJob(source: String, from start: Date, to end: Date, onlySinks: [String]?) throws -> BackfillJob {
+        try createBackfillJob(source: source, from: start, to: end, onlySinks: onlySinks, now: Date())
+    }
+
+    public func finishBackfillJob(id: Int64) throws { try finishBackfillJob(id: id, now: Date()) }
+
+    @discardableResult
+
+    public func appendBackfillPage(job: BackfillJob, window: Range<Date>, entries: [SpoolEntry], checkpoint: Date?) throws -> AppendResult {
+        try appendBackfillPage(job: job, window: window, entries: entries, checkpoint: checkpoint, now: Date())
+    }
+
+    public func finishBackfillWindow(job: BackfillJob, window: Range<Date>) throws {
+        try finishBackfillWindow(job: job, window: window, now: Date())
+    }
+}
+
+extension StateStore: StateBackend {
+    public func periodicMaintenance() throws { try checkpointWAL() }
+
+    public var storageWarnings: [String] {
+        let openBits = permissionsOpenToOthers
+        guard openBits != 0 else { return [] }
+        return [
+            "the state file \(path) is open to others than its owner (mode bits 0\(String(openBits, radix: 8))); it holds whole audit events: chmod 600 it and its -wal and -shm files"
+        ]
+    }
+}
