@@ -40,12 +40,27 @@ import Testing
         let environment = ProcessInfo.processInfo.environment.merging(
             ["DEPLOYS_TOKEN": "t", "WEBHOOK_AUTH_TOKEN": "t", "WEBHOOK_SIGNING_SECRET": "whsec_dGVzdA==", "SPLUNK_HEC_TOKEN": "t",
              "DATADOG_API_KEY": "t", "ELASTIC_API_KEY": "t", "DEEPINTSHIELD_TOKEN": "t", "LOGFIRE_TOKEN": "t", "OKTA_TOKEN": "t",
-             "OP_EVENTS_TOKEN": "t", "GITHUB_TOKEN": "t", "SLACK_AUDIT_TOKEN": "t"]) { $1 }
+             "OP_EVENTS_TOKEN": "t", "GITHUB_TOKEN": "t", "SLACK_AUDIT_TOKEN": "t", "VENDOR_TOKEN": "t"]) { $1 }
         for document in try Self.documents() {
             asked.formUnion(ConfigurationLoader.askedKeys(document, environment: environment))
         }
         #expect(asked.count > 120, "the readers asked for only \(asked.count) keys: the samples do not reach them")
         let missing = asked.filter { !reference.contains("`\($0)`") }.sorted()
         #expect(missing.isEmpty, "keys the reader accepts that docs/configuration.md does not name: \(missing)")
+    }
+
+    /// The README's "Adding a connector" promise: a connector registered in `ConnectorRegistry`
+    /// has an example under config/ and its row in the README's tables.
+    @Test func everyRegisteredConnectorHasAnExampleAndAREADMERow() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let examples = try Self.documents().prefix { !$0.hasPrefix("sources:\n  - { name: h") }.joined(separator: "\n")
+        let sources = ConnectorRegistry.sources.map(\.type)
+        let sinks = ConnectorRegistry.sinks.map(\.type)
+        #expect(sources.count == 8 && sinks.count == 5)
+        for type in sources + sinks {
+            #expect(examples.contains("type: \(type)"), "no example under config/ uses type \(type)")
+        }
+        for type in sources { #expect(readme.contains("| `\(type)` |"), "the README's table of sources has no row for \(type)") }
+        for type in sinks { #expect(readme.contains("`\(type)` ("), "the README's sinks row does not name \(type)") }
     }
 }

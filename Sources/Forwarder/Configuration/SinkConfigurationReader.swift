@@ -7,7 +7,7 @@ enum SinkConfigurationReader {
     /// 500 per 50 ms is 80,000 events/s), few enough that a crash resends little.
     static let defaultMaxInFlight = 8
     static let maxInFlightCeiling = 64
-    static let supportedTypes = [SplunkHECSink.type, DatadogSink.type, ElasticsearchSink.type, WebhookSink.type, FileSink.type]
+    static var supportedTypes: [String] { ConnectorRegistry.sinks.map(\.type) }
 
     static func read(_ reader: ConfigReader) -> SinkConfiguration? {
         defer { reader.rejectUnknownKeys() }
@@ -16,20 +16,19 @@ enum SinkConfigurationReader {
             reader.fail("name", "use letters, digits, '_', '-' or '.' (at most 64)")
         }
         guard let type = reader.requiredString("type") else { return nil }
-        let isWebhook = type == WebhookSink.type
-        let isDatadog = type == DatadogSink.type
-        // Datadog takes at most 1,000 entries and 5 MB (uncompressed) per request.
-        let batchSize = reader.int(
-            "batch_size", default: isWebhook ? 1 : 500, range: 1...(isDatadog ? DatadogSink.maxEntries : 10000))
-        let maxBatchBytes = reader.int(
-            "max_batch_bytes", default: isWebhook ? 1 << 20 : isDatadog ? 4_500_000 : 5 << 20,
-            range: 1024...(isDatadog ? DatadogSink.maxPayloadBytes : 512 << 20))
+        guard let kind = ConnectorRegistry.sink(type) else {
+            reader.fail("type", "unsupported sink type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
+            reader.acceptRemainingKeys()
+            return nil
+        }
+        let defaults = kind.defaults
+        let batchSize = reader.int("batch_size", default: defaults.batchSize, range: 1...defaults.batchSizeCeiling)
+        let maxBatchBytes = reader.int("max_batch_bytes", default: defaults.maxBatchBytes, range: 1024...defaults.maxBatchBytesCeiling)
         let flushInterval = reader.duration("flush_interval", default: .seconds(1))
-        let encoding = reader.choice(
-            "encoding", default: type == ElasticsearchSink.type ? SinkConfiguration.Encoding.ecs : .native)
+        let encoding = reader.choice("encoding", default: defaults.encoding)
         let compression = reader.choice("compression", default: SinkConfiguration.Compression.none)
-        if compression == .gzip, type == FileSink.type {
-            reader.fail("compression", "gzip is for HTTP sinks; the file sink writes plain NDJSON")
+        if compression == .gzip, defaults.local {
+            reader.fail("compression", "gzip is for HTTP sinks; the \(type) sink writes plain NDJSON")
         }
         let timeout = reader.duration("timeout", default: .seconds(30), minimum: .milliseconds(100))
         let retry = readRetry(reader.mapping("retry"))
@@ -39,36 +38,16 @@ enum SinkConfigurationReader {
             reader.fail("redact[\(index)]", "must be a dotted field path like actor.ip")
         }
         let tls = TLSOptionsReader.read(reader.mapping("tls"), allowClientCertificate: true)
-        let maxInFlight = reader.int("max_in_flight", default: type == FileSink.type ? 1 : defaultMaxInFlight, range: 1...maxInFlightCeiling)
-        if maxInFlight > 1, type == FileSink.type {
-            reader.fail("max_in_flight", "the file sink appends its batches in order, one at a time")
+        let maxInFlight = reader.int("max_in_flight", default: defaults.maxInFlight, range: 1...maxInFlightCeiling)
+        if maxInFlight > 1, defaults.maxInFlight == 1 {
+            reader.fail("max_in_flight", "the \(type) sink appends its batches in order, one at a time")
         }
 
-        let target: (any SinkTarget)?
-        var acknowledgement: SinkConfiguration.Acknowledgement?
-        switch type {
-        case SplunkHECSink.type:
-            let sink = SIEMSinkReaders.splunk(reader, name: name)
-            acknowledgement = SIEMSinkReaders.acknowledgement(reader, enabled: sink?.configuration.acknowledgements ?? false)
-            target = sink.map { HTTPSinkTarget(connector: $0) }
-        case DatadogSink.type:
-            target = SIEMSinkReaders.datadog(reader, name: name).map { HTTPSinkTarget(connector: $0) }
-        case ElasticsearchSink.type:
-            target = SIEMSinkReaders.elastic(reader, name: name).map { HTTPSinkTarget(connector: $0) }
-        case WebhookSink.type:
-            target = readWebhook(reader, name: name, batchSize: batchSize).map { HTTPSinkTarget(connector: $0) }
-        case FileSink.type:
-            let rotation = reader.mapping("rotate").map(Self.readRotation)
-            let mode = readFileMode(reader)
-            target = reader.requiredString("path").map { FileSinkTarget(file: FileSink(name: name, path: $0, rotation: rotation, mode: mode)) }
-        default:
-            reader.fail("type", "unsupported sink type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
-            reader.acceptRemainingKeys()
-            target = nil
-        }
+        let read = kind.read(reader, name, batchSize)
+        let acknowledgement = read?.acknowledgement
         let integrity = reader.mapping("integrity").flatMap { readIntegrity($0, acknowledgement: acknowledgement) }
-        let proxy = type == FileSink.type ? nil : reader.proxy(for: target?.origin)
-        guard let target, !name.isEmpty else { return nil }
+        let proxy = defaults.local ? nil : reader.proxy(for: read?.target.origin)
+        guard let target = read?.target, !name.isEmpty else { return nil }
         var sink = SinkConfiguration(
             name: name, type: type, batchSize: batchSize, maxBatchBytes: maxBatchBytes, flushInterval: flushInterval,
             encoding: encoding, compression: compression, timeout: timeout, retry: retry, filters: filters, redact: redact, tls: tls,
@@ -94,6 +73,13 @@ enum SinkConfigurationReader {
         return signer
     }
 
+    /// The file sink's own keys: `path`, `rotate`, `mode`.
+    static func readFile(_ reader: ConfigReader, name: String) -> FileSink? {
+        let rotation = reader.mapping("rotate").map(Self.readRotation)
+        let mode = readFileMode(reader)
+        return reader.requiredString("path").map { FileSink(name: name, path: $0, rotation: rotation, mode: mode) }
+    }
+
     /// `rotate: { max_bytes, keep }`: a new file once the current one would pass max_bytes.
     private static func readRotation(_ reader: ConfigReader) -> FileSink.Rotation {
         defer { reader.rejectUnknownKeys() }
@@ -117,7 +103,7 @@ enum SinkConfigurationReader {
         return mode_t(bits)
     }
 
-    private static func readWebhook(_ reader: ConfigReader, name: String, batchSize: Int) -> WebhookSink? {
+    static func readWebhook(_ reader: ConfigReader, name: String, batchSize: Int) -> WebhookSink? {
         let url = reader.url("url", required: true)
         var auth: WebhookConfiguration.Auth?
         if let authReader = reader.mapping("auth") {

@@ -4,10 +4,7 @@ import NIOSSL
 
 /// Reads one `sources[i]` entry: the common keys, then the keys of its type.
 enum SourceConfigurationReader {
-    static let supportedTypes = [
-        DeploysSource.type, DeepIntShieldSource.type, LogfireSource.type, OktaSource.type, OnePasswordSource.type, GitHubSource.type,
-        SlackSource.type, HTTPJSONSource.type,
-    ]
+    static var supportedTypes: [String] { ConnectorRegistry.sources.map(\.type) }
 
     static func read(_ reader: ConfigReader) -> SourceConfiguration? {
         defer { reader.rejectUnknownKeys() }
@@ -34,24 +31,9 @@ enum SourceConfigurationReader {
         }
 
         let connector: (any SourceConnector)?
-        switch type {
-        case DeploysSource.type:
-            connector = readDeploys(reader, name: name)
-        case DeepIntShieldSource.type:
-            connector = readDeepIntShield(reader, name: name)
-        case LogfireSource.type:
-            connector = readLogfire(reader, name: name)
-        case OktaSource.type:
-            connector = CatalogSourceReaders.okta(reader, name: name)
-        case OnePasswordSource.type:
-            connector = CatalogSourceReaders.onePassword(reader, name: name)
-        case GitHubSource.type:
-            connector = CatalogSourceReaders.github(reader, name: name)
-        case SlackSource.type:
-            connector = CatalogSourceReaders.slack(reader, name: name)
-        case HTTPJSONSource.type:
-            connector = HTTPJSONConfigurationReader.read(reader, name: name).map(HTTPJSONSource.init)
-        default:
+        if let read = ConnectorRegistry.source(type) {
+            connector = read(reader, name)
+        } else {
             reader.fail("type", "unsupported source type \"\(type)\" (supported: \(supportedTypes.joined(separator: ", ")))")
             reader.acceptRemainingKeys()
             connector = nil
@@ -64,7 +46,7 @@ enum SourceConfigurationReader {
             maxPageBytes: maxPageBytes, connector: connector, proxy: proxy)
     }
 
-    private static func readDeepIntShield(_ reader: ConfigReader, name: String) -> DeepIntShieldSource? {
+    static func readDeepIntShield(_ reader: ConfigReader, name: String) -> DeepIntShieldSource? {
         let baseURL = reader.url("base_url", required: true)
         let pageSize = reader.int(
             "page_size", default: DeepIntShieldConfiguration.maximumPageSize, range: 1...DeepIntShieldConfiguration.maximumPageSize)
@@ -87,7 +69,7 @@ enum SourceConfigurationReader {
             configuration: .init(name: name, baseURL: baseURL, auth: auth.http, pageSize: pageSize, filters: filters))
     }
 
-    private static func readLogfire(_ reader: ConfigReader, name: String) -> LogfireSource? {
+    static func readLogfire(_ reader: ConfigReader, name: String) -> LogfireSource? {
         let baseURL = reader.baseURL(regions: ["us", "eu"], LogfireConfiguration.regionURL)
         let token = reader.requiredSecret("token")
         let fetchDetails = reader.bool("fetch_details", default: false)
@@ -102,7 +84,7 @@ enum SourceConfigurationReader {
                 fetchDetails: fetchDetails, action: action))
     }
 
-    private static func readDeploys(_ reader: ConfigReader, name: String) -> DeploysSource? {
+    static func readDeploys(_ reader: ConfigReader, name: String) -> DeploysSource? {
         let baseURL = reader.url("base_url", required: false) ?? DeploysConfiguration.defaultBaseURL
         let project = reader.requiredString("project")
         let pageSize = reader.int("page_size", default: DeploysConfiguration.maximumPageSize, range: 1...DeploysConfiguration.maximumPageSize)
