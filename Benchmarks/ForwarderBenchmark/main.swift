@@ -7,6 +7,8 @@
 //   signs what it writes; siem-latency: Splunk HEC and Elasticsearch each answering 50 ms late,
 //   their defaults otherwise; elastic: Elasticsearch alone, no added latency; --max-in-flight N
 //   sets their max_in_flight, 1 being how they were sent before several batches went at once)
+//   --scenario many-sources [--sources 1000] [--poll-seconds 30]: one daemon, N sources, its
+//   steady-state memory and CPU per poll (ManySources.swift)
 import Connectors
 import Emulators
 import Foundation
@@ -25,6 +27,9 @@ struct Options {
     var integrity = false
     /// `max_in_flight` for the SIEM sinks (nil: their default), to price sending several batches at once.
     var maxInFlight: Int?
+    /// The many-sources scenario: how many sources, polling how often.
+    var sources = 1000
+    var pollSeconds = 30
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -36,9 +41,11 @@ struct Options {
             case "--backfill": backfill = true
             case "--integrity": integrity = true
             case "--max-in-flight": maxInFlight = Int(iterator.next() ?? "")
+            case "--sources": sources = Int(iterator.next() ?? "") ?? sources
+            case "--poll-seconds": pollSeconds = Int(iterator.next() ?? "") ?? pollSeconds
             default:
                 FileHandle.standardError.write(
-                    Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N]\n".utf8))
+                    Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N]\n       forwarder-benchmark --scenario many-sources [--sources 1000] [--poll-seconds 30]\n".utf8))
                 exit(64)
             }
         }
@@ -167,6 +174,21 @@ let options = Options(CommandLine.arguments)
 guard FileManager.default.isExecutableFile(atPath: options.binary) else {
     FileHandle.standardError.write(Data("no binary at \(options.binary); run `swift build -c release` first or pass --binary\n".utf8))
     exit(1)
+}
+if options.scenarios == ["many-sources"] {
+    do {
+        let result = try await runManySources(options: options)
+        print("| scenario | sources | first round delivered (s) | polls measured | CPU per poll (ms) | RSS (MiB) | peak RSS (MiB) |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        print(
+            String(
+                format: "| many-sources, every %ds | %d | %.1f | %d | %.3f | %.1f | %.1f |", options.pollSeconds, result.sources,
+                result.settledSeconds, result.polls, result.cpuMillisecondsPerPoll, result.residentMiB, result.peakMiB))
+    } catch {
+        print("| many-sources | failed: \(error) |")
+        exit(1)
+    }
+    exit(0)
 }
 print("| scenario | events | seconds | events/s | peak RSS (MiB) | delivered | forwarder CPU (s) | emulators CPU (s) |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
