@@ -2,6 +2,7 @@ import Checkpoint
 import Connectors
 import Emulators
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Forwarder
@@ -117,5 +118,54 @@ import Testing
         } catch {
             #expect(String(describing: error).contains("sinks[0].max_in_flight"))
         }
+    }
+}
+
+/// The daemon's cap on polls at once (`PollSlots`): never more than the limit inside, first come
+/// first served, and a cancelled waiter leaves without running or taking a slot.
+@Suite struct PollSlotsTests {
+    @Test func neverMoreThanTheLimitRunAtOnce() async throws {
+        let slots = PollSlots(limit: 3)
+        let inside = Inside()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    try await slots.withSlot {
+                        inside.enter()
+                        try await Task.sleep(for: .milliseconds(5))
+                        inside.leave()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(inside.peak == 3)
+        #expect(inside.now == 0)
+    }
+
+    /// How many are inside now, and the most there ever were.
+    final class Inside: Sendable {
+        private let state = Mutex((now: 0, peak: 0))
+        var now: Int { state.withLock { $0.now } }
+        var peak: Int { state.withLock { $0.peak } }
+        func enter() { state.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
+        func leave() { state.withLock { $0.now -= 1 } }
+    }
+
+    @Test func aCancelledWaiterNeitherRunsNorKeepsASlot() async throws {
+        let slots = PollSlots(limit: 1)
+        let ran = Inside()
+        let holder = Task { try await slots.withSlot { try await Task.sleep(for: .seconds(30)) } }
+        try await Task.sleep(for: .milliseconds(50))
+        let waiter = Task { try await slots.withSlot { ran.enter() } }
+        try await Task.sleep(for: .milliseconds(50))
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(ran.peak == 0)
+        holder.cancel()
+        _ = try? await holder.value
+        // The slot the holder had is free again, and the cancelled waiter took none.
+        let after = try await slots.withSlot { 42 }
+        #expect(after == 42)
     }
 }

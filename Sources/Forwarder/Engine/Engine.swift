@@ -31,10 +31,11 @@ public final class Engine: Sendable {
             return made
         }
         let store = self.store
+        let slots = PollSlots(limit: PollSlots.daemonDefault)
         pollers = try configuration.sources.map { source in
             SourcePoller(
                 configuration: source, store: store, client: try client(for: source.tls, proxy: source.proxy),
-                spoolMaxEvents: configuration.state.spoolMaxEvents, sleeper: sleeper, logger: logger)
+                spoolMaxEvents: configuration.state.spoolMaxEvents, slots: slots, sleeper: sleeper, logger: logger)
         }
         workers = try configuration.sinks.map { sink in
             let delivery = try sink.target.makeDelivery(for: sink) { try client(for: sink.tls, proxy: sink.proxy) }
@@ -58,6 +59,8 @@ public final class Engine: Sendable {
             }
             ticks += 1
             if ticks % 4 == 0 { maintain() }
+            // Every 10 s: what bursts of polls and batches freed goes back to the system.
+            if ticks % 40 == 0 { HeapTrim.run() }
             // Counting each sink's backlog reads the spool: every 15 s, and only for a scraper.
             if ticks % 60 == 1, configuration.telemetry != nil { refreshSinkGauges() }
         }

@@ -23,7 +23,14 @@ final class SourcePoller: Sendable {
         var duplicates = 0
     }
 
-    init(configuration: SourceConfiguration, store: any StateBackend, client: WireClient, spoolMaxEvents: Int, sleeper: any Sleeper, logger: Logger) {
+    /// Shared by every source of the engine: how many polls run at once.
+    let slots: PollSlots
+
+    init(
+        configuration: SourceConfiguration, store: any StateBackend, client: WireClient, spoolMaxEvents: Int, slots: PollSlots,
+        sleeper: any Sleeper, logger: Logger
+    ) {
+        self.slots = slots
         var logger = logger
         logger[metadataKey: LogKey.source] = .string(configuration.name)
         self.configuration = configuration
@@ -46,7 +53,7 @@ final class SourcePoller: Sendable {
         let started = ContinuousClock.now
         defer { metrics.pollDuration.record(duration: ContinuousClock.now - started) }
         do {
-            let summary = try await pollWindow(now: now)
+            let summary = try await slots.withSlot { try await pollWindow(now: now) }
             if let cursor = try? store.cursor(source: name).flatMap(RFC3339.parse) {
                 metrics.lag.record(max(0, Date().timeIntervalSince(cursor)))
             }
