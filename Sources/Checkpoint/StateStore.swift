@@ -156,7 +156,7 @@ extension StateStore {
     /// Test hook for a full disk: `true` caps the file at its current size (`PRAGMA max_page_count`
     /// on the one writer connection), so the next write that needs a new page fails with
     /// SQLITE_FULL, the error a full file system gives; `false` lifts the cap.
-    public func simulateFullDisk(_ full: Bool) throws {
+    func simulateFullDisk(_ full: Bool) throws {
         try pool.write { db in
             let pages = full ? try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 1 : 4_294_967_294
             _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(pages)")

@@ -153,9 +153,10 @@ import Testing
         await okta.seed(OktaEmulator.generate(count: 120, from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(-120)))
         let oktaURL = try await okta.start()
         harness.onFinish { await okta.stop() }
-        // Spent for 10 s: the first request finds it spent even on a loaded machine (the whole
-        // suite on 2 cores took more than 4 s to get there), and the poll waits for the reset.
-        await okta.setRateLimitRemaining(0, resetIn: 10)
+        // Spent for 25 s: the first request finds it spent even on a loaded machine (the whole
+        // suite on 2 cores took more than 4 s to get there, and once more than 10 s), and the
+        // poll waits for the reset.
+        await okta.setRateLimitRemaining(0, resetIn: 25)
         let slack = SlackAuditEmulator(token: Self.token)
         await slack.seed(SlackAuditEmulator.generate(count: 120, from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(-120)))
         let slackURL = try await slack.start()

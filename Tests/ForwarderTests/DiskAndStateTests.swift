@@ -1,10 +1,10 @@
-import Checkpoint
 import Connectors
 import Emulators
 import Foundation
 import ServiceLifecycle
 import Testing
 
+@testable import Checkpoint
 @testable import Forwarder
 
 /// Disk and state (issue 6): a full disk during a spool write, and state files that are not ours.

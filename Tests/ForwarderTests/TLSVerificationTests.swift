@@ -9,7 +9,7 @@ import Testing
 /// every TLS setting is decided by a real handshake. One attempt each, so a refusal lands in the
 /// dead letters with the reason the operator would read.
 @Suite(.serialized) struct TLSVerificationTests {
-    enum Expected: Sendable { case delivered, refused(mentioning: String) }
+    enum Expected: Sendable, Equatable { case delivered, refused(mentioning: String) }
 
     struct Case: Sendable, CustomTestStringConvertible {
         var host: String
@@ -38,6 +38,10 @@ import Testing
         let items = await harness.seed(20)
         let port = try #require(url.port)
         let tls = check.tls.replacingOccurrences(of: "{OTHER}", with: files.otherCA).replacingOccurrences(of: "{CA}", with: files.ca)
+        // AsyncHTTPClient retries a failed handshake until the request's deadline, so a refusal is
+        // given 1 s; a handshake that should pass gets room for a loaded machine (the whole suite
+        // runs in parallel), where 1 s once timed out a good one.
+        let timeout = check.expected == .delivered ? "15s" : "1s"
         let engine = try harness.engine(
             try harness.configuration(
                 file: """
@@ -46,8 +50,7 @@ import Testing
                         url: https://\(check.host):\(port)/audit
                         batch_size: 20
                         retry: { max_attempts: 1 }
-                        # AsyncHTTPClient retries a failed handshake until the request's deadline.
-                        timeout: 1s
+                        timeout: \(timeout)
                         tls: { \(tls) }
                     """))
         _ = await OnceMode.run(engine: engine, deadline: .seconds(30))

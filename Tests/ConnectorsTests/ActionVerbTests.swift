@@ -3,7 +3,7 @@ import Testing
 
 @testable import Connectors
 
-@Suite struct EncodingTablesTests {
+@Suite struct ActionVerbTests {
     @Test(arguments: AuditEventSamples.verbActions)
     func actionVerbs(action: String, verb: ActionVerb?) {
         #expect(ActionVerb(action: action) == verb, "\(action)")
