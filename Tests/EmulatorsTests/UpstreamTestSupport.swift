@@ -7,7 +7,9 @@ import Glibc
 import Darwin
 #endif
 
-/// One request to `base` + `target` (a path with its query, or an absolute URL).
+/// One request to `base` + `target` (a path with its query, or an absolute URL). The default
+/// timeout is the client's own 30 s: these tests check answers, not speed, and once, with the
+/// whole suite on two cores, a five-second stall failed a hundred of them at once.
 func call(
     _ method: String = "GET",
     _ base: URL,
@@ -15,7 +17,7 @@ func call(
     headers: [(String, String)] = [],
     json: Any? = nil,
     body: Data? = nil,
-    timeout: Duration = .seconds(5)
+    timeout: Duration = .seconds(30)
 ) async throws -> Reply {
     let url = URL(string: target.hasPrefix("http") ? target : base.absoluteString + target)!
     var all = headers
