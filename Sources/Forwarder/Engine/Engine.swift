@@ -59,8 +59,6 @@ public final class Engine: Sendable {
             }
             ticks += 1
             if ticks % 4 == 0 { maintain() }
-            // Every 10 s: what bursts of polls and batches freed goes back to the system.
-            if ticks % 40 == 0 { HeapTrim.runIfDue() }
             // Counting each sink's backlog reads the spool: every 15 s, and only for a scraper.
             if ticks % 60 == 1, configuration.telemetry != nil { refreshSinkGauges() }
         }
