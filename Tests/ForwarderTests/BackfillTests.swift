@@ -125,7 +125,7 @@ import Testing
         let expected = UpstreamHarness.ids(entries.map(\.id), source: "logfire")
         let config = harness.directory + "/config.yaml"
         // A long source timeout: the one window held back below must not be retried meanwhile.
-        try harness.configText(sources: UpstreamHarness.logfireSource(url, "    lookback: 1h").replacingOccurrences(of: "timeout: 5s", with: "timeout: 60s"))
+        try harness.configText(sources: UpstreamHarness.logfireSource(url, "    lookback: 1h").replacingOccurrences(of: "timeout: 30s", with: "timeout: 60s"))
             .write(toFile: config, atomically: true, encoding: .utf8)
         let env = harness.environment
         let state = harness.statePath

@@ -9,7 +9,7 @@ struct ChildProcess {
         return root.appendingPathComponent(".build/debug/audit-forwarder").path
     }
 
-    let process = Process()
+    let process: SpawnedProcess
     let stdoutPath: String
     let stderrPath: String
 
@@ -19,14 +19,10 @@ struct ChildProcess {
         stderrPath = directory + "/stderr-\(tag).log"
         _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
-        process.environment = env
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        try process.run()
+        process = try SpawnedProcess(
+            executable: Self.binary, arguments: arguments, environment: env, directory: nil, stdout: stdoutPath, stderr: stderrPath)
     }
 
     /// Runs to completion and returns the exit status.
@@ -41,16 +37,16 @@ struct ChildProcess {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while process.isRunning {
             if ContinuousClock.now > deadline {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                kill(process.pid, SIGKILL)
+                _ = process.reap()
                 return nil
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return process.terminationStatus
+        return process.status
     }
 
-    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    func signal(_ signal: Int32) { kill(process.pid, signal) }
 
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
@@ -65,20 +61,14 @@ extension ChildProcess {
         let output = NSTemporaryDirectory() + "af-tool-\(UUID().uuidString).log"
         FileManager.default.createFile(atPath: output, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try SpawnedProcess(
+            executable: executable, arguments: arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            directory: nil, stdout: output, stderr: output)
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while process.isRunning {
-            if ContinuousClock.now > deadline { kill(process.processIdentifier, SIGKILL) }
+            if ContinuousClock.now > deadline { kill(process.pid, SIGKILL) }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        try? handle.close()
-        return (process.terminationStatus, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+        return (process.status ?? -1, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
     }
 }

@@ -50,10 +50,13 @@ final class SourcePoller: Sendable {
     /// pages already spooled stay, and the cursor stays where the last good page left it.
     @discardableResult
     func poll(now: Date = Date()) async throws -> Summary {
-        let started = ContinuousClock.now
-        defer { metrics.pollDuration.record(duration: ContinuousClock.now - started) }
         do {
-            let summary = try await slots.withSlot { try await pollWindow(now: now) }
+            // Timed inside the slot: the wait for one is not the poll's duration.
+            let summary = try await slots.withSlot {
+                let started = ContinuousClock.now
+                defer { metrics.pollDuration.record(duration: ContinuousClock.now - started) }
+                return try await pollWindow(now: now)
+            }
             if let cursor = try? store.cursor(source: name).flatMap(RFC3339.parse) {
                 metrics.lag.record(max(0, Date().timeIntervalSince(cursor)))
             }
