@@ -31,40 +31,19 @@ enum JSONObjectMembers {
         }
     }
 
-    /// The bytes of one value starting at `index`: a string, an object or array (brackets
-    /// balanced, strings skipped), or a bare scalar up to the next `,`, `}`, `]` or space.
+    /// The bytes of one value starting at `index`: a string, object or array as
+    /// `ConcatenatedJSON` delimits them (brackets balanced, strings skipped), or a bare scalar up
+    /// to the next `,`, `}`, `]` or space (where `ConcatenatedJSON`, made for values written one
+    /// after another, would run on past a comma).
     private static func value(_ bytes: [UInt8], _ index: inout Int, _ end: Int) -> Range<Int>? {
         let start = index
-        var depth = 0
-        var inString = false
-        var escaped = false
         let first = bytes[index]
         if first != UInt8(ascii: "\""), first != UInt8(ascii: "{"), first != UInt8(ascii: "[") {
             while index < end, !",}] \t\r\n".utf8.contains(bytes[index]) { index += 1 }
             return index > start ? start..<index : nil
         }
-        while index < end {
-            let byte = bytes[index]
-            index += 1
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                    if depth == 0 { return start..<index }
-                }
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
-            } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
-                depth += 1
-            } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
-                depth -= 1
-                if depth == 0 { return start..<index }
-            }
-        }
-        return nil
+        guard case .value(let range) = ConcatenatedJSON.next(in: bytes, from: &index), range.upperBound <= end else { return nil }
+        return range
     }
 
     /// A key's text; one with escapes is decoded by Foundation.
