@@ -22,7 +22,7 @@ import Testing
             case "github": "type: github\n    base_url: \(url.absoluteString)\n    enterprise: acme\n    token: ${CATALOG_TOKEN}\n    include: all\n    page_size: 50"
             default: "type: slack\n    base_url: \(url.absoluteString)\n    token: ${CATALOG_TOKEN}\n    page_size: 50"
             }
-        return "  - name: \(type)\n    \(keys)\n    lookback: 2d\n    timeout: 5s\n\(extra)"
+        return "  - name: \(type)\n    \(keys)\n    lookback: 2d\n    timeout: 30s\n\(extra)"
     }
 
     /// An emulator of `type` seeded with `count` entries over the last day; their upstream ids.

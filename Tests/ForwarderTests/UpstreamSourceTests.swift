@@ -136,9 +136,9 @@ extension UpstreamSourceTests {
             await shield.faults.enqueue(.delay(.zero))
             await shield.faults.enqueue(.status(429, retryAfter: "2"))
             let sleeper = CountingSleeper { await shield.requests().count }
-            // 30 s per request: under the whole suite on 2 cores a 5 s timeout once retried the
-            // first page, and the count below would be off by that retry.
-            let engine = try harness.engine(sources: UpstreamHarness.shieldSource(url, "    page_size: 50", timeout: "30s"), sleeper: sleeper)
+            // 30 s per request (the harness default): under the whole suite on 2 cores a 5 s
+            // timeout once retried the first page, and the count below would be off by that retry.
+            let engine = try harness.engine(sources: UpstreamHarness.shieldSource(url, "    page_size: 50"), sleeper: sleeper)
             #expect(await harness.once(engine) == .complete)
 
             #expect(sleeper.waits == [.init(duration: .seconds(2), afterRequests: 2)])
@@ -471,7 +471,7 @@ extension UpstreamSourceTests {
                 time_field: ts
                 mapping: { action: kind, actor_name: who.login, message: detail }
                 lookback: 1d
-                timeout: 5s
+                timeout: 30s
             """
         }
 
@@ -590,7 +590,7 @@ extension UpstreamSourceTests {
                         time_field: ts
                         pagination: { type: cursor, param: cursor, path: next_cursor }
                         lookback: 1d
-                        timeout: 5s
+                        timeout: 30s
                     \(extra)
                     """
                 return (yaml, "paged", UpstreamHarness.ids(items.map(\.uuid), source: "paged"))
