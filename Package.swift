@@ -24,13 +24,24 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // The PostgreSQL state backend (several agents on one database, DESIGN.md §8).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
-        // The SQLite state: cursors, spool, sink offsets, dedupe index, dead letters, run lock.
+        // The state: cursors, spool, sink offsets, dedupe index, dead letters, run lock; in SQLite
+        // (StateStore) or PostgreSQL (PostgresStateStore, several agents: DESIGN.md §8).
         .target(
             name: "Checkpoint",
-            // GRDBSQLite: SQLite's C API, for the page append's direct binding (DirectStatement).
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the page append's direct binding (DirectStatement).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         // The event schema, its encodings, and one translator per upstream and sink.
         .target(
@@ -93,13 +104,18 @@ let package = Package(
             dependencies: ["Forwarder", "Emulators", "Connectors"],
             path: "Benchmarks/ForwarderBenchmark"
         ),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", .product(name: "GRDB", package: "GRDB.swift")]),
+        // What several test targets share: spawning real programs, a throwaway PostgreSQL server.
+        .target(name: "TestSupport", dependencies: ["Checkpoint"], path: "Tests/TestSupport"),
+        .testTarget(
+            name: "CheckpointTests",
+            dependencies: ["Checkpoint", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "ConnectorsTests", dependencies: ["Connectors"]),
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators"]),
         .testTarget(
             name: "ForwarderTests",
             dependencies: [
-                "Forwarder", "Emulators", "Checkpoint", "Connectors",
+                "Forwarder", "Emulators", "Checkpoint", "Connectors", "TestSupport",
                 // The daemon's service group, run in process for the full-disk test.
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -9,8 +9,9 @@ import Testing
     let start = Date(timeIntervalSince1970: 1_700_000_000)
     func day(_ n: Double) -> Date { start.addingTimeInterval(n * 86400) }
 
-    @Test func windowsFinishedAheadDoNotMoveThePositionUntilThePrefixJoinsThem() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases)
+    func windowsFinishedAheadDoNotMoveThePositionUntilThePrefixJoinsThem(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         let job = try store.createBackfillJob(source: "s", from: day(0), to: day(10), onlySinks: ["a"])
 
         // Window 2 finishes first, its pages carrying their own checkpoints: the position stays.
@@ -44,8 +45,9 @@ import Testing
         #expect(current.position == day(10) && current.finishedAhead.isEmpty && current.progress == 1)
     }
 
-    @Test func aCheckpointNeverMovesThePositionPastItsWindow() throws {
-        let store = try StateStore(path: temporaryStatePath())
+    @Test(arguments: BackendUnderTest.allCases)
+    func aCheckpointNeverMovesThePositionPastItsWindow(_ backend: BackendUnderTest) throws {
+        let store = try backend.make()
         let job = try store.createBackfillJob(source: "s", from: day(0), to: day(10), onlySinks: nil)
         try store.appendBackfillPage(job: job, window: day(0)..<day(1), entries: [], checkpoint: day(4))
         #expect(try store.backfillJob(id: job.id)?.position == day(1))

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Checkpoint
@@ -18,14 +19,16 @@ func entry(_ id: Int, type: String = "configuration", severity: String = "info",
         payload: Data(repeating: UInt8(ascii: "x"), count: bytes))
 }
 
-/// The backends the behaviour tests below run against, through `StateBackend` only: a second
-/// backend joins by adding a case.
+/// The backends the behaviour tests below run against, through `StateBackend` only: a backend
+/// joins by adding a case. PostgreSQL: a new database on this test process's throwaway server.
 enum BackendUnderTest: String, CaseIterable, CustomStringConvertible {
     case sqlite
+    case postgres
 
     func make() throws -> any StateBackend {
         switch self {
         case .sqlite: try StateStore(path: temporaryStatePath())
+        case .postgres: try PostgresStateStore(location: try PostgresTestServer.shared.get().freshDatabase())
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The real `audit-forwarder` binary, run as a child process. The test command builds it first
 /// (`swift build --build-tests`); it is found by path, never through PATH.

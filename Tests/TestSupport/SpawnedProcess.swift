@@ -11,18 +11,18 @@ import Foundation
 /// dereference in `memmove` under `Process.run`; fixed upstream in swift-corelibs-foundation
 /// #5472). Here the child closes every descriptor above 2 with glibc's `closefrom` file action,
 /// and gets every signal back at its default, as `Process` does.
-final class SpawnedProcess: @unchecked Sendable {
-    let pid: pid_t
+public final class SpawnedProcess: @unchecked Sendable {
+    public let pid: pid_t
     private let lock = NSLock()
     private var exitStatus: Int32?
 
-    struct SpawnFailure: Error, CustomStringConvertible {
-        var code: Int32
-        var description: String { "posix_spawn failed: \(String(cString: strerror(code)))" }
+    public struct SpawnFailure: Error, CustomStringConvertible {
+        public var code: Int32
+        public var description: String { "posix_spawn failed: \(String(cString: strerror(code)))" }
     }
 
     /// stdin is /dev/null; stdout and stderr are appended to the given files (one file may be both).
-    init(executable: String, arguments: [String], environment: [String: String], directory: String?, stdout: String, stderr: String) throws {
+    public init(executable: String, arguments: [String], environment: [String: String], directory: String?, stdout: String, stderr: String) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -67,7 +67,7 @@ final class SpawnedProcess: @unchecked Sendable {
 
     /// The exit status (the signal's number when a signal ended it), once it has exited; nil
     /// while it runs. Reaps the child once.
-    var status: Int32? {
+    public var status: Int32? {
         lock.withLock {
             if let exitStatus { return exitStatus }
             var raw: Int32 = 0
@@ -78,10 +78,10 @@ final class SpawnedProcess: @unchecked Sendable {
         }
     }
 
-    var isRunning: Bool { status == nil }
+    public var isRunning: Bool { status == nil }
 
     /// Blocks until it exits: only after a SIGKILL, which ends it at once.
-    func reap() -> Int32 {
+    public func reap() -> Int32 {
         while true {
             if let status { return status }
             usleep(1000)

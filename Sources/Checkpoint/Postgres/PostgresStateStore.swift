@@ -1,0 +1,67 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// The state of one or several agents in a PostgreSQL database (DESIGN.md §8): the same
+/// interface and the same one-transaction guarantees as the SQLite `StateStore`.
+///
+/// Every call runs on one connection, one call at a time, so each call's statements see no
+/// interleaving from this agent; statements that must agree (a batch and the spool's head) run
+/// in one REPEATABLE READ transaction.
+public final class PostgresStateStore: StateBackend {
+    public let location: PostgresLocation
+    let connector: PostgresConnector
+
+    /// Connects, then creates or migrates the schema (one agent at a time). A database holding
+    /// other tables, or a newer schema, is refused and left untouched.
+    public init(location: PostgresLocation, statementTimeout: Duration = .seconds(30)) throws {
+        self.location = location
+        let timeout = TimeAmount.nanoseconds(Int64(statementTimeout.components.seconds) * 1_000_000_000
+            + statementTimeout.components.attoseconds / 1_000_000_000)
+        connector = try PostgresConnector(location: location, statementTimeout: timeout)
+        try PostgresSchema.migrate(connector)
+    }
+
+    /// Ends the connection (the store is unusable after).
+    public func close() {
+        connector.close()
+    }
+
+    // MARK: Housekeeping
+
+    /// The server vacuums on its own; nothing to do between writes.
+    public func periodicMaintenance() throws {}
+
+    public func checkWritable() throws {
+        try connector.transaction { session in
+            _ = try session.execute("UPDATE sink_offset SET updated_at = updated_at WHERE false")
+            // A read-only standby or a database in read-only mode refuses writes only when asked.
+            let readOnly = try session.scalar("SELECT current_setting('transaction_read_only')", as: String.self)
+            if readOnly == "on" {
+                throw PostgresStateError("PostgreSQL state \(location.redacted) is read-only (a standby, or default_transaction_read_only)")
+            }
+        }
+    }
+
+    /// The schema is there and at our version; the server checks its own pages.
+    public func integrityCheck() throws -> String {
+        try connector.withSession { session in
+            let version = try session.scalar("SELECT max(version) FROM \(unescaped: PostgresSchema.versionTable)", as: Int32.self)
+            return Int(version ?? 0) == PostgresSchema.latestVersion
+                ? "ok" : "schema version \(version.map(String.init) ?? "none"), expected \(PostgresSchema.latestVersion)"
+        }
+    }
+
+    public var storageWarnings: [String] {
+        location.tlsMode.verifiesCertificate || ["localhost", "127.0.0.1", "::1"].contains(location.host)
+            ? []
+            : ["the state database \(location.redacted) is reached without checking its certificate; audit events cross the network: use sslmode=verify-full"]
+    }
+}
+
+extension PostgresRow {
+    /// Column `index`, decoded (nil for NULL when `T` is optional).
+    func column<T: PostgresDecodable>(_ index: Int, as type: T.Type = T.self) throws -> T {
+        try makeRandomAccess()[index].decode(T.self, context: .default)
+    }
+}

@@ -1,0 +1,139 @@
+import Checkpoint
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A throwaway PostgreSQL server for the tests: Debian's `postgresql-15` binaries, a new cluster
+/// (`initdb`) in a temporary directory, `postgres` on a free loopback port, run as an
+/// unprivileged user when the tests run as root (PostgreSQL refuses root). One per test process,
+/// started on first use; each test takes a database of its own from `freshDatabase()`.
+///
+/// A watchdog shell stops the server and removes its directory once the test process is gone,
+/// however it ended.
+public final class PostgresTestServer: Sendable {
+    /// The server of this test process, or why it could not start.
+    public static let shared: Result<PostgresTestServer, any Error> = Result { try PostgresTestServer() }
+
+    public let port: Int
+    public let directory: String
+    public let binDirectory: String
+    public let user = "audit"
+    private let counter = Counter()
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private init() throws {
+        binDirectory = try Self.findBinDirectory()
+        guard let made = mkdtemp(strdup(NSTemporaryDirectory() + "/af-pg-XXXXXX")) else {
+            throw Unavailable(description: "cannot make a directory for the test PostgreSQL server")
+        }
+        directory = String(cString: made)
+        // PostgreSQL will not run as root: the cluster and the server belong to nobody then.
+        let asUser = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : []
+        if getuid() == 0 { chown(directory, 65534, 65534) }
+        let log = directory + "/server.log"
+        let initdb = try Self.spawn(
+            asUser + [binDirectory + "/initdb", "-D", directory + "/data", "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"],
+            log: log)
+        guard initdb.reap() == 0 else {
+            throw Unavailable(description: "initdb failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        }
+        port = try Self.freePort()
+        // Durability is not under test here (the SQLite suite and the crash tests cover the
+        // engine's part); fsync off keeps a cluster's start and each CREATE DATABASE fast.
+        let server = (asUser + [
+            binDirectory + "/postgres", "-D", directory + "/data", "-p", String(port), "-k", directory, "-c", "listen_addresses=127.0.0.1",
+            "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=300",
+        ]).map(Self.shellQuoted).joined(separator: " ")
+        let watchdog = """
+            \(server) &
+            pg=$!
+            while kill -0 \(getpid()) 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 1; done
+            kill -INT $pg 2>/dev/null; wait $pg; rm -rf \(Self.shellQuoted(directory))
+            """
+        _ = try Self.spawn(["/bin/sh", "-c", watchdog], log: log)
+        try waitUntilReady(log: log)
+    }
+
+    /// A new, empty database on the server, as the state URL's parts.
+    public func freshDatabase() throws -> PostgresLocation {
+        let name = "t\(getpid())_\(counter.next())"
+        try psql("CREATE DATABASE \(name)")
+        return PostgresLocation(host: "127.0.0.1", port: port, user: user, database: name, tlsMode: .disable)
+    }
+
+    /// Runs one SQL command on `database` with psql; throws with its output when it fails.
+    public func psql(_ sql: String, database: String = "postgres") throws {
+        let log = directory + "/psql-\(counter.next()).log"
+        defer { unlink(log) }
+        let process = try Self.spawn(
+            [binDirectory + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", database, "-c", sql],
+            log: log)
+        guard process.reap() == 0 else {
+            throw Unavailable(description: "psql \(sql): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        }
+    }
+
+    private func waitUntilReady(log: String) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if (try? psql("SELECT 1")) != nil { return }
+            usleep(100_000)
+        }
+        throw Unavailable(description: "the test PostgreSQL server did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    private static func spawn(_ command: [String], log: String) throws -> SpawnedProcess {
+        try SpawnedProcess(
+            executable: command[0], arguments: Array(command.dropFirst()),
+            environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"], directory: nil, stdout: log, stderr: log)
+    }
+
+    /// `AUDIT_FORWARDER_PG_BIN`, else the newest /usr/lib/postgresql/N/bin holding `postgres`.
+    private static func findBinDirectory() throws -> String {
+        if let bin = ProcessInfo.processInfo.environment["AUDIT_FORWARDER_PG_BIN"] { return bin }
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted(by: >)
+        for version in versions where FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/postgres") {
+            return "\(root)/\(version)/bin"
+        }
+        throw Unavailable(
+            description: "PostgreSQL's server binaries are not installed (apt-get install postgresql-15, or set AUDIT_FORWARDER_PG_BIN)")
+    }
+
+    /// A port the kernel just handed out on loopback, closed again for the server to take.
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw Unavailable(description: "no free loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private static func shellQuoted(_ word: String) -> String {
+        "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func next() -> Int {
+        lock.withLock {
+            value += 1
+            return value
+        }
+    }
+}
