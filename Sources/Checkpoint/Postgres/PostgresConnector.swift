@@ -21,6 +21,8 @@ final class PostgresConnector: @unchecked Sendable {
     let idleInTransactionTimeout: TimeAmount
     private let lock = NSLock()
     private var connection: PostgresConnection?
+    /// Statements sent so far (tests and telemetry: "one statement per renewal").
+    let statements = StatementCount()
     private var nextConnectionID = 0
     private let tlsContext: NIOSSLContext?
     /// PostgresNIO logs each statement at debug level; none of that belongs in our logs.
@@ -44,7 +46,8 @@ final class PostgresConnector: @unchecked Sendable {
     func withSession<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
-        let session = PostgresSession(connection: try connected(), logger: logger, timeout: statementTimeout, location: location)
+        let session = PostgresSession(
+            connection: try connected(), logger: logger, timeout: statementTimeout, location: location, statements: statements)
         do {
             return try body(session)
         } catch {
@@ -153,11 +156,13 @@ struct PostgresSession {
     let logger: Logger
     let timeout: TimeAmount
     let location: PostgresLocation
+    let statements: StatementCount
 
     /// Runs `query` and returns its rows.
     @discardableResult
     func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
-        try Self.await(connection.query(query, logger: logger), timeout: timeout)
+        statements.add()
+        return try Self.await(connection.query(query, logger: logger), timeout: timeout)
     }
 
     /// Runs `query` and returns how many rows it changed.
@@ -191,6 +196,15 @@ struct PostgresSession {
 /// Hands a result from the event loop thread to the waiting one; the semaphore orders the two.
 private final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, any Error>?
+}
+
+/// A counter read from other threads than the one that counts.
+final class StatementCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }
 
 struct PostgresTimeout: Error {

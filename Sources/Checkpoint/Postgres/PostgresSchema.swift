@@ -106,6 +106,22 @@ enum PostgresSchema {
                 PRIMARY KEY (sink, source)
             );
             """),
+        (2, """
+            -- Each source is leased to one agent at a time (DESIGN.md §8). Taking a free or expired
+            -- lease raises its epoch; every change to the source checks the epoch first.
+            CREATE TABLE source_lease (
+                source TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                epoch BIGINT NOT NULL,
+                expires_at TIMESTAMPTZ NOT NULL
+            );
+            CREATE INDEX source_lease_owner ON source_lease (owner);
+            -- Live agents, by their heartbeats (written with each renewal).
+            CREATE TABLE agent (
+                name TEXT PRIMARY KEY,
+                heartbeat_at TIMESTAMPTZ NOT NULL
+            );
+            """),
     ]
 
     /// A migration's statements: each ends with a semicolon at the end of a line (comments may

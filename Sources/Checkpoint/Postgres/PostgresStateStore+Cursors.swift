@@ -8,6 +8,7 @@ extension PostgresStateStore {
 
     public func setCursor(source: String, position: String, now: Date) throws {
         try connector.transaction { session in
+            try checkEpoch(session, source: source)
             try Self.writeCursor(session, source: source, position: position, now: now, success: false)
             // A walk left unfinished belongs to the old position.
             try Self.write(.clear, source: source, session)
@@ -16,6 +17,7 @@ extension PostgresStateStore {
 
     public func resetCursor(source: String) throws {
         try connector.transaction { session in
+            try checkEpoch(session, source: source)
             try session.execute("DELETE FROM source_cursor WHERE source = \(source)")
             try Self.write(.clear, source: source, session)
         }
@@ -23,7 +25,8 @@ extension PostgresStateStore {
 
     public func recordSourceError(source: String, error: String, now: Date) throws {
         let stamp = now.timeIntervalSince1970
-        try connector.withSession { session in
+        try connector.transaction { session in
+            try checkEpoch(session, source: source)
             try session.execute(
                 """
                 INSERT INTO source_cursor (source, position, updated_at, last_error, last_error_at) VALUES (\(source), NULL, \(stamp), \(error), \(stamp))
@@ -68,7 +71,10 @@ extension PostgresStateStore {
     }
 
     public func clearWalkProgress(source: String) throws {
-        try connector.withSession { try Self.write(.clear, source: source, $0) }
+        try connector.transaction { session in
+            try checkEpoch(session, source: source)
+            try Self.write(.clear, source: source, session)
+        }
     }
 
     static func write(_ update: WalkUpdate, source: String, _ session: PostgresSession) throws {

@@ -7,6 +7,7 @@ extension PostgresStateStore {
         source: String, entries: [SpoolEntry], cursor: String?, onlySinks: [String]?, walk: WalkUpdate, now: Date
     ) throws -> AppendResult {
         try connector.transaction { session in
+            try checkEpoch(session, source: source)
             let result = try Self.insert(session, source: source, entries: entries, onlySinks: onlySinks, now: now)
             if let cursor {
                 try Self.writeCursor(session, source: source, position: cursor, now: now, success: true)

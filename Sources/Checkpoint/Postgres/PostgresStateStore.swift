@@ -11,6 +11,8 @@ import PostgresNIO
 public final class PostgresStateStore: StateBackend {
     public let location: PostgresLocation
     let connector: PostgresConnector
+    /// The agent this store acts for and the leases it holds (see `takeLeases`).
+    let leases = LockedLeases()
 
     /// Connects, then creates or migrates the schema (one agent at a time). A database holding
     /// other tables, or a newer schema, is refused and left untouched.
@@ -56,6 +58,16 @@ public final class PostgresStateStore: StateBackend {
         location.tlsMode.verifiesCertificate || ["localhost", "127.0.0.1", "::1"].contains(location.host)
             ? []
             : ["the state database \(location.redacted) is reached without checking its certificate; audit events cross the network: use sslmode=verify-full"]
+    }
+}
+
+/// `HeldLeases` behind a lock: read by every fenced transaction, written by renewals.
+final class LockedLeases: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = HeldLeases()
+
+    func withLock<T>(_ body: (inout HeldLeases) -> T) -> T {
+        lock.withLock { body(&value) }
     }
 }
 

@@ -1,0 +1,140 @@
+import Foundation
+import PostgresNIO
+
+/// A source's lease as the database has it, for `status`.
+public struct SourceLease: Sendable, Equatable {
+    public var source: String
+    public var owner: String
+    public var epoch: Int64
+    public var expiresAt: Date
+}
+
+/// Leases with fencing (DESIGN.md §8): each source is leased to one agent at a time, on the
+/// database's clock. Taking a free or expired lease raises its epoch. Once this store acts for
+/// an agent (`takeLeases`), every change to a source first checks, in the same transaction and
+/// with the lease row locked against a takeover, that the source's epoch is still the one this
+/// agent took; if not, the change rolls back with `PostgresStateError.isStaleEpoch`, the source
+/// is let go, and `staleEpochRejections` counts it.
+extension PostgresStateStore {
+    /// Takes the leases among `sources` that are free or expired (or this agent's already),
+    /// for `ttl`. Returns the sources taken now with their new epochs.
+    @discardableResult
+    public func takeLeases(_ sources: [String], agent: String, ttl: Duration) throws -> [String: Int64] {
+        guard !sources.isEmpty else { return [:] }
+        let taken = try connector.withSession { session in
+            try session.run(
+                """
+                INSERT INTO source_lease (source, owner, epoch, expires_at)
+                SELECT name, \(agent), 1, now() + \(Self.milliseconds(ttl)) * interval '1 millisecond' FROM unnest(\(sources)::text[]) AS name
+                ON CONFLICT (source) DO UPDATE SET owner = excluded.owner, epoch = source_lease.epoch + 1, expires_at = excluded.expires_at
+                WHERE source_lease.expires_at < now() OR source_lease.owner = excluded.owner
+                RETURNING source, epoch
+                """
+            ).map { (try $0.column(0, as: String.self), try $0.column(1, as: Int64.self)) }
+        }
+        let epochs = Dictionary(taken, uniquingKeysWith: max)
+        leases.withLock { held in
+            held.agent = agent
+            held.epochs.merge(epochs) { _, new in new }
+        }
+        return epochs
+    }
+
+    /// Extends every lease this agent holds by `ttl` and records its heartbeat: one statement,
+    /// whatever the number of sources. Returns the sources still held; any other was taken over
+    /// (or lost when its lease ran out and someone took it) and is let go.
+    @discardableResult
+    public func renewLeases(ttl: Duration) throws -> Set<String> {
+        let (agent, epochs) = leases.withLock { ($0.agent, $0.epochs) }
+        guard let agent else { return [] }
+        let sources = Array(epochs.keys)
+        let kept = try connector.withSession { session in
+            try session.run(
+                """
+                WITH beat AS (
+                    INSERT INTO agent (name, heartbeat_at) VALUES (\(agent), now())
+                    ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
+                )
+                UPDATE source_lease SET expires_at = now() + \(Self.milliseconds(ttl)) * interval '1 millisecond'
+                FROM unnest(\(sources)::text[], \(sources.map { epochs[$0]! })::int8[]) AS held(source, epoch)
+                WHERE source_lease.source = held.source AND source_lease.epoch = held.epoch AND source_lease.owner = \(agent)
+                RETURNING source_lease.source
+                """
+            ).map { try $0.column(0, as: String.self) }
+        }
+        let still = Set(kept)
+        leases.withLock { held in held.epochs = held.epochs.filter { still.contains($0.key) } }
+        return still
+    }
+
+    /// Hands the leases back at once (a clean exit), so another agent need not wait for them to
+    /// run out. nil: every lease this agent holds.
+    public func releaseLeases(_ sources: [String]? = nil) throws {
+        let (agent, epochs) = leases.withLock { held in
+            let released = sources.map { names in held.epochs.filter { names.contains($0.key) } } ?? held.epochs
+            for name in released.keys { held.epochs[name] = nil }
+            return (held.agent, released)
+        }
+        guard let agent, !epochs.isEmpty else { return }
+        let names = Array(epochs.keys)
+        try connector.withSession { session in
+            try session.execute(
+                """
+                UPDATE source_lease SET expires_at = '-infinity'
+                FROM unnest(\(names)::text[], \(names.map { epochs[$0]! })::int8[]) AS held(source, epoch)
+                WHERE source_lease.source = held.source AND source_lease.epoch = held.epoch AND source_lease.owner = \(agent)
+                """)
+        }
+    }
+
+    /// The sources this agent holds, with the epochs it took them at.
+    public var heldLeases: [String: Int64] { leases.withLock { $0.epochs } }
+
+    /// Changes this agent tried after its lease on the source had been taken over.
+    public var staleEpochRejections: Int { leases.withLock { $0.rejections } }
+
+    /// Statements sent to the database so far.
+    public var statementsSent: Int { connector.statements.value }
+
+    /// Every lease, by source.
+    public func sourceLeases() throws -> [SourceLease] {
+        try connector.withSession { session in
+            try session.run("SELECT source, owner, epoch, extract(epoch FROM expires_at)::float8 FROM source_lease ORDER BY source").map { row in
+                SourceLease(
+                    source: try row.column(0), owner: try row.column(1), epoch: try row.column(2),
+                    expiresAt: Date(timeIntervalSince1970: try row.column(3)))
+            }
+        }
+    }
+
+    /// Inside a transaction that changes `source`: nothing to check while the store acts for no
+    /// agent (one agent on its own, the admin commands); else the source's lease row, locked
+    /// against a takeover until this transaction ends, must still carry this agent's epoch.
+    func checkEpoch(_ session: PostgresSession, source: String) throws {
+        let (agent, epoch) = leases.withLock { ($0.agent, $0.epochs[source]) }
+        guard let agent else { return }
+        let current = try epoch.flatMap { epoch in
+            try session.scalar(
+                "SELECT epoch FROM source_lease WHERE source = \(source) AND owner = \(agent) AND epoch = \(epoch) FOR SHARE", as: Int64.self)
+        }
+        guard current == nil else { return }
+        leases.withLock { held in
+            held.epochs[source] = nil
+            held.rejections += 1
+        }
+        throw PostgresStateError(
+            "PostgreSQL state \(location.redacted): source \(source) is no longer leased to agent \(agent) (another agent took it over); the change was rolled back",
+            sqlState: PostgresStateError.staleEpochState)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// What this store holds for its agent.
+struct HeldLeases {
+    var agent: String?
+    var epochs: [String: Int64] = [:]
+    var rejections = 0
+}

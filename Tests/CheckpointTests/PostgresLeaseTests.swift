@@ -1,0 +1,78 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Checkpoint
+
+/// Leases with fencing, two agents on one database (each a store of its own, as two processes
+/// would have): one owner per source, takeover only after expiry or release, and a change by an
+/// agent whose lease was taken over rolled back.
+@Suite struct PostgresLeaseTests {
+    let location: PostgresLocation
+
+    init() throws {
+        location = try PostgresTestServer.shared.get().freshDatabase()
+    }
+
+    @Test func aHeldLeaseIsNotTakenUntilItRunsOutAndTakingRaisesTheEpoch() throws {
+        let a = try PostgresStateStore(location: location)
+        let b = try PostgresStateStore(location: location)
+        #expect(try a.takeLeases(["s1", "s2"], agent: "a", ttl: .seconds(60)) == ["s1": 1, "s2": 1])
+        #expect(try b.takeLeases(["s1", "s2", "s3"], agent: "b", ttl: .seconds(60)) == ["s3": 1])
+        // While renewed, a keeps them.
+        #expect(try a.renewLeases(ttl: .seconds(60)) == ["s1", "s2"])
+        #expect(try b.takeLeases(["s1"], agent: "b", ttl: .seconds(60)).isEmpty)
+        // Renewed for a short while only: once that runs out, b takes them, each at a higher epoch.
+        #expect(try a.renewLeases(ttl: .milliseconds(300)) == ["s1", "s2"])
+        Thread.sleep(forTimeInterval: 0.6)
+        #expect(try b.takeLeases(["s1", "s2"], agent: "b", ttl: .seconds(60)) == ["s1": 2, "s2": 2])
+        #expect(try a.renewLeases(ttl: .seconds(1)).isEmpty)
+        #expect(a.heldLeases.isEmpty)
+        let owners = try b.sourceLeases().map { "\($0.source):\($0.owner):\($0.epoch)" }
+        #expect(owners == ["s1:b:2", "s2:b:2", "s3:b:1"])
+    }
+
+    /// An agent frozen past its lease wakes up and tries to write: the page, its dedupe keys
+    /// and the cursor all roll back, and the rejection is counted.
+    @Test func aChangeAfterATakeoverIsRolledBack() throws {
+        let a = try PostgresStateStore(location: location)
+        let b = try PostgresStateStore(location: location)
+        try a.registerSinks(["out"])
+        try a.takeLeases(["s"], agent: "a", ttl: .seconds(60))
+        try a.appendPage(source: "s", entries: [entry(1)], cursor: "c1")
+        try a.renewLeases(ttl: .milliseconds(300))
+        Thread.sleep(forTimeInterval: 0.6)
+        #expect(try b.takeLeases(["s"], agent: "b", ttl: .seconds(60)) == ["s": 2])
+
+        let error = #expect(throws: PostgresStateError.self) { try a.appendPage(source: "s", entries: [entry(2)], cursor: "c2") }
+        #expect(error?.isStaleEpoch == true, "\(String(describing: error))")
+        #expect(throws: PostgresStateError.self) { try a.setCursor(source: "s", position: "c9") }
+        // Both counted; the second was refused without a lease row to lock: s had been let go.
+        #expect(a.staleEpochRejections == 2)
+        #expect(try b.cursor(source: "s") == "c1")
+        #expect(try b.spoolDepth() == 1)
+        #expect(try b.seenUpstreamIDs(source: "s") == ["u1"])
+        // The new owner goes on.
+        try b.appendPage(source: "s", entries: [entry(2)], cursor: "c2")
+        #expect(try b.readBatch(sink: "out", after: 0, limit: 10).map(\.eventID) == ["e1", "e2"])
+    }
+
+    @Test func aReleasedLeaseIsTakenAtOnce() throws {
+        let a = try PostgresStateStore(location: location)
+        let b = try PostgresStateStore(location: location)
+        try a.takeLeases(["s1", "s2"], agent: "a", ttl: .seconds(60))
+        try a.releaseLeases(["s1"])
+        #expect(try b.takeLeases(["s1", "s2"], agent: "b", ttl: .seconds(60)) == ["s1": 2])
+        #expect(a.heldLeases == ["s2": 1])
+    }
+
+    /// Renewal costs one statement per agent, whatever the number of sources it holds.
+    @Test func renewingAThousandLeasesIsOneStatement() throws {
+        let a = try PostgresStateStore(location: location)
+        let sources = (1...1000).map { "tenant-\($0)" }
+        #expect(try a.takeLeases(sources, agent: "a", ttl: .seconds(60)).count == 1000)
+        let before = a.statementsSent
+        #expect(try a.renewLeases(ttl: .seconds(60)).count == 1000)
+        #expect(a.statementsSent - before == 1)
+    }
+}
