@@ -76,3 +76,71 @@ import Testing
         #expect(a.statementsSent - before == 1)
     }
 }
+
+/// Delivery by source owners: two agents share one spool and one sink, each delivering only the
+/// sources it holds, with offsets per sink and source.
+extension PostgresLeaseTests {
+    func page(_ source: String, _ ids: ClosedRange<Int>) -> [SpoolEntry] {
+        ids.map { id in
+            var e = entry(id)
+            e.eventID = "\(source)-\(id)"
+            return e
+        }
+    }
+
+    @Test func eachAgentDeliversItsOwnSourcesAndATakeoverGoesOnFromTheSourcesOffset() throws {
+        let a = try PostgresStateStore(location: location)
+        let b = try PostgresStateStore(location: location)
+        try a.registerSinks(["out"])
+        try a.takeLeases(["s1"], agent: "a", ttl: .seconds(60))
+        try b.takeLeases(["s2"], agent: "b", ttl: .seconds(60))
+        // Interleaved in the spool.
+        try a.appendPage(source: "s1", entries: page("s1", 1...3), cursor: "c")
+        try b.appendPage(source: "s2", entries: page("s2", 1...3), cursor: "c")
+        try a.appendPage(source: "s1", entries: page("s1", 4...6), cursor: "c")
+
+        // a's round: only s1's events, in order; its commit moves only s1's offset.
+        let aFrom = try a.offset(sink: "out")
+        let aBatch = try a.nextBatch(sink: "out", after: aFrom, limit: 4)
+        #expect(aBatch.records.map(\.eventID) == ["s1-1", "s1-2", "s1-3", "s1-4"])
+        try a.commitDelivery(sink: "out", through: aBatch.passedThrough)
+        #expect(try a.pendingSummary(sink: "out", after: aBatch.passedThrough, limit: 100).count == 2)
+
+        // b's round sees s2 from its own offset (0), although a's offset passed s2's rows.
+        let bFrom = try b.offset(sink: "out")
+        let bBatch = try b.nextBatch(sink: "out", after: bFrom, limit: 100)
+        #expect(bBatch.records.map(\.eventID) == ["s2-1", "s2-2", "s2-3"])
+        try b.commitDelivery(sink: "out", through: bBatch.passedThrough)
+
+        // a hands s1 back; b takes it over and goes on from s1's offset: s1-5 and s1-6, once.
+        try a.releaseLeases()
+        try b.takeLeases(["s1"], agent: "b", ttl: .seconds(60))
+        let next = try b.nextBatch(sink: "out", after: try b.offset(sink: "out"), limit: 100)
+        #expect(next.records.map(\.eventID) == ["s1-5", "s1-6"])
+        try b.commitDelivery(sink: "out", through: next.passedThrough)
+        #expect(try b.nextBatch(sink: "out", after: try b.offset(sink: "out"), limit: 100).records.isEmpty)
+
+        // Everything every sink passed is pruned, by the owner of the events' sources.
+        #expect(try b.prune(activeSinks: ["out"]) == 9)
+        #expect(try b.spoolDepth() == 0)
+    }
+
+    /// A commit for a round whose source was taken over meanwhile moves nothing for that source:
+    /// its new owner sends that batch again.
+    @Test func aCommitAfterLosingTheSourceLeavesItsOffsetToTheNewOwner() throws {
+        let a = try PostgresStateStore(location: location)
+        let b = try PostgresStateStore(location: location)
+        try a.registerSinks(["out"])
+        try a.takeLeases(["s1"], agent: "a", ttl: .seconds(60))
+        try a.appendPage(source: "s1", entries: page("s1", 1...3), cursor: "c")
+        let batch = try a.nextBatch(sink: "out", after: try a.offset(sink: "out"), limit: 100)
+        #expect(batch.records.count == 3)
+        try a.renewLeases(ttl: .milliseconds(300))
+        Thread.sleep(forTimeInterval: 0.6)
+        try b.takeLeases(["s1"], agent: "b", ttl: .seconds(60))
+        try a.commitDelivery(sink: "out", through: batch.passedThrough)
+        #expect(a.heldLeases.isEmpty && a.staleEpochRejections == 1)
+        let again = try b.nextBatch(sink: "out", after: try b.offset(sink: "out"), limit: 100)
+        #expect(again.records.map(\.eventID) == ["s1-1", "s1-2", "s1-3"])
+    }
+}

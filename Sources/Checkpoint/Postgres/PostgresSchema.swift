@@ -121,6 +121,15 @@ enum PostgresSchema {
                 name TEXT PRIMARY KEY,
                 heartbeat_at TIMESTAMPTZ NOT NULL
             );
+            -- With leases, each source's owner delivers its events: offsets per sink and source.
+            CREATE TABLE sink_source_offset (
+                sink TEXT NOT NULL,
+                source TEXT NOT NULL,
+                delivered_seq BIGINT NOT NULL,
+                PRIMARY KEY (sink, source)
+            );
+            -- An agent reads and prunes only its own sources' events.
+            CREATE INDEX spool_source_seq ON spool (source, seq);
             """),
     ]
 

@@ -137,4 +137,6 @@ struct HeldLeases {
     var agent: String?
     var epochs: [String: Int64] = [:]
     var rejections = 0
+    /// Per sink, the sources of its current delivery round (see `agentOffset`).
+    var roundScopes: [String: [String]] = [:]
 }

@@ -16,46 +16,57 @@ extension PostgresStateStore {
     }
 
     public func offset(sink: String) throws -> Int64 {
-        try connector.withSession { try $0.scalar("SELECT delivered_seq FROM sink_offset WHERE sink = \(sink)", as: Int64.self) ?? 0 }
+        if leases.withLock({ $0.agent != nil }) { return try agentOffset(sink: sink) }
+        return try connector.withSession { try $0.scalar("SELECT delivered_seq FROM sink_offset WHERE sink = \(sink)", as: Int64.self) ?? 0 }
     }
 
     public func commitDelivery(sink: String, through seq: Int64, deadLetters: [DeadLetterEntry], chainHeads: [ChainHead], now: Date) throws {
-        let stamp = now.timeIntervalSince1970
+        if let scope = roundScope(sink: sink) {
+            return try agentCommitDelivery(sink: sink, scope: scope, through: seq, deadLetters: deadLetters, chainHeads: chainHeads, now: now)
+        }
         try connector.transaction { session in
-            if !chainHeads.isEmpty {
-                try session.execute(
-                    """
-                    INSERT INTO integrity_chain (sink, source, seq, hash)
-                    SELECT \(sink), source, seq, hash FROM unnest(\(chainHeads.map(\.source))::text[], \(chainHeads.map(\.seq))::int8[],
-                        \(chainHeads.map(\.hash))::text[]) AS head(source, seq, hash)
-                    ON CONFLICT (sink, source) DO UPDATE SET seq = excluded.seq, hash = excluded.hash
-                    """)
-            }
-            if !deadLetters.isEmpty {
-                let r = deadLetters.map(\.record)
-                try session.execute(
-                    """
-                    INSERT INTO dead_letter (sink, seq, source, event_id, event_time, event_type, severity, action, outcome, payload, status, reason, created_at)
-                    SELECT \(sink), seq, source, event_id, event_time, event_type, severity, action, outcome, payload, status, reason, \(stamp)
-                    FROM unnest(\(r.map(\.seq))::int8[], \(r.map(\.source))::text[], \(r.map(\.eventID))::text[],
-                        \(r.map { $0.eventTime.timeIntervalSince1970 })::float8[], \(r.map(\.eventType))::text[], \(r.map(\.severity))::text[],
-                        \(r.map(\.action))::text[], \(r.map(\.outcome))::text[], \(r.map { ByteBuffer(bytes: $0.payload) })::bytea[],
-                        \(deadLetters.map { Int32(clamping: $0.status) })::int4[], \(deadLetters.map(\.reason))::text[])
-                        WITH ORDINALITY AS letter(seq, source, event_id, event_time, event_type, severity, action, outcome, payload, status, reason, n)
-                    ORDER BY n
-                    """)
-            }
-            // A delivery clears the sink's last error, unless it dead-lettered events: then that
-            // is the error `status` shows, beside the dead letters' count.
-            let error = deadLetters.first.map { "dead-lettered \(deadLetters.count) event(s): \($0.reason)" }
-            let errorAt: Double? = error == nil ? nil : stamp
+            try writeDelivery(session, sink: sink, through: seq, deadLetters: deadLetters, chainHeads: chainHeads, now: now)
+        }
+    }
+
+    /// The chain heads, dead letters and the sink's row (offset, last error), in the caller's transaction.
+    func writeDelivery(
+        _ session: PostgresSession, sink: String, through seq: Int64, deadLetters: [DeadLetterEntry], chainHeads: [ChainHead], now: Date
+    ) throws {
+        let stamp = now.timeIntervalSince1970
+        if !chainHeads.isEmpty {
             try session.execute(
                 """
-                INSERT INTO sink_offset (sink, delivered_seq, updated_at, last_error, last_error_at) VALUES (\(sink), \(seq), \(stamp), \(error), \(errorAt))
-                ON CONFLICT (sink) DO UPDATE SET delivered_seq = greatest(sink_offset.delivered_seq, excluded.delivered_seq),
-                    updated_at = excluded.updated_at, last_error = excluded.last_error, last_error_at = excluded.last_error_at
+                INSERT INTO integrity_chain (sink, source, seq, hash)
+                SELECT \(sink), source, seq, hash FROM unnest(\(chainHeads.map(\.source))::text[], \(chainHeads.map(\.seq))::int8[],
+                    \(chainHeads.map(\.hash))::text[]) AS head(source, seq, hash)
+                ON CONFLICT (sink, source) DO UPDATE SET seq = excluded.seq, hash = excluded.hash
                 """)
         }
+        if !deadLetters.isEmpty {
+            let r = deadLetters.map(\.record)
+            try session.execute(
+                """
+                INSERT INTO dead_letter (sink, seq, source, event_id, event_time, event_type, severity, action, outcome, payload, status, reason, created_at)
+                SELECT \(sink), seq, source, event_id, event_time, event_type, severity, action, outcome, payload, status, reason, \(stamp)
+                FROM unnest(\(r.map(\.seq))::int8[], \(r.map(\.source))::text[], \(r.map(\.eventID))::text[],
+                    \(r.map { $0.eventTime.timeIntervalSince1970 })::float8[], \(r.map(\.eventType))::text[], \(r.map(\.severity))::text[],
+                    \(r.map(\.action))::text[], \(r.map(\.outcome))::text[], \(r.map { ByteBuffer(bytes: $0.payload) })::bytea[],
+                    \(deadLetters.map { Int32(clamping: $0.status) })::int4[], \(deadLetters.map(\.reason))::text[])
+                    WITH ORDINALITY AS letter(seq, source, event_id, event_time, event_type, severity, action, outcome, payload, status, reason, n)
+                ORDER BY n
+                """)
+        }
+        // A delivery clears the sink's last error, unless it dead-lettered events: then that
+        // is the error `status` shows, beside the dead letters' count.
+        let error = deadLetters.first.map { "dead-lettered \(deadLetters.count) event(s): \($0.reason)" }
+        let errorAt: Double? = error == nil ? nil : stamp
+        try session.execute(
+            """
+            INSERT INTO sink_offset (sink, delivered_seq, updated_at, last_error, last_error_at) VALUES (\(sink), \(seq), \(stamp), \(error), \(errorAt))
+            ON CONFLICT (sink) DO UPDATE SET delivered_seq = greatest(sink_offset.delivered_seq, excluded.delivered_seq),
+                updated_at = excluded.updated_at, last_error = excluded.last_error, last_error_at = excluded.last_error_at
+            """)
     }
 
     public func chainHeads(sink: String) throws -> [String: ChainHead] {

@@ -90,7 +90,8 @@ extension PostgresStateStore {
     }
 
     public func pendingSummary(sink: String, after seq: Int64, limit: Int) throws -> PendingSummary {
-        try connector.withSession { session in
+        if let scope = roundScope(sink: sink) { return try agentPendingSummary(sink: sink, scope: scope, after: seq, limit: limit) }
+        return try connector.withSession { session in
             let head = try session.scalar("SELECT max(seq) FROM spool", as: Int64.self) ?? seq
             guard
                 let first = try session.run(
@@ -116,7 +117,10 @@ extension PostgresStateStore {
     /// to the spool's head, past rows meant only for other sinks. The batch and the head are
     /// read in one snapshot.
     public func nextBatch(sink: String, after seq: Int64, limit: Int, maxBytes: Int) throws -> SpoolBatch {
-        try connector.transaction("REPEATABLE READ, READ ONLY") { session in
+        if let scope = roundScope(sink: sink) {
+            return try agentNextBatch(sink: sink, scope: scope, after: seq, limit: limit, maxBytes: maxBytes)
+        }
+        return try connector.transaction("REPEATABLE READ, READ ONLY") { session in
             let rows = try session.run(
                 """
                 SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at
@@ -174,6 +178,8 @@ extension PostgresStateStore {
 
     public func prune(activeSinks: [String]) throws -> Int {
         guard !activeSinks.isEmpty else { return 0 }
+        let (agent, held) = leases.withLock { ($0.agent, $0.epochs.keys.sorted()) }
+        if agent != nil { return try agentPrune(activeSinks: activeSinks, held: held) }
         return try connector.transaction { session in
             // A configured sink without an offset row has passed nothing.
             let minimum = try session.scalar(
