@@ -44,8 +44,12 @@ struct BackfillCommand: AsyncParsableCommand {
         let configuration = try loadConfiguration(config)
         let logger = bootstrapLogging(configuration, quiet: true)
         let limit = try parseDuration(deadline)
+        if configuration.state.isShared {
+            printError("audit-forwarder: backfill does not run on a PostgreSQL state yet (state.url); run it on an SQLite state")
+            throw ExitCode(ExitStatus.failure)
+        }
         let lock = try await acquireLock(configuration, wait: try parseDuration(lockWait))
-        defer { lock.release() }
+        defer { lock?.release() }
         let engine = try openEngine(configuration, logger: logger)
         let job: BackfillJob
         do {

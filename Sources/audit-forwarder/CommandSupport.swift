@@ -40,8 +40,10 @@ func bootstrapLogging(_ configuration: ForwarderConfiguration, quiet: Bool = fal
 
 /// Takes the run lock, or exits with a clear message: 75 when another runner holds it (try again
 /// later), 1 when the lock file cannot be opened at all (a missing directory, permissions, a
-/// read-only file system), which no retry of a timer would fix.
-func acquireLock(_ configuration: ForwarderConfiguration, wait: Duration) async throws -> RunLock {
+/// read-only file system), which no retry of a timer would fix. A shared (PostgreSQL) state has
+/// no run lock: its agents lease sources instead (nil).
+func acquireLock(_ configuration: ForwarderConfiguration, wait: Duration) async throws -> RunLock? {
+    if configuration.state.isShared { return nil }
     let lock = RunLock(statePath: configuration.state.path)
     do {
         try await lock.acquire(wait: wait)

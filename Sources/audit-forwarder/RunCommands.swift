@@ -23,7 +23,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = bootstrapLogging(configuration)
         TelemetryServer.bootstrapMetrics()
         let lock = try await acquireLock(configuration, wait: try parseDuration(lockWait))
-        defer { lock.release() }
+        defer { lock?.release() }
         let grace = try parseDuration(gracePeriod)
         while true {
             let engine = try openEngine(configuration, logger: logger)
@@ -46,8 +46,8 @@ struct RunCommand: AsyncParsableCommand {
     private func reloaded(_ current: ForwarderConfiguration, logger: Logger) -> ForwarderConfiguration {
         do {
             let next = try ConfigurationLoader.load(path: config.path)
-            guard next.state.path == current.state.path else {
-                logger.error("configuration reload refused: state.path cannot change while running; restart instead")
+            guard next.state.displayName == current.state.displayName else {
+                logger.error("configuration reload refused: state.path and state.url cannot change while running; restart instead")
                 return current
             }
             logger.notice("configuration reloaded", metadata: ["sources": "\(next.sources.map(\.name))", "sinks": "\(next.sinks.map(\.name))"])
@@ -76,7 +76,7 @@ struct OnceCommand: AsyncParsableCommand {
         let logger = bootstrapLogging(configuration)
         let limit = try parseDuration(deadline)
         let lock = try await acquireLock(configuration, wait: try parseDuration(lockWait))
-        defer { lock.release() }
+        defer { lock?.release() }
         let engine = try openEngine(configuration, logger: logger)
         let outcome = await OnceMode.run(engine: engine, deadline: limit)
         await engine.shutdown()
@@ -109,7 +109,7 @@ struct CheckCommand: AsyncParsableCommand {
             printError("invalid configuration \(config.path):\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
             throw ExitCode(ExitStatus.config)
         }
-        print("configuration OK: \(configuration.sources.count) source(s), \(configuration.sinks.count) sink(s), state \(configuration.state.path)")
+        print("configuration OK: \(configuration.sources.count) source(s), \(configuration.sinks.count) sink(s), state \(configuration.state.displayName)")
         for warning in configuration.securityWarnings { print("warning: \(warning)") }
         for unavailable in configuration.unavailableSecretKeys {
             print("note: \(unavailable) — not needed to check, but run, once and check --connect will need it")

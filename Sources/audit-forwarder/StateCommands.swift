@@ -7,7 +7,7 @@ import Foundation
 /// Opens (creating when missing) the configured state file, or exits 1 with the reason.
 func openState(_ configuration: ForwarderConfiguration) throws -> any StateBackend {
     do {
-        return try StateStore(path: configuration.state.path)
+        return try configuration.state.open()
     } catch {
         printError("audit-forwarder: cannot open state: \(error)")
         throw ExitCode(ExitStatus.failure)
@@ -16,6 +16,7 @@ func openState(_ configuration: ForwarderConfiguration) throws -> any StateBacke
 
 /// Opens the configured state file for the admin commands; a missing file is reported, not created.
 func openExistingState(_ configuration: ForwarderConfiguration) throws -> any StateBackend {
+    if configuration.state.isShared { return try openState(configuration) }
     guard FileManager.default.fileExists(atPath: configuration.state.path) else {
         printError(
             "audit-forwarder: no state file at \(configuration.state.path): nothing has run with this state.path yet, "
@@ -82,7 +83,7 @@ struct CheckpointsCommand: AsyncParsableCommand {
             }
             // A running poll would write its own position over this one.
             let lock = try await acquireLock(configuration, wait: .zero)
-            defer { lock.release() }
+            defer { lock?.release() }
             // Before the first run there is no state file yet: setting where to start creates it.
             let store = try openState(configuration)
             try store.setCursor(source: source, position: RFC3339.format(time))
@@ -102,7 +103,7 @@ struct CheckpointsCommand: AsyncParsableCommand {
             }
             // A running poll would write its own position over the reset.
             let lock = try await acquireLock(configuration, wait: .zero)
-            defer { lock.release() }
+            defer { lock?.release() }
             let store = try openExistingState(configuration)
             try store.resetCursor(source: source)
             print("\(source)\treset")

@@ -31,6 +31,37 @@ import Testing
         }
     }
 
+    /// `state.url`: a PostgreSQL state, its lease TTL and CA file; never beside `state.path`, and
+    /// no problem quotes the URL (it holds the password).
+    @Test func aPostgresStateIsReadAndItsMistakesNamedWithoutTheURL() throws {
+        let url = "postgresql://agent:hunter2@db.internal:5433/audit?sslmode=verify-full"
+        let good = try ConfigurationLoader.parse(
+            "state: { url: \"${STATE_URL}\", lease_ttl: 20s, tls: { ca_file: /etc/ssl/db-ca.pem } }\n" + minimal,
+            environment: ["DEPLOYS_TOKEN": "t", "STATE_URL": url])
+        #expect(good.state.database?.host == "db.internal" && good.state.database?.port == 5433)
+        #expect(good.state.database?.caFile == "/etc/ssl/db-ca.pem" && good.state.leaseTTL == .seconds(20))
+        #expect(good.state.isShared && good.state.displayName == "postgresql://agent:***@db.internal:5433/audit?sslmode=verify-full")
+        #expect(try ConfigurationLoader.parse(minimal, environment: ["DEPLOYS_TOKEN": "t"]).state.database == nil)
+
+        for (state, key) in [
+            ("{ url: \"${STATE_URL}\", path: /tmp/s.sqlite }", "state.url"),
+            ("{ url: \"${STATE_URL}\", lease_ttl: 1s }", "state.lease_ttl"),
+            ("{ url: \"${STATE_URL}\", lease_ttl: 10m }", "state.lease_ttl"),
+            ("{ lease_ttl: 20s }", "state.url"),
+            ("{ url: \"${BAD_URL}\" }", "state.url"),
+            ("{ url: \"${PLAIN_URL}\", tls: { ca_file: /x.pem } }", "state.tls.ca_file"),
+        ] {
+            let found = problems(
+                "state: \(state)\n" + minimal,
+                environment: [
+                    "DEPLOYS_TOKEN": "t", "STATE_URL": url, "BAD_URL": "postgresql://agent:hunter2@db.internal:5433/",
+                    "PLAIN_URL": "postgresql://agent:hunter2@db.internal/audit?sslmode=require",
+                ])
+            #expect(found.contains { $0.hasPrefix(key) }, "\(state): \(found)")
+            #expect(!found.joined().contains("hunter2"))
+        }
+    }
+
     @Test func defaultsAreTheDocumentedOnes() throws {
         let configuration = try ConfigurationLoader.parse(minimal, environment: ["DEPLOYS_TOKEN": "t"])
         let source = try #require(configuration.sources.first)

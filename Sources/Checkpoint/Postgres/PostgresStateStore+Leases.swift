@@ -18,14 +18,21 @@ public struct SourceLease: Sendable, Equatable {
 extension PostgresStateStore {
     /// Takes the leases among `sources` that are free or expired (or this agent's already),
     /// for `ttl`. Returns the sources taken now with their new epochs.
+    /// `limit`: take at most this many (an agent's fair share).
     @discardableResult
-    public func takeLeases(_ sources: [String], agent: String, ttl: Duration) throws -> [String: Int64] {
-        guard !sources.isEmpty else { return [:] }
+    public func takeLeases(_ sources: [String], agent: String, ttl: Duration, limit: Int = .max) throws -> [String: Int64] {
+        guard !sources.isEmpty, limit > 0 else {
+            leases.withLock { $0.agent = agent }
+            return [:]
+        }
         let taken = try connector.withSession { session in
             try session.run(
                 """
                 INSERT INTO source_lease (source, owner, epoch, expires_at)
-                SELECT name, \(agent), 1, now() + \(Self.milliseconds(ttl)) * interval '1 millisecond' FROM unnest(\(sources)::text[]) AS name
+                SELECT wanted.name, \(agent), 1, now() + \(Self.milliseconds(ttl)) * interval '1 millisecond'
+                FROM unnest(\(sources)::text[]) AS wanted(name) LEFT JOIN source_lease l ON l.source = wanted.name
+                WHERE l.source IS NULL OR l.expires_at < now() OR l.owner = \(agent)
+                LIMIT \(Int64(min(limit, sources.count)))
                 ON CONFLICT (source) DO UPDATE SET owner = excluded.owner, epoch = source_lease.epoch + 1, expires_at = excluded.expires_at
                 WHERE source_lease.expires_at < now() OR source_lease.owner = excluded.owner
                 RETURNING source, epoch
@@ -95,6 +102,30 @@ extension PostgresStateStore {
 
     /// Statements sent to the database so far.
     public var statementsSent: Int { connector.statements.value }
+
+    /// Agents whose heartbeat is younger than `within`, this one included once it renewed.
+    public func liveAgents(within: Duration) throws -> [String] {
+        try connector.withSession { session in
+            try session.run(
+                "SELECT name FROM agent WHERE heartbeat_at > now() - \(Self.milliseconds(within)) * interval '1 millisecond' ORDER BY name"
+            ).map { try $0.column(0, as: String.self) }
+        }
+    }
+
+    /// Every agent with its last heartbeat, for `status`.
+    public func agents() throws -> [(name: String, heartbeatAt: Date)] {
+        try connector.withSession { session in
+            try session.run("SELECT name, extract(epoch FROM heartbeat_at)::float8 FROM agent ORDER BY name").map {
+                (try $0.column(0, as: String.self), Date(timeIntervalSince1970: try $0.column(1, as: Double.self)))
+            }
+        }
+    }
+
+    /// Forgets this agent's heartbeat (a clean exit), so the others count it out at once.
+    public func retireAgent() throws {
+        guard let agent = leases.withLock({ $0.agent }) else { return }
+        try connector.withSession { try $0.execute("DELETE FROM agent WHERE name = \(agent)") }
+    }
 
     /// Every lease, by source.
     public func sourceLeases() throws -> [SourceLease] {

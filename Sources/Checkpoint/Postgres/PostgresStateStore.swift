@@ -77,3 +77,21 @@ extension PostgresRow {
         try makeRandomAccess()[index].decode(T.self, context: .default)
     }
 }
+
+extension PostgresStateStore {
+    /// The sources' cursors, read without creating or migrating anything (for `dry-run`): a
+    /// database without our schema yet has none.
+    public static func peekCursors(location: PostgresLocation) throws -> [String: String] {
+        let connector = try PostgresConnector(location: location)
+        defer { connector.close() }
+        return try connector.withSession { session in
+            let ours = try session.scalar("SELECT to_regclass('source_cursor') IS NOT NULL", as: Bool.self) ?? false
+            guard ours else { return [:] }
+            var cursors: [String: String] = [:]
+            for row in try session.run("SELECT source, position FROM source_cursor WHERE position IS NOT NULL") {
+                cursors[try row.column(0, as: String.self)] = try row.column(1, as: String.self)
+            }
+            return cursors
+        }
+    }
+}

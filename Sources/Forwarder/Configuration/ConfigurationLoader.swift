@@ -1,3 +1,4 @@
+import Checkpoint
 import Connectors
 import Foundation
 import Logging
@@ -78,11 +79,12 @@ public enum ConfigurationLoader {
                 // systemd may pass several directories separated by ':'; the first is ours.
                 (dir.split(separator: ":").first.map(String.init) ?? dir) + "/state.sqlite"
             } ?? (FileManager.default.fileExists(atPath: systemStatePath) ? systemStatePath : "./audit-forwarder.sqlite")
-        let state = ForwarderConfiguration.State(
+        var state = ForwarderConfiguration.State(
             path: stateReader?.string("path") ?? defaultStatePath,
             spoolMaxEvents: stateReader?.int("spool_max_events", default: 1_000_000, range: 100...1_000_000_000) ?? 1_000_000,
             dedupeWindow: stateReader?.duration("dedupe_window", default: .seconds(7 * 86400), minimum: .seconds(60))
                 ?? .seconds(7 * 86400))
+        if let stateReader { readDatabase(stateReader, into: &state) }
         stateReader?.rejectUnknownKeys()
 
         var telemetry: ForwarderConfiguration.Telemetry?
@@ -123,6 +125,40 @@ public enum ConfigurationLoader {
                 "must be at least the largest overlap + poll_interval of the sources (\(DurationText.format(mustRemember))), else re-read events are sent again on every poll")
         }
         return ForwarderConfiguration(state: state, telemetry: telemetry, log: log, sources: sources, sinks: sinks)
+    }
+
+    /// `state.url` (a secret: it holds the password), `state.lease_ttl` and `state.tls.ca_file`.
+    private static func readDatabase(_ reader: ConfigReader, into state: inout ForwarderConfiguration.State) {
+        let hasURL = reader.has("url") || reader.has("url_file")
+        if hasURL, reader.has("path") { reader.fail("url", "give state.path (SQLite) or state.url (PostgreSQL), not both") }
+        if reader.has("lease_ttl") {
+            let ttl = reader.duration("lease_ttl", default: state.leaseTTL)
+            if ttl < .seconds(3) || ttl > .seconds(300) { reader.fail("lease_ttl", "must be between 3s and 5m") } else { state.leaseTTL = ttl }
+        }
+        let tlsReader = reader.mapping("tls")
+        let caFile = tlsReader?.string("ca_file")
+        tlsReader?.rejectUnknownKeys()
+        guard hasURL else {
+            if reader.has("lease_ttl") || tlsReader != nil { reader.fail("url", "lease_ttl and tls apply to a PostgreSQL state: set state.url") }
+            return
+        }
+        guard let text = reader.secret("url") else { return }
+        // An admin command's shell may not see the daemon's secret: kept as unreadable, and
+        // opening the state says so.
+        if text == ConfigReader.unavailableSecret {
+            state.databaseUnreadable = true
+            return
+        }
+        do {
+            var location = try PostgresLocation(url: text)
+            location.caFile = caFile
+            if caFile != nil, !location.tlsMode.verifiesCertificate {
+                reader.fail("tls.ca_file", "is used only with sslmode=verify-ca or verify-full in state.url")
+            }
+            state.database = location
+        } catch {
+            reader.fail("url", "\(error)")
+        }
     }
 
     private static func rejectDuplicateNames(_ names: [String], key: String, in document: ConfigReader) {

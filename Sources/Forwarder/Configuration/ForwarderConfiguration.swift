@@ -1,3 +1,4 @@
+import Checkpoint
 import Connectors
 import Foundation
 import Logging
@@ -21,6 +22,15 @@ public struct ForwarderConfiguration: Sendable {
         /// Default: `$STATE_DIRECTORY/state.sqlite`, else `/var/lib/audit-forwarder/state.sqlite`
         /// when it exists, else `./audit-forwarder.sqlite`.
         public var path: String
+        /// `state.url`: a PostgreSQL database instead of the SQLite file at `path`, shared by
+        /// several agents (DESIGN.md §8). Holds the password: never print it, use `redacted`.
+        public var database: PostgresLocation?
+        /// `state.url` is set but this shell cannot read it (an admin command without the daemon's
+        /// environment or credentials): opening the state says so.
+        public var databaseUnreadable = false
+        /// How long an agent's hold on a PostgreSQL state lasts unless renewed (3s…5m, default
+        /// 15s): a dead agent's work is taken over within about this long.
+        public var leaseTTL: Duration = .seconds(15)
         /// When the spool holds this many events, polling pauses. Default: 1,000,000.
         public var spoolMaxEvents: Int
         /// How long upstream ids are remembered for dedupe. Default: 7d.

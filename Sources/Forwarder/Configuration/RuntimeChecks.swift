@@ -5,7 +5,7 @@ import Foundation
 public enum RuntimeChecks {
     public static func problems(_ configuration: ForwarderConfiguration) -> [String] {
         var problems: [String] = []
-        let directory = (configuration.state.path as NSString).deletingLastPathComponent
+        let directory = configuration.state.isShared ? "" : (configuration.state.path as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
         if !directory.isEmpty, !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue) {
             problems.append(

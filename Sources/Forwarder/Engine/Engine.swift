@@ -10,6 +10,9 @@ public final class Engine: Sendable {
     public let store: any StateBackend
     let pollers: [SourcePoller]
     let workers: [SinkWorker]
+    /// This agent's share of the sources, when the state is shared (PostgreSQL); nil for SQLite,
+    /// where one agent holds everything under the run lock.
+    let leasing: SourceLeasing?
     private let clients: [WireClient]
     let logger: Logger
 
@@ -17,7 +20,14 @@ public final class Engine: Sendable {
     public init(configuration: ForwarderConfiguration, logger: Logger, sleeper: any Sleeper = ShutdownAwareSleeper()) throws {
         self.configuration = configuration
         self.logger = logger
-        store = try StateStore(path: configuration.state.path)
+        store = try configuration.state.open()
+        if let shared = store as? PostgresStateStore {
+            leasing = SourceLeasing(
+                store: shared, agent: AgentName.current(), ttl: configuration.state.leaseTTL, sources: configuration.sources.map(\.name),
+                logger: logger)
+        } else {
+            leasing = nil
+        }
         try store.registerSinks(configuration.sinks.map(\.name))
         for warning in configuration.securityWarnings { logger.warning("\(warning)") }
         for warning in store.storageWarnings { logger.warning("\(warning)") }
@@ -31,11 +41,12 @@ public final class Engine: Sendable {
             return made
         }
         let store = self.store
+        let leasing = self.leasing
         let slots = PollSlots(limit: PollSlots.daemonDefault)
         pollers = try configuration.sources.map { source in
             SourcePoller(
                 configuration: source, store: store, client: try client(for: source.tls, proxy: source.proxy),
-                spoolMaxEvents: configuration.state.spoolMaxEvents, slots: slots, sleeper: sleeper, logger: logger)
+                spoolMaxEvents: configuration.state.spoolMaxEvents, slots: slots, leasing: leasing, sleeper: sleeper, logger: logger)
         }
         workers = try configuration.sinks.map { sink in
             let delivery = try sink.target.makeDelivery(for: sink) { try client(for: sink.tls, proxy: sink.proxy) }

@@ -25,12 +25,15 @@ final class SourcePoller: Sendable {
 
     /// Shared by every source of the engine: how many polls run at once.
     let slots: PollSlots
+    /// On a shared state: a poll runs only while this agent holds the source's lease.
+    let leasing: SourceLeasing?
 
     init(
         configuration: SourceConfiguration, store: any StateBackend, client: WireClient, spoolMaxEvents: Int, slots: PollSlots,
-        sleeper: any Sleeper, logger: Logger
+        leasing: SourceLeasing? = nil, sleeper: any Sleeper, logger: Logger
     ) {
         self.slots = slots
+        self.leasing = leasing
         var logger = logger
         logger[metadataKey: LogKey.source] = .string(configuration.name)
         self.configuration = configuration
@@ -50,6 +53,7 @@ final class SourcePoller: Sendable {
     /// pages already spooled stay, and the cursor stays where the last good page left it.
     @discardableResult
     func poll(now: Date = Date()) async throws -> Summary {
+        if let leasing, !leasing.holds(name) { return Summary() }
         do {
             // Timed inside the slot: the wait for one is not the poll's duration.
             let summary = try await slots.withSlot {

@@ -17,6 +17,8 @@ public enum DaemonMode {
     /// Runs until SIGTERM/SIGINT (`.stopped`) or SIGHUP (`.reloadRequested`); on either, sources stop
     /// first and sinks flush what is spooled within the grace period.
     public static func run(engine: Engine, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier()) async throws -> Ending {
+        // On a shared state, take this agent's share of the sources before the pollers start.
+        engine.leasing?.tickLogged()
         let group = serviceGroup(engine: engine, gracePeriod: gracePeriod, notifier: notifier)
         let reload = ReloadSignal.shared
         reload.watch(group)
@@ -45,6 +47,9 @@ extension DaemonMode {
     ) -> ServiceGroup {
         let systemd = SystemdService(notifier: notifier) { ReloadSignal.shared.fired && !ReloadSignal.shared.stopRequested }
         var services: [any Service] = [MaintenanceService(engine: engine), systemd]
+        // Before the workers and pollers: a group stops in reverse order, so the leases are
+        // handed back only once the sinks have flushed.
+        if let leasing = engine.leasing { services.append(LeaseService(leasing: leasing)) }
         if let listen = engine.configuration.telemetry?.listen, let telemetry = TelemetryServer.application(listen: listen, engine: engine) {
             services.append(telemetry)
         }
@@ -205,6 +210,21 @@ struct SystemdService: Service {
         } else {
             notifier.notify("STOPPING=1")
         }
+    }
+}
+
+/// Renews this agent's leases and rebalances them every third of the TTL; hands them back on a
+/// graceful stop.
+struct LeaseService: Service {
+    let leasing: SourceLeasing
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: leasing.renewalPeriod) }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            leasing.tickLogged()
+        }
+        leasing.releaseAll()
     }
 }
 

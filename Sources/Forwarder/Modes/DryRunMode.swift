@@ -21,7 +21,12 @@ public enum DryRunMode {
     public static func run(configuration: ForwarderConfiguration, options: Options, logger: Logger, print emit: (String) -> Void) async throws {
         let sources = try select(configuration.sources, named: options.sources, kind: "source", name: \.name)
         let sinks = try select(configuration.sinks, named: options.sinks, kind: "sink", name: \.name)
-        let cursors = try StateStore.peekCursors(path: configuration.state.path)
+        let cursors =
+            if let database = configuration.state.database {
+                try PostgresStateStore.peekCursors(location: database)
+            } else {
+                try StateStore.peekCursors(path: configuration.state.path)
+            }
         var events: [NormalizedEntry] = []
         for source in sources {
             let client = try WireClient(tls: source.tls, proxy: source.proxy)

@@ -25,6 +25,10 @@ public enum OnceMode {
         let failures = Failures()
         let sourcesDone = Flag()
         let spooled = Tally()
+        // On a shared state: the sources this agent can lease now; the others are another
+        // agent's this time. Handed back at the end.
+        engine.leasing?.tickLogged()
+        defer { engine.leasing?.releaseAll() }
         let outcome = await deliver(engine: engine, deadline: deadline, sourcesDone: sourcesDone, failures: failures) {
             await withTaskGroup(of: Void.self) { sources in
                 for poller in engine.pollers {
@@ -105,6 +109,14 @@ public enum OnceMode {
         await withTaskGroup(of: Void.self) { housekeeping in
             housekeeping.addTask {
                 await engine.runMaintenance(pause: { try? await Task.sleep(for: .milliseconds(250)) }, keepGoing: { true })
+            }
+            if let leasing = engine.leasing {
+                housekeeping.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: leasing.renewalPeriod)
+                        if !Task.isCancelled { leasing.tickLogged() }
+                    }
+                }
             }
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await fetch() }
