@@ -66,8 +66,14 @@ import Testing
         #expect(second.status == 0, "\(second.stderr)")
         #expect(await harness.receiver.receivedEventIDs().count == 480)
 
-        let status = try await ChildProcess.run(["status", "-c", path], environment: env, directory: harness.directory)
+        // The leases were handed back at exit: no owner, each taken once (epoch 2 after the second run).
+        let status = try await ChildProcess.run(["status", "--json", "-c", path], environment: env, directory: harness.directory)
         #expect(status.status == 0, "\(status.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        let sources = try #require(report["sources"] as? [[String: Any]])
+        #expect(sources.map { $0["epoch"] as? Int } == [2, 2, 2, 2], "\(status.stdout)")
+        #expect(sources.allSatisfy { $0["owner"] == nil })
+        #expect((report["agents"] as? [Any])?.isEmpty == true)
         for output in [first.stdout, first.stderr, second.stdout, status.stdout, status.stderr] {
             #expect(!output.contains("db-secret-password"))
         }
@@ -97,6 +103,10 @@ import Testing
             return owners.filter { $0 == "a" }.count == 2 && owners.filter { $0 == "b" }.count == 2
         }
         #expect(shared, "leases: \(String(describing: try? store.sourceLeases()))")
+        let status = try await ChildProcess.run(
+            ["status", "-c", path], environment: environment(harness, database, agent: "admin"), directory: harness.directory)
+        #expect(status.status == 0 && status.stdout.contains("OWNER") && status.stdout.contains("LAST HEARTBEAT"), "\(status.stdout)")
+        #expect(status.stdout.split(separator: "\n").filter { $0.hasPrefix("a ") || $0.hasPrefix("b ") }.count == 2, "\(status.stdout)")
 
         a.signal(SIGKILL)
         _ = await a.wait(timeout: .seconds(10))
@@ -119,5 +129,75 @@ import Testing
         // A clean stop hands the leases back at once.
         #expect(try store.sourceLeases().allSatisfy { $0.expiresAt < Date() })
         #expect(!(a.stdout + a.stderr + b.stdout + b.stderr).contains("db-secret-password"))
+    }
+
+    /// Agent a frozen (SIGSTOP) past its leases: b takes every source over and delivers what
+    /// arrives meanwhile; resumed, a's late changes are rejected by the epoch check, and nothing
+    /// is lost.
+    @Test func aFrozenAgentIsFencedOutAndNothingIsLost() async throws {
+        let server = try PostgresTestServer.shared.get()
+        let database = try server.freshDatabase()
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        var items = await harness.seed(40)
+        let path = try config(harness, database)
+        let a = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: "a"), directory: harness.directory)
+        defer { a.signal(SIGKILL) }
+        #expect(await eventually { await harness.receiver.receivedEventIDs().count >= 160 })
+
+        a.signal(SIGSTOP)
+        let b = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: "b"), directory: harness.directory)
+        defer { b.signal(SIGKILL) }
+        let store = try PostgresStateStore(location: database)
+        #expect(await eventually { ((try? store.sourceLeases()) ?? []).allSatisfy { $0.owner == "b" && $0.epoch == 2 } })
+        let during = DeploysAuditItem(id: 7000, action: "role.grant", createdAt: Date().addingTimeInterval(-5))
+        await harness.deploys.insert(during)
+        items.append(during)
+        // Frozen for three TTLs in all.
+        try await Task.sleep(for: .seconds(5))
+        a.signal(SIGCONT)
+        let after = DeploysAuditItem(id: 7001, action: "role.revoke", createdAt: Date().addingTimeInterval(-5))
+        await harness.deploys.insert(after)
+        items.append(after)
+
+        let everything = expected(harness, items)
+        #expect(await eventually { Set(await harness.receiver.receivedEventIDs()).isSuperset(of: everything) })
+        // a woke holding leases it no longer had: its first changes were refused and it let go.
+        #expect(await eventually { a.stdout.contains("no longer leased to agent a") || a.stdout.contains("lease lost") }, "\(a.stdout)")
+        // Then the two share the sources again.
+        #expect(await eventually {
+            let owners = ((try? store.sourceLeases()) ?? []).map(\.owner)
+            return owners.filter { $0 == "a" }.count == 2 && owners.filter { $0 == "b" }.count == 2
+        })
+        let received = await harness.receiver.receivedEventIDs()
+        print("frozen agent: \(everything.count) events, 0 lost, \(received.count - everything.count) duplicates")
+    }
+
+    /// The database ends the agent's connection (`pg_terminate_backend`, as a failover or an
+    /// operator would): the agent reconnects and goes on.
+    @Test func anAgentWhoseConnectionIsKilledReconnects() async throws {
+        let server = try PostgresTestServer.shared.get()
+        let database = try server.freshDatabase()
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        var items = await harness.seed(20)
+        let path = try config(harness, database)
+        let a = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: "a"), directory: harness.directory)
+        defer { a.signal(SIGKILL) }
+        #expect(await eventually { await harness.receiver.receivedEventIDs().count >= 80 })
+        // Raises unless it ended at least one of the agent's connections.
+        try server.psql(
+            """
+            DO $$ BEGIN IF (SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+                WHERE datname = '\(database.database)' AND application_name = 'audit-forwarder') < 1 THEN RAISE 'no backend ended'; END IF; END $$
+            """)
+        let late = DeploysAuditItem(id: 8000, action: "role.grant", createdAt: Date().addingTimeInterval(-5))
+        await harness.deploys.insert(late)
+        items.append(late)
+        let everything = expected(harness, items)
+        #expect(await eventually { Set(await harness.receiver.receivedEventIDs()).isSuperset(of: everything) })
+        #expect(a.process.isRunning)
+        a.signal(SIGTERM)
+        #expect(await a.wait(timeout: .seconds(30)) == 0, "\(a.stderr)")
     }
 }

@@ -14,6 +14,11 @@ public struct StatusReport: Sendable {
         public var lastSuccess: String?
         public var lastError: String?
         public var lastErrorAt: String?
+        /// On a shared (PostgreSQL) state: the agent leasing the source, the lease's epoch and
+        /// when it runs out unless renewed.
+        public var owner: String?
+        public var epoch: Int64?
+        public var leaseExpiresAt: String?
     }
 
     public struct Sink: Sendable, Codable {
@@ -37,6 +42,13 @@ public struct StatusReport: Sendable {
     public var sources: [Source]
     public var sinks: [Sink]
     public var backfills: [Backfill] = []
+    /// On a shared state: every agent with its last heartbeat.
+    public var agents: [Agent]?
+
+    public struct Agent: Sendable, Codable {
+        public var name: String
+        public var lastHeartbeat: String
+    }
 
     public static func make(configuration: ForwarderConfiguration, store: any StateBackend, now: Date = Date()) throws -> StatusReport {
         let sourceStates = try store.sourceStates()
@@ -67,7 +79,18 @@ public struct StatusReport: Sendable {
                 id: job.id, source: job.source, from: RFC3339.format(job.rangeStart), to: RFC3339.format(job.rangeEnd),
                 done: (job.progress * 1000).rounded() / 1000, events: job.events, finished: job.finishedAt != nil)
         }
-        return StatusReport(sources: sources, sinks: sinks, backfills: backfills)
+        var report = StatusReport(sources: sources, sinks: sinks, backfills: backfills)
+        if let shared = store as? PostgresStateStore {
+            let leases = try shared.sourceLeases()
+            for index in report.sources.indices {
+                guard let lease = leases.first(where: { $0.source == report.sources[index].name }) else { continue }
+                report.sources[index].owner = lease.expiresAt > now ? lease.owner : nil
+                report.sources[index].epoch = lease.epoch
+                report.sources[index].leaseExpiresAt = lease.expiresAt.timeIntervalSince1970.isFinite ? RFC3339.format(lease.expiresAt) : nil
+            }
+            report.agents = try shared.agents().map { Agent(name: $0.name, lastHeartbeat: RFC3339.format($0.heartbeatAt)) }
+        }
+        return report
     }
 
     public var json: String {
@@ -78,8 +101,10 @@ public struct StatusReport: Sendable {
             var sources: [Source]
             var sinks: [Sink]
             var backfills: [Backfill]
+            var agents: [Agent]?
         }
-        return String(decoding: (try? encoder.encode(Document(sources: sources, sinks: sinks, backfills: backfills))) ?? Data(), as: UTF8.self)
+        let document = Document(sources: sources, sinks: sinks, backfills: backfills, agents: agents)
+        return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
     }
 
     /// A cursor up to this far ahead is clock skew between machines, not a mistake.
@@ -99,6 +124,13 @@ public struct StatusReport: Sendable {
                     [s.name, "\(s.pending)", s.oldestPendingAgeSeconds.map(Self.age) ?? "-", "\(s.deadLetters)", s.lastError ?? "-"]
                 }),
         ]
+        if let agents {
+            sections.append(
+                Self.table(
+                    ["SOURCE", "OWNER", "EPOCH", "LEASE EXPIRES"],
+                    sources.map { [$0.name, $0.owner ?? "(none)", $0.epoch.map(String.init) ?? "-", $0.leaseExpiresAt ?? "-"] }))
+            sections.append(Self.table(["AGENT", "LAST HEARTBEAT"], agents.map { [$0.name, $0.lastHeartbeat] }))
+        }
         if !backfills.isEmpty {
             sections.append(
                 Self.table(
