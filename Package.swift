@@ -100,8 +100,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "ForwarderBenchmark",
-            // Connectors: a signing key for the --integrity scenario.
-            dependencies: ["Forwarder", "Emulators", "Connectors"],
+            // Connectors: a signing key for the --integrity scenario; Checkpoint: a database per
+            // run for --postgres.
+            dependencies: ["Forwarder", "Emulators", "Connectors", "Checkpoint"],
             path: "Benchmarks/ForwarderBenchmark"
         ),
         // What several test targets share: spawning real programs, a throwaway PostgreSQL server.

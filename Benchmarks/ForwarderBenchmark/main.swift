@@ -9,6 +9,9 @@
 //   sets their max_in_flight, 1 being how they were sent before several batches went at once)
 //   --scenario many-sources [--sources 1000] [--poll-seconds 30]: one daemon, N sources, its
 //   steady-state memory and CPU per poll (ManySources.swift)
+//   --postgres URL: the state in PostgreSQL instead of SQLite, a new database per run created on
+//   the server of URL (postgresql://user@127.0.0.1:5432/postgres)
+import Checkpoint
 import Connectors
 import Emulators
 import Foundation
@@ -30,6 +33,8 @@ struct Options {
     /// The many-sources scenario: how many sources, polling how often.
     var sources = 1000
     var pollSeconds = 30
+    /// A PostgreSQL server to keep the state in (a new database per run); nil: SQLite.
+    var postgres: PostgresLocation?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -43,6 +48,7 @@ struct Options {
             case "--max-in-flight": maxInFlight = Int(iterator.next() ?? "")
             case "--sources": sources = Int(iterator.next() ?? "") ?? sources
             case "--poll-seconds": pollSeconds = Int(iterator.next() ?? "") ?? pollSeconds
+            case "--postgres": postgres = try? PostgresLocation(url: iterator.next() ?? "")
             default:
                 FileHandle.standardError.write(
                     Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N]\n       forwarder-benchmark --scenario many-sources [--sources 1000] [--poll-seconds 30]\n".utf8))
@@ -112,7 +118,7 @@ func run(scenario: String, options: Options) async throws -> Result {
     let integrity = options.integrity ? ", integrity: { signing_key: \"\(IntegritySigner.generate().signingKey)\" }" : ""
     let archive = toSIEMs ? "" : "  - { name: archive, type: file, path: \"\(directory)/events.ndjson\", batch_size: 1000\(integrity) }"
     let config = """
-        state: { path: \(directory)/state.sqlite }
+        \(try stateLine(options, directory: directory))
         log: { level: warning, format: text }
         sources:
           - { name: deploys, type: deploys, base_url: "\(deploysURL.absoluteString)", project: acme, token: bench, lookback: 8d, page_size: 100 }
@@ -203,4 +209,14 @@ for scenario in options.scenarios {
         print("| \(scenario) | failed: \(error) |")
         exit(1)
     }
+}
+
+/// The run's `state:` line: an SQLite file in `directory`, or a new PostgreSQL database.
+func stateLine(_ options: Options, directory: String) throws -> String {
+    guard var server = options.postgres else { return "state: { path: \(directory)/state.sqlite }" }
+    let name = "bench_\(getpid())_\(Int(Date().timeIntervalSince1970 * 1000) % 100_000_000)"
+    try PostgresStateStore.createDatabase(name, server: server)
+    server.database = name
+    let password = server.password.map { ":\($0)" } ?? ""
+    return "state: { url: \"postgresql://\(server.user)\(password)@\(server.host):\(server.port)/\(name)?sslmode=\(server.tlsMode.rawValue)\" }"
 }

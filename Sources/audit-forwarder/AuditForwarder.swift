@@ -10,7 +10,7 @@ struct AuditForwarder: AsyncParsableCommand {
         version: BuildInfo.versionLine,
         subcommands: [
             RunCommand.self, OnceCommand.self, BackfillCommand.self, DryRunCommand.self, CheckCommand.self, StatusCommand.self,
-            CheckpointsCommand.self, DeadLettersCommand.self, DemoCommand.self, KeygenCommand.self, VerifyCommand.self,
+            CheckpointsCommand.self, DeadLettersCommand.self, StateCommand.self, DemoCommand.self, KeygenCommand.self, VerifyCommand.self,
         ])
 
     static func main() async {

@@ -74,7 +74,10 @@ import Testing
         #expect(sources.map { $0["epoch"] as? Int } == [2, 2, 2, 2], "\(status.stdout)")
         #expect(sources.allSatisfy { $0["owner"] == nil })
         #expect((report["agents"] as? [Any])?.isEmpty == true)
-        for output in [first.stdout, first.stderr, second.stdout, status.stdout, status.stderr] {
+        // check --connect reaches the database too.
+        let check = try await ChildProcess.run(["check", "--connect", "-c", path], environment: env, directory: harness.directory)
+        #expect(check.stdout.contains("state") && check.stdout.contains("connected; 4 source cursor(s) stored"), "\(check.stdout)")
+        for output in [first.stdout, first.stderr, second.stdout, status.stdout, status.stderr, check.stdout, check.stderr] {
             #expect(!output.contains("db-secret-password"))
         }
     }
@@ -199,5 +202,42 @@ import Testing
         #expect(a.process.isRunning)
         a.signal(SIGTERM)
         #expect(await a.wait(timeout: .seconds(30)) == 0, "\(a.stderr)")
+    }
+
+    /// An SQLite state moved up with `state copy`: the agents on PostgreSQL go on where the
+    /// single agent stopped, sending nothing again; a database that is not empty is refused.
+    @Test func stateCopyMovesAnSQLiteStateUpWithoutResending() async throws {
+        let server = try PostgresTestServer.shared.get()
+        let database = try server.freshDatabase()
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let first = await harness.seed(50)
+        let sqliteConfig = try harness.writeConfig(source: "    overlap: 1h")
+        #expect(try await ChildProcess.run(["once", "-c", sqliteConfig], environment: harness.environment, directory: harness.directory).status == 0)
+        #expect(await harness.receiver.receivedEventIDs().count == 50)
+
+        let env = environment(harness, database, agent: "a")
+        let copy = try await ChildProcess.run(
+            ["state", "copy", "-c", sqliteConfig, "--to", "env:STATE_URL"], environment: env, directory: harness.directory)
+        #expect(copy.status == 0, "\(copy.stderr)")
+        #expect(copy.stdout.contains("1 cursor(s)") && copy.stdout.contains("2 sink offset(s)") && copy.stdout.contains("50 dedupe key(s)"), "\(copy.stdout)")
+        #expect(!(copy.stdout + copy.stderr).contains("db-secret-password"))
+
+        let again = try await ChildProcess.run(
+            ["state", "copy", "-c", sqliteConfig, "--to", "env:STATE_URL"], environment: env, directory: harness.directory)
+        #expect(again.status == 1 && again.stderr.contains("is not empty"), "\(again.stderr)")
+
+        // New events upstream; the agent on PostgreSQL re-reads its overlap (an hour) and sends
+        // only the new ones, to both sinks.
+        let second = await harness.seed(20, firstID: 1000, span: 600)
+        let postgresConfig = harness.directory + "/postgres.yaml"
+        try harness.configText(source: "    overlap: 1h").replacingOccurrences(of: "  path: \(harness.statePath)", with: "  url: \"${STATE_URL}\"")
+            .write(toFile: postgresConfig, atomically: true, encoding: .utf8)
+        let run = try await ChildProcess.run(["once", "-c", postgresConfig], environment: env, directory: harness.directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        let received = await harness.receiver.receivedEventIDs()
+        #expect(received.count == 70)
+        #expect(Set(received) == harness.expectedIDs(first + second))
+        #expect(try harness.fileEventIDs().count == 70)
     }
 }

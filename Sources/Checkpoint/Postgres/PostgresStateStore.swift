@@ -95,3 +95,16 @@ extension PostgresStateStore {
         }
     }
 }
+
+extension PostgresStateStore {
+    /// Creates an empty database `name` (letters, digits, `_`) on the server of `server` (whose own
+    /// database is the one connected to, e.g. `postgres`). For the benchmark and the tests.
+    public static func createDatabase(_ name: String, server: PostgresLocation) throws {
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            throw PostgresStateError("not a plain database name: \(name)")
+        }
+        let connector = try PostgresConnector(location: server)
+        defer { connector.close() }
+        try connector.withSession { try $0.execute("CREATE DATABASE \(unescaped: name)") }
+    }
+}

@@ -1,7 +1,6 @@
 import Checkpoint
 import Foundation
 import Logging
-import Metrics
 
 /// An agent's share of the sources of a shared (PostgreSQL) state, DESIGN.md §8: every
 /// `ttl / 3` it renews what it holds and writes its heartbeat (one statement), then takes free or
@@ -14,9 +13,6 @@ final class SourceLeasing: Sendable {
     let ttl: Duration
     let sources: [String]
     let logger: Logger
-    private let held = Gauge(label: "audit_forwarder_leases_held")
-    private let takeovers = Counter(label: "audit_forwarder_lease_takeovers_total")
-    private let staleEpochs = Counter(label: "audit_forwarder_stale_epoch_rejections_total")
     private let reportedRejections = LockedCount()
 
     init(store: PostgresStateStore, agent: String, ttl: Duration, sources: [String], logger: Logger) {
@@ -49,15 +45,15 @@ final class SourceLeasing: Sendable {
             let wanted = sources.filter { !kept.contains($0) }.shuffled()
             let taken = try store.takeLeases(wanted, agent: agent, ttl: ttl, limit: share - kept.count)
             for (source, epoch) in taken.sorted(by: { $0.key < $1.key }) {
-                if epoch > 1 { takeovers.increment() }
+                if epoch > 1 { LeaseMetrics.takeovers.increment() }
                 logger.info("lease taken", metadata: [LogKey.source: "\(source)", "epoch": "\(epoch)", "agent": "\(agent)"])
             }
         }
         let now = store.heldLeases.count
-        held.record(now)
+        LeaseMetrics.held.record(now)
         let rejections = store.staleEpochRejections
         let fresh = reportedRejections.advance(to: rejections)
-        if fresh > 0 { staleEpochs.increment(by: fresh) }
+        if fresh > 0 { LeaseMetrics.staleEpochRejections.increment(by: fresh) }
         return now
     }
 
@@ -77,7 +73,7 @@ final class SourceLeasing: Sendable {
         do {
             try store.releaseLeases()
             try store.retireAgent()
-            held.record(0)
+            LeaseMetrics.held.record(0)
         } catch {
             logger.warning("could not hand the leases back; they run out within one TTL", metadata: [LogKey.error: "\(error)"])
         }

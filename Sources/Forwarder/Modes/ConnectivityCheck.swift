@@ -1,3 +1,4 @@
+import Checkpoint
 import Connectors
 import Foundation
 import Logging
@@ -17,6 +18,7 @@ public enum ConnectivityCheck {
 
     public static func run(configuration: ForwarderConfiguration, sendTestEvent: Bool, logger: Logger) async -> [Row] {
         var rows: [Row] = []
+        if configuration.state.isShared { rows.append(checkDatabase(configuration.state)) }
         for source in configuration.sources {
             rows.append(await check(source, logger: logger))
         }
@@ -24,6 +26,20 @@ public enum ConnectivityCheck {
             rows.append(await sink.target.checkConnection(sink, sendTestEvent: sendTestEvent))
         }
         return rows
+    }
+
+    /// A shared state: connect, check the schema (reading only), and whether it accepts writes.
+    private static func checkDatabase(_ state: ForwarderConfiguration.State) -> Row {
+        let name = state.displayName
+        guard let location = state.database else {
+            return Row(kind: "state", name: name, ok: false, detail: "state.url cannot be read in this shell")
+        }
+        do {
+            let cursors = try PostgresStateStore.peekCursors(location: location)
+            return Row(kind: "state", name: name, ok: true, detail: "connected; \(cursors.count) source cursor(s) stored")
+        } catch {
+            return Row(kind: "state", name: name, ok: false, detail: String(describing: error))
+        }
     }
 
     private static func check(_ source: SourceConfiguration, logger: Logger) async -> Row {

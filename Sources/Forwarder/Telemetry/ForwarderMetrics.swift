@@ -50,3 +50,10 @@ struct SinkMetrics: Sendable {
 enum SpoolMetrics {
     static let depth = Gauge(label: "audit_forwarder_spool_depth")
 }
+
+/// On a shared (PostgreSQL) state: this agent's leases (`SourceLeasing`).
+enum LeaseMetrics {
+    static let held = Gauge(label: "audit_forwarder_leases_held")
+    static let takeovers = Counter(label: "audit_forwarder_lease_takeovers_total")
+    static let staleEpochRejections = Counter(label: "audit_forwarder_stale_epoch_rejections_total")
+}

@@ -1,0 +1,218 @@
+import Foundation
+import GRDB
+import NIOCore
+import PostgresNIO
+
+/// `state copy`: an SQLite state into an empty PostgreSQL one, in one PostgreSQL transaction, so
+/// agents can move up without sending anything again: cursors, the spool with its sequence
+/// numbers, sink offsets (also per sink and source, which agents deliver by), the dedupe index,
+/// dead letters, backfill jobs, walk progress and integrity chain heads.
+public enum StateCopy {
+    public struct Summary: Sendable, Equatable, CustomStringConvertible {
+        public var cursors = 0
+        public var events = 0
+        public var sinks = 0
+        public var dedupeKeys = 0
+        public var deadLetters = 0
+        public var backfillJobs = 0
+
+        public var description: String {
+            "\(cursors) cursor(s), \(events) spooled event(s), \(sinks) sink offset(s), \(dedupeKeys) dedupe key(s), "
+                + "\(deadLetters) dead letter(s), \(backfillJobs) backfill job(s)"
+        }
+    }
+
+    /// Rows per statement for the large tables.
+    static let chunk = 1000
+
+    public static func copy(from sqlite: StateStore, to target: PostgresStateStore) throws -> Summary {
+        try target.connector.transaction { session in
+            try refuseNonEmpty(session, target: target)
+            var summary = Summary()
+            try sqlite.pool.read { db in
+                summary.cursors = try copyCursors(db, session)
+                summary.events = try copySpool(db, session)
+                summary.sinks = try copyOffsets(db, session)
+                summary.dedupeKeys = try copyDedupe(db, session)
+                summary.deadLetters = try copyDeadLetters(db, session)
+                summary.backfillJobs = try copyBackfill(db, session)
+                try copySmallTables(db, session)
+            }
+            return summary
+        }
+    }
+
+    private static func refuseNonEmpty(_ session: PostgresSession, target: PostgresStateStore) throws {
+        let tables = ["source_cursor", "spool", "sink_offset", "dedupe", "dead_letter", "backfill_job", "source_lease"]
+        for table in tables {
+            let rows = try session.scalar("SELECT count(*) FROM (SELECT 1 FROM \(unescaped: table) LIMIT 1) AS any_row", as: Int64.self) ?? 0
+            if rows > 0 {
+                throw PostgresStateError(
+                    "PostgreSQL state \(target.location.redacted) is not empty (\(table) has rows); copy only into a new database, before any agent runs on it")
+            }
+        }
+    }
+
+    private static func copyCursors(_ db: Database, _ session: PostgresSession) throws -> Int {
+        let rows = try Row.fetchAll(db, sql: "SELECT source, position, updated_at, last_success, last_error, last_error_at FROM source_cursor")
+        for row in rows {
+            let (source, position, updated): (String, String?, Double) = (row[0], row[1], row[2])
+            let (success, error, errorAt): (Double?, String?, Double?) = (row[3], row[4], row[5])
+            try session.execute(
+                """
+                INSERT INTO source_cursor (source, position, updated_at, last_success, last_error, last_error_at)
+                VALUES (\(source), \(position), \(updated), \(success), \(error), \(errorAt))
+                """)
+        }
+        return rows.count
+    }
+
+    /// The events keep their sequence numbers, so every sink's offset still means what it meant;
+    /// the identity goes on after the highest ever handed out.
+    private static func copySpool(_ db: Database, _ session: PostgresSession) throws -> Int {
+        var copied = 0
+        var after: Int64 = 0
+        while true {
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks
+                    FROM spool WHERE seq > ? ORDER BY seq LIMIT ?
+                    """, arguments: [after, chunk])
+            guard let last = rows.last else { break }
+            let column = { (index: Int) -> [String] in rows.map { $0[index] } }
+            let seqs: [Int64] = rows.map { $0[0] }
+            let times: [Double] = rows.map { $0[3] }
+            let payloads = rows.map { ByteBuffer(bytes: ($0[8] as Data)) }
+            let spooledAt: [Double] = rows.map { $0[9] }
+            let onlySinks: [String] = rows.map { ($0[10] as String?) ?? "" }
+            try session.execute(
+                """
+                INSERT INTO spool (seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
+                OVERRIDING SYSTEM VALUE
+                SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, NULLIF(only_sinks, '')
+                FROM unnest(\(seqs)::int8[], \(column(1))::text[], \(column(2))::text[], \(times)::float8[], \(column(4))::text[],
+                    \(column(5))::text[], \(column(6))::text[], \(column(7))::text[], \(payloads)::bytea[], \(spooledAt)::float8[],
+                    \(onlySinks)::text[]) AS copied(seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
+                """)
+            copied += rows.count
+            after = last[0]
+        }
+        let head = max(
+            try Int64.fetchOne(db, sql: "SELECT max(seq) FROM spool") ?? 0,
+            try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'spool'") ?? 0)
+        if head > 0 { try session.execute("SELECT setval(pg_get_serial_sequence('spool', 'seq'), \(head))") }
+        return copied
+    }
+
+    /// Each sink's offset, and the same offset for every source the state knows: agents deliver
+    /// by sink and source.
+    private static func copyOffsets(_ db: Database, _ session: PostgresSession) throws -> Int {
+        let rows = try Row.fetchAll(db, sql: "SELECT sink, delivered_seq, updated_at, last_error, last_error_at FROM sink_offset")
+        let sources = try String.fetchAll(
+            db, sql: "SELECT source FROM source_cursor UNION SELECT DISTINCT source FROM spool UNION SELECT DISTINCT source FROM dedupe")
+        for row in rows {
+            let (sink, delivered, updated): (String, Int64, Double) = (row[0], row[1], row[2])
+            let (error, errorAt): (String?, Double?) = (row[3], row[4])
+            try session.execute(
+                """
+                INSERT INTO sink_offset (sink, delivered_seq, updated_at, last_error, last_error_at)
+                VALUES (\(sink), \(delivered), \(updated), \(error), \(errorAt))
+                """)
+            if !sources.isEmpty {
+                try session.execute(
+                    """
+                    INSERT INTO sink_source_offset (sink, source, delivered_seq)
+                    SELECT \(sink), source, \(delivered) FROM unnest(\(sources)::text[]) AS known(source)
+                    """)
+            }
+        }
+        return rows.count
+    }
+
+    private static func copyDedupe(_ db: Database, _ session: PostgresSession) throws -> Int {
+        var copied = 0
+        var after = ("", "")
+        while true {
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT source, upstream_id, seen_at, sinks FROM dedupe
+                    WHERE (source, upstream_id) > (?, ?) ORDER BY source, upstream_id LIMIT ?
+                    """, arguments: [after.0, after.1, chunk])
+            guard let last = rows.last else { break }
+            let sources: [String] = rows.map { $0[0] }
+            let ids: [String] = rows.map { $0[1] }
+            let seen: [Double] = rows.map { $0[2] }
+            let sinks: [String] = rows.map { ($0[3] as String?) ?? "" }
+            try session.execute(
+                """
+                INSERT INTO dedupe (source, upstream_id, seen_at, sinks)
+                SELECT source, upstream_id, seen_at, NULLIF(sinks, '')
+                FROM unnest(\(sources)::text[], \(ids)::text[], \(seen)::float8[], \(sinks)::text[]) AS copied(source, upstream_id, seen_at, sinks)
+                """)
+            copied += rows.count
+            after = (last[0], last[1])
+        }
+        return copied
+    }
+
+    private static func copyDeadLetters(_ db: Database, _ session: PostgresSession) throws -> Int {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, sink, seq, source, event_id, event_time, event_type, severity, action, outcome, payload, status, reason, created_at
+                FROM dead_letter ORDER BY id
+                """)
+        for row in rows {
+            let (id, sink, seq, source, eventID): (Int64, String, Int64, String, String) = (row[0], row[1], row[2], row[3], row[4])
+            let (time, type, severity, action, outcome): (Double, String, String, String, String) = (row[5], row[6], row[7], row[8], row[9])
+            let (payload, status, reason, created): (Data, Int32, String, Double) = (row[10], row[11], row[12], row[13])
+            try session.execute(
+                """
+                INSERT INTO dead_letter (id, sink, seq, source, event_id, event_time, event_type, severity, action, outcome, payload, status, reason, created_at)
+                OVERRIDING SYSTEM VALUE VALUES (\(id), \(sink), \(seq), \(source), \(eventID), \(time), \(type), \(severity), \(action), \(outcome),
+                    \(ByteBuffer(bytes: payload)), \(status), \(reason), \(created))
+                """)
+        }
+        if let last = rows.last {
+            try session.execute("SELECT setval(pg_get_serial_sequence('dead_letter', 'id'), \(last[0] as Int64))")
+        }
+        return rows.count
+    }
+
+    private static func copyBackfill(_ db: Database, _ session: PostgresSession) throws -> Int {
+        let jobs = try Row.fetchAll(
+            db,
+            sql: "SELECT id, source, range_start, range_end, position, only_sinks, events, created_at, updated_at, finished_at FROM backfill_job ORDER BY id")
+        for row in jobs {
+            let (id, source, start, end, position): (Int64, String, Double, Double, Double) = (row[0], row[1], row[2], row[3], row[4])
+            let (sinks, events, created, updated, finished): (String?, Int64, Double, Double, Double?) = (row[5], row[6], row[7], row[8], row[9])
+            try session.execute(
+                """
+                INSERT INTO backfill_job (id, source, range_start, range_end, position, only_sinks, events, created_at, updated_at, finished_at)
+                OVERRIDING SYSTEM VALUE VALUES (\(id), \(source), \(start), \(end), \(position), \(sinks), \(events), \(created), \(updated), \(finished))
+                """)
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT job_id, window_start, window_end FROM backfill_window") {
+            let (job, start, end): (Int64, Double, Double) = (row[0], row[1], row[2])
+            try session.execute("INSERT INTO backfill_window (job_id, window_start, window_end) VALUES (\(job), \(start), \(end))")
+        }
+        if let last = jobs.last {
+            try session.execute("SELECT setval(pg_get_serial_sequence('backfill_job', 'id'), \(last[0] as Int64))")
+        }
+        return jobs.count
+    }
+
+    private static func copySmallTables(_ db: Database, _ session: PostgresSession) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT source, window_start, window_end, position FROM walk_progress") {
+            let (source, start, end, position): (String, Double, Double, String) = (row[0], row[1], row[2], row[3])
+            try session.execute(
+                "INSERT INTO walk_progress (source, window_start, window_end, position) VALUES (\(source), \(start), \(end), \(position))")
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT sink, source, seq, hash FROM integrity_chain") {
+            let (sink, source, seq, hash): (String, String, Int64, String) = (row[0], row[1], row[2], row[3])
+            try session.execute("INSERT INTO integrity_chain (sink, source, seq, hash) VALUES (\(sink), \(source), \(seq), \(hash))")
+        }
+    }
+}
