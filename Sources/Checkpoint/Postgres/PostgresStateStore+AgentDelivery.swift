@@ -26,7 +26,7 @@ extension PostgresStateStore {
             held.roundScopes[sink] = scope
             return scope
         }
-        return try connector.withSession { session in
+        return try reader.withSession { session in
             guard !scope.isEmpty else { return try session.scalar("SELECT max(seq) FROM spool", as: Int64.self) ?? 0 }
             return try session.scalar(
                 """
@@ -56,7 +56,7 @@ extension PostgresStateStore {
     }
 
     func agentPendingSummary(sink: String, scope: [String], after seq: Int64, limit: Int) throws -> PendingSummary {
-        try connector.withSession { session in
+        try reader.withSession { session in
             guard !scope.isEmpty else { return PendingSummary(count: 0, oldestSpooledAt: nil, idleThrough: seq) }
             let rows = try scopedRows(session, sink: sink, scope: scope, after: seq, limit: limit, columns: "s.spooled_at")
             guard let first = rows.first else {
@@ -68,7 +68,7 @@ extension PostgresStateStore {
     }
 
     func agentNextBatch(sink: String, scope: [String], after seq: Int64, limit: Int, maxBytes: Int) throws -> SpoolBatch {
-        try connector.transaction("REPEATABLE READ, READ ONLY") { session in
+        try reader.transaction("REPEATABLE READ, READ ONLY") { session in
             guard !scope.isEmpty else { return SpoolBatch(records: [], passedThrough: seq) }
             let rows = try scopedRows(
                 session, sink: sink, scope: scope, after: seq, limit: limit,

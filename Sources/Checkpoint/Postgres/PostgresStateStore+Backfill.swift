@@ -16,7 +16,7 @@ extension PostgresStateStore {
     }
 
     public func backfillJob(id: Int64) throws -> BackfillJob? {
-        try connector.withSession { session in
+        try reader.withSession { session in
             try session.run("SELECT \(unescaped: Self.jobColumns) FROM backfill_job WHERE id = \(id)").first.map {
                 try Self.backfillJob(session, $0)
             }
@@ -24,7 +24,7 @@ extension PostgresStateStore {
     }
 
     public func backfillJobs() throws -> [BackfillJob] {
-        try connector.withSession { session in
+        try reader.withSession { session in
             try session.run("SELECT \(unescaped: Self.jobColumns) FROM backfill_job ORDER BY id").map { try Self.backfillJob(session, $0) }
         }
     }

@@ -3,7 +3,7 @@ import PostgresNIO
 
 extension PostgresStateStore {
     public func cursor(source: String) throws -> String? {
-        try connector.withSession { try $0.scalar("SELECT position FROM source_cursor WHERE source = \(source)", as: String.self) }
+        try reader.withSession { try $0.scalar("SELECT position FROM source_cursor WHERE source = \(source)", as: String.self) }
     }
 
     public func setCursor(source: String, position: String, now: Date) throws {
@@ -36,7 +36,7 @@ extension PostgresStateStore {
     }
 
     public func sourceStates() throws -> [SourceState] {
-        try connector.withSession { session in
+        try reader.withSession { session in
             try session.run("SELECT source, position, last_success, last_error, last_error_at FROM source_cursor ORDER BY source").map { row in
                 SourceState(
                     source: try row.column(0), position: try row.column(1),
@@ -61,7 +61,7 @@ extension PostgresStateStore {
     }
 
     public func walkProgress(source: String) throws -> WalkProgress? {
-        try connector.withSession { session in
+        try reader.withSession { session in
             try session.run("SELECT window_start, window_end, position FROM walk_progress WHERE source = \(source)").first.map { row in
                 WalkProgress(
                     windowStart: Date(timeIntervalSince1970: try row.column(0)), windowEnd: Date(timeIntervalSince1970: try row.column(1)),

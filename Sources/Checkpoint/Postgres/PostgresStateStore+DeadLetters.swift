@@ -3,7 +3,7 @@ import PostgresNIO
 
 extension PostgresStateStore {
     public func newestDeadLetter(sink: String) throws -> DeadLetter? {
-        try connector.withSession { session in
+        try reader.withSession { session in
             try session.run(
                 "SELECT \(unescaped: Self.deadLetterColumns) FROM dead_letter WHERE sink = \(sink) ORDER BY id DESC LIMIT 1"
             ).first.map(Self.deadLetter)
@@ -11,7 +11,7 @@ extension PostgresStateStore {
     }
 
     public func deadLetters(sink: String?, limit: Int) throws -> [DeadLetter] {
-        try connector.withSession { session in
+        try reader.withSession { session in
             let rows =
                 if let sink {
                     try session.run("SELECT \(unescaped: Self.deadLetterColumns) FROM dead_letter WHERE sink = \(sink) ORDER BY id LIMIT \(limit)")
@@ -23,11 +23,11 @@ extension PostgresStateStore {
     }
 
     public func deadLetterCount(sink: String) throws -> Int {
-        try connector.withSession { Int(try $0.scalar("SELECT count(*) FROM dead_letter WHERE sink = \(sink)", as: Int64.self) ?? 0) }
+        try reader.withSession { Int(try $0.scalar("SELECT count(*) FROM dead_letter WHERE sink = \(sink)", as: Int64.self) ?? 0) }
     }
 
     public func deadLetterCounts() throws -> [String: Int] {
-        try connector.withSession { session in
+        try reader.withSession { session in
             var counts: [String: Int] = [:]
             for row in try session.run("SELECT sink, count(*) FROM dead_letter GROUP BY sink") {
                 counts[try row.column(0, as: String.self)] = Int(try row.column(1, as: Int64.self))

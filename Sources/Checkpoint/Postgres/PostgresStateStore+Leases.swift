@@ -101,11 +101,11 @@ extension PostgresStateStore {
     public var staleEpochRejections: Int { leases.withLock { $0.rejections } }
 
     /// Statements sent to the database so far.
-    public var statementsSent: Int { connector.statements.value }
+    public var statementsSent: Int { connector.statements.value + reader.statements.value }
 
     /// Agents whose heartbeat is younger than `within`, this one included once it renewed.
     public func liveAgents(within: Duration) throws -> [String] {
-        try connector.withSession { session in
+        try reader.withSession { session in
             try session.run(
                 "SELECT name FROM agent WHERE heartbeat_at > now() - \(Self.milliseconds(within)) * interval '1 millisecond' ORDER BY name"
             ).map { try $0.column(0, as: String.self) }
@@ -114,7 +114,7 @@ extension PostgresStateStore {
 
     /// Every agent with its last heartbeat, for `status`.
     public func agents() throws -> [(name: String, heartbeatAt: Date)] {
-        try connector.withSession { session in
+        try reader.withSession { session in
             try session.run("SELECT name, extract(epoch FROM heartbeat_at)::float8 FROM agent ORDER BY name").map {
                 (try $0.column(0, as: String.self), Date(timeIntervalSince1970: try $0.column(1, as: Double.self)))
             }
@@ -129,7 +129,7 @@ extension PostgresStateStore {
 
     /// Every lease, by source.
     public func sourceLeases() throws -> [SourceLease] {
-        try connector.withSession { session in
+        try reader.withSession { session in
             try session.run("SELECT source, owner, epoch, extract(epoch FROM expires_at)::float8 FROM source_lease ORDER BY source").map { row in
                 SourceLease(
                     source: try row.column(0), owner: try row.column(1), epoch: try row.column(2),

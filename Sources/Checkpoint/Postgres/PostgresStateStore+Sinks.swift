@@ -17,7 +17,7 @@ extension PostgresStateStore {
 
     public func offset(sink: String) throws -> Int64 {
         if leases.withLock({ $0.agent != nil }) { return try agentOffset(sink: sink) }
-        return try connector.withSession { try $0.scalar("SELECT delivered_seq FROM sink_offset WHERE sink = \(sink)", as: Int64.self) ?? 0 }
+        return try reader.withSession { try $0.scalar("SELECT delivered_seq FROM sink_offset WHERE sink = \(sink)", as: Int64.self) ?? 0 }
     }
 
     public func commitDelivery(sink: String, through seq: Int64, deadLetters: [DeadLetterEntry], chainHeads: [ChainHead], now: Date) throws {
@@ -70,7 +70,7 @@ extension PostgresStateStore {
     }
 
     public func chainHeads(sink: String) throws -> [String: ChainHead] {
-        try connector.withSession { session in
+        try reader.withSession { session in
             var heads: [String: ChainHead] = [:]
             for row in try session.run("SELECT source, seq, hash FROM integrity_chain WHERE sink = \(sink)") {
                 let head = ChainHead(source: try row.column(0), seq: try row.column(1), hash: try row.column(2))
@@ -88,7 +88,7 @@ extension PostgresStateStore {
     }
 
     public func sinkStates() throws -> [SinkState] {
-        try connector.transaction("REPEATABLE READ, READ ONLY") { session in
+        try reader.transaction("REPEATABLE READ, READ ONLY") { session in
             let head = try session.scalar("SELECT max(seq) FROM spool", as: Int64.self) ?? 0
             return try session.run("SELECT sink, delivered_seq, last_error FROM sink_offset ORDER BY sink").map { row in
                 let sink = try row.column(0, as: String.self)

@@ -91,7 +91,7 @@ extension PostgresStateStore {
 
     public func pendingSummary(sink: String, after seq: Int64, limit: Int) throws -> PendingSummary {
         if let scope = roundScope(sink: sink) { return try agentPendingSummary(sink: sink, scope: scope, after: seq, limit: limit) }
-        return try connector.withSession { session in
+        return try reader.withSession { session in
             let head = try session.scalar("SELECT max(seq) FROM spool", as: Int64.self) ?? seq
             guard
                 let first = try session.run(
@@ -120,7 +120,7 @@ extension PostgresStateStore {
         if let scope = roundScope(sink: sink) {
             return try agentNextBatch(sink: sink, scope: scope, after: seq, limit: limit, maxBytes: maxBytes)
         }
-        return try connector.transaction("REPEATABLE READ, READ ONLY") { session in
+        return try reader.transaction("REPEATABLE READ, READ ONLY") { session in
             let rows = try session.run(
                 """
                 SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at
@@ -158,7 +158,7 @@ extension PostgresStateStore {
     }
 
     public func spoolDepth() throws -> Int64 {
-        try connector.withSession { session in
+        try reader.withSession { session in
             guard let row = try session.run("SELECT min(seq), max(seq) FROM spool").first,
                 let low = try row.column(0, as: Int64?.self), let high = try row.column(1, as: Int64?.self)
             else { return 0 }
@@ -170,7 +170,7 @@ extension PostgresStateStore {
     /// own counter would count rolled-back pages too; after a full prune the sinks' offsets
     /// remember the head.
     public func headSeq() throws -> Int64 {
-        try connector.withSession { session in
+        try reader.withSession { session in
             try session.scalar(
                 "SELECT greatest((SELECT max(seq) FROM spool), (SELECT max(delivered_seq) FROM sink_offset), 0)", as: Int64.self) ?? 0
         }
@@ -196,11 +196,11 @@ extension PostgresStateStore {
     }
 
     public func dedupeCount(source: String) throws -> Int {
-        try connector.withSession { Int(try $0.scalar("SELECT count(*) FROM dedupe WHERE source = \(source)", as: Int64.self) ?? 0) }
+        try reader.withSession { Int(try $0.scalar("SELECT count(*) FROM dedupe WHERE source = \(source)", as: Int64.self) ?? 0) }
     }
 
     public func seenUpstreamIDs(source: String) throws -> Set<String> {
-        try connector.withSession { session in
+        try reader.withSession { session in
             Set(try session.run("SELECT upstream_id FROM dedupe WHERE source = \(source)").map { try $0.column(0, as: String.self) })
         }
     }

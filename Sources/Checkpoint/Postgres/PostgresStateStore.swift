@@ -10,7 +10,12 @@ import PostgresNIO
 /// in one REPEATABLE READ transaction.
 public final class PostgresStateStore: StateBackend {
     public let location: PostgresLocation
+    /// Every change goes through this one connection, one call at a time: sequence numbers are
+    /// then handed out in commit order, which a sink's reads rely on (see `nextBatch`).
     let connector: PostgresConnector
+    /// Reads (the sinks' batches, status) go through a second connection, so a sink reading its
+    /// next batch does not wait behind a page being written, as with SQLite's readers.
+    let reader: PostgresConnector
     /// The agent this store acts for and the leases it holds (see `takeLeases`).
     let leases = LockedLeases()
 
@@ -21,12 +26,14 @@ public final class PostgresStateStore: StateBackend {
         let timeout = TimeAmount.nanoseconds(Int64(statementTimeout.components.seconds) * 1_000_000_000
             + statementTimeout.components.attoseconds / 1_000_000_000)
         connector = try PostgresConnector(location: location, statementTimeout: timeout)
+        reader = try PostgresConnector(location: location, statementTimeout: timeout)
         try PostgresSchema.migrate(connector)
     }
 
     /// Ends the connection (the store is unusable after).
     public func close() {
         connector.close()
+        reader.close()
     }
 
     // MARK: Housekeeping
@@ -47,7 +54,7 @@ public final class PostgresStateStore: StateBackend {
 
     /// The schema is there and at our version; the server checks its own pages.
     public func integrityCheck() throws -> String {
-        try connector.withSession { session in
+        try reader.withSession { session in
             let version = try session.scalar("SELECT max(version) FROM \(unescaped: PostgresSchema.versionTable)", as: Int32.self)
             return Int(version ?? 0) == PostgresSchema.latestVersion
                 ? "ok" : "schema version \(version.map(String.init) ?? "none"), expected \(PostgresSchema.latestVersion)"
