@@ -144,3 +144,51 @@ extension PostgresLeaseTests {
         #expect(again.records.map(\.eventID) == ["s1-1", "s1-2", "s1-3"])
     }
 }
+
+/// Another writer of a source (a dead-letter replay, a backfill, on a connection of its own)
+/// takes its sequence number before it commits. The owner's sink round must not move the offset
+/// over it meanwhile, or that event would never be delivered.
+extension PostgresLeaseTests {
+    @Test func aSinkRoundWaitsForAnotherWriterOfItsSourceInsteadOfPassingItsEvent() throws {
+        let a = try PostgresStateStore(location: location)
+        try a.registerSinks(["out"])
+        try a.takeLeases(["s"], agent: "a", ttl: .seconds(60))
+        try a.appendPage(source: "s", entries: [entry(1)], cursor: "c1")
+
+        // The other writer: its row for s takes a sequence number, and it does not commit yet.
+        let other = try PostgresConnector(location: location)
+        let committed = DispatchSemaphore(value: 0)
+        let otherRow = try other.withSession { session -> Int64 in
+            try session.execute("BEGIN")
+            try PostgresStateStore.lockSpool(session, sources: ["s"])
+            return try session.scalar(
+                """
+                INSERT INTO spool (source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
+                VALUES ('s', 'replayed', 0, 't', 'info', 'a', 'success', '\\x7b7d', 0, ',out,') RETURNING seq
+                """, as: Int64.self) ?? 0
+        }
+        DispatchQueue.global().async {
+            Thread.sleep(forTimeInterval: 0.5)
+            _ = try? other.withSession { try $0.execute("COMMIT") }
+            committed.signal()
+        }
+        // The owner's next page: a higher sequence number, committed before the other writer's.
+        let page = DispatchQueue(label: "page")
+        page.async { _ = try? a.appendPage(source: "s", entries: [entry(2)], cursor: "c2") }
+
+        var delivered: [String] = []
+        for _ in 0..<3 {
+            let batch = try a.nextBatch(sink: "out", after: try a.offset(sink: "out"), limit: 100)
+            delivered += batch.records.map(\.eventID)
+            try a.commitDelivery(sink: "out", through: batch.passedThrough)
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        committed.wait()
+        page.sync {}
+        let last = try a.nextBatch(sink: "out", after: try a.offset(sink: "out"), limit: 100)
+        delivered += last.records.map(\.eventID)
+        #expect(otherRow > 1)
+        #expect(Set(delivered) == ["e1", "e2", "replayed"], "\(delivered)")
+        other.close()
+    }
+}

@@ -56,8 +56,9 @@ extension PostgresStateStore {
     }
 
     func agentPendingSummary(sink: String, scope: [String], after seq: Int64, limit: Int) throws -> PendingSummary {
-        try reader.withSession { session in
+        try reader.transaction { session in
             guard !scope.isEmpty else { return PendingSummary(count: 0, oldestSpooledAt: nil, idleThrough: seq) }
+            try Self.lockSpool(session, sources: scope, shared: true)
             let rows = try scopedRows(session, sink: sink, scope: scope, after: seq, limit: limit, columns: "s.spooled_at")
             guard let first = rows.first else {
                 return PendingSummary(count: 0, oldestSpooledAt: nil, idleThrough: max(seq, try scopedHead(session, scope: scope) ?? seq))
@@ -68,8 +69,11 @@ extension PostgresStateStore {
     }
 
     func agentNextBatch(sink: String, scope: [String], after seq: Int64, limit: Int, maxBytes: Int) throws -> SpoolBatch {
-        try reader.transaction("REPEATABLE READ, READ ONLY") { session in
+        // READ COMMITTED after the shared locks: the rows and the head then include every commit
+        // of the scope's writers, and no writer of the scope can commit until this one ends.
+        try reader.transaction { session in
             guard !scope.isEmpty else { return SpoolBatch(records: [], passedThrough: seq) }
+            try Self.lockSpool(session, sources: scope, shared: true)
             let rows = try scopedRows(
                 session, sink: sink, scope: scope, after: seq, limit: limit,
                 columns: "s.seq, s.source, s.event_id, s.event_time, s.event_type, s.severity, s.action, s.outcome, s.payload, s.spooled_at")

@@ -39,8 +39,15 @@ extension PostgresStateStore {
     /// Appends the chosen dead letters to the spool again, each for its own sink only, and removes
     /// them, in one statement (so one transaction), oldest first.
     public func replayDeadLetters(sink: String?, ids: [Int64]?, now: Date) throws -> Int {
-        try connector.withSession { session in
-            try session.execute(
+        try connector.transaction { session in
+            let sources = try session.run(
+                """
+                SELECT DISTINCT source FROM dead_letter
+                WHERE (\(sink)::text IS NULL OR sink = \(sink)) AND (\(ids == nil) OR id = ANY(\(ids ?? [])::int8[]))
+                """
+            ).map { try $0.column(0, as: String.self) }
+            try Self.lockSpool(session, sources: sources)
+            return try session.execute(
                 """
                 WITH gone AS (
                     DELETE FROM dead_letter

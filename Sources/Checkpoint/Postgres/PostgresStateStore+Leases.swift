@@ -16,6 +16,14 @@ public struct SourceLease: Sendable, Equatable {
 /// agent took; if not, the change rolls back with `PostgresStateError.isStaleEpoch`, the source
 /// is let go, and `staleEpochRejections` counts it.
 extension PostgresStateStore {
+    /// From now on this store acts for `agent`: it delivers only the sources it holds (none
+    /// yet) and fences every change by their epochs. An engine on a shared state calls this
+    /// before anything else, so that a first renewal that fails leaves it holding nothing rather
+    /// than acting for every source.
+    public func actAs(agent: String) {
+        leases.withLock { $0.agent = agent }
+    }
+
     /// Takes the leases among `sources` that are free or expired (or this agent's already),
     /// for `ttl`. Returns the sources taken now with their new epochs.
     /// `limit`: take at most this many (an agent's fair share).

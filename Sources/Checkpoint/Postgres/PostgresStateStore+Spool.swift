@@ -24,6 +24,7 @@ extension PostgresStateStore {
         -> AppendResult
     {
         guard !entries.isEmpty else { return AppendResult(inserted: 0, duplicates: 0) }
+        try lockSpool(session, sources: [source])
         let sinkList = onlySinks.map(SinkList.text)
         let stamp = now.timeIntervalSince1970
         let ids = entries.map(\.upstreamID)
@@ -65,6 +66,23 @@ extension PostgresStateStore {
         }
         return AppendResult(inserted: rows.count, duplicates: entries.count - rows.count)
     }
+
+    /// Several writers may add events of one source (its owner's polls, a backfill, a dead-letter
+    /// replay, each on a connection of its own), and sequence numbers are handed out before their
+    /// transactions commit, so not in commit order. A sink that moves its offset over the spool's
+    /// head (see `nextBatch`) must not pass events that are still being committed: writers of a
+    /// source hold this lock until they commit, and readers take it shared before they read.
+    static func lockSpool(_ session: PostgresSession, sources: [String], shared: Bool = false) throws {
+        guard !sources.isEmpty else { return }
+        let function = shared ? "pg_advisory_xact_lock_shared" : "pg_advisory_xact_lock"
+        try session.execute(
+            """
+            SELECT \(unescaped: function)(\(spoolLockSpace), hashtext(name)) FROM (SELECT DISTINCT name FROM unnest(\(sources)::text[]) AS held(name) ORDER BY name) AS ordered
+            """)
+    }
+
+    /// The first key of the spool's advisory locks ("AF"), apart from other programs' locks.
+    static let spoolLockSpace: Int32 = 0x4146
 
     /// For ids already in the dedupe index: the sinks among `wanted` (nil: every registered sink)
     /// each was not yet spooled for, recorded as covered now. Ids spooled for every sink (the

@@ -21,6 +21,7 @@ final class SourceLeasing: Sendable {
         self.ttl = ttl
         self.sources = sources
         self.logger = logger
+        store.actAs(agent: agent)
     }
 
     var renewalPeriod: Duration { ttl / 3 }
