@@ -13,10 +13,10 @@ import Testing
 
     /// Four deploys sources (one emulator, each source its own ids), a webhook receiver both
     /// agents deliver to, and a fresh database.
-    func config(_ harness: Harness, _ database: PostgresLocation, ttl: String = "3s") throws -> String {
+    func config(_ harness: Harness, _ database: PostgresLocation, ttl: String = "3s", lookback: String = "30d") throws -> String {
         let sources = Self.sources.map { name in
             """
-              - { name: \(name), type: deploys, base_url: "\(harness.deploysURL.absoluteString)", project: acme, token: "${DEPLOYS_TOKEN}", lookback: 30d, poll_interval: 1s, timeout: 30s }
+              - { name: \(name), type: deploys, base_url: "\(harness.deploysURL.absoluteString)", project: acme, token: "${DEPLOYS_TOKEN}", lookback: \(lookback), poll_interval: 1s, timeout: 30s }
             """
         }.joined(separator: "\n")
         let text = """
@@ -239,5 +239,37 @@ import Testing
         #expect(received.count == 70)
         #expect(Set(received) == harness.expectedIDs(first + second))
         #expect(try harness.fileEventIDs().count == 70)
+    }
+
+    /// `backfill` on a shared state while an agent runs: the job is leased to the command, which
+    /// spools the history; the agent holding the source delivers it.
+    @Test func aBackfillSpoolsHistoryThatTheSourcesOwnerDelivers() async throws {
+        let server = try PostgresTestServer.shared.get()
+        let database = try server.freshDatabase()
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let recent = await harness.seed(10)
+        let now = Date()
+        let old = DeploysEmulator.generate(count: 30, firstID: 5000, from: now.addingTimeInterval(-10 * 86400), to: now.addingTimeInterval(-5 * 86400))
+        await harness.deploys.seed(old)
+        let path = try config(harness, database, lookback: "1d")
+        let a = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: "a"), directory: harness.directory)
+        defer { a.signal(SIGKILL) }
+        #expect(await eventually { await harness.receiver.receivedEventIDs().count >= 40 })
+        #expect(Set(await harness.receiver.receivedEventIDs()) == expected(harness, recent))
+
+        let backfill = try await ChildProcess.run(
+            ["backfill", "-c", path, "--source", "d1", "--from", "15d"], environment: environment(harness, database, agent: "admin"),
+            directory: harness.directory)
+        #expect(backfill.status == 0, "\(backfill.stdout)\n\(backfill.stderr)")
+        #expect(backfill.stdout.contains("the agents holding d1 deliver"), "\(backfill.stdout)")
+        let history = harness.expectedIDs(old, source: "d1")
+        #expect(await eventually { Set(await harness.receiver.receivedEventIDs()).isSuperset(of: history) })
+        // Only d1's history, once; the other sources' old entries stay upstream.
+        #expect(await harness.receiver.receivedEventIDs().count == 70)
+        // The command was no agent: it took no source and left no heartbeat.
+        let store = try PostgresStateStore(location: database)
+        #expect(try store.agents().map(\.name) == ["a"])
+        #expect(try store.sourceLeases().filter { !$0.source.hasPrefix("backfill:") }.allSatisfy { $0.owner == "a" })
     }
 }

@@ -42,7 +42,7 @@ extension PostgresStateStore {
         -> AppendResult
     {
         try connector.transaction { session in
-            try checkEpoch(session, source: job.source)
+            try checkEpoch(session, source: Self.jobLease(job.id))
             let result = try Self.insert(session, source: job.source, entries: entries, onlySinks: job.onlySinks, now: now)
             let reached = checkpoint.map { min($0, window.upperBound).timeIntervalSince1970 }
             try session.execute(
@@ -58,7 +58,7 @@ extension PostgresStateStore {
 
     public func finishBackfillWindow(job: BackfillJob, window: Range<Date>, now: Date) throws {
         try connector.transaction { session in
-            try checkEpoch(session, source: job.source)
+            try checkEpoch(session, source: Self.jobLease(job.id))
             let (start, end) = (window.lowerBound.timeIntervalSince1970, window.upperBound.timeIntervalSince1970)
             try session.execute(
                 """

@@ -59,7 +59,8 @@ extension PostgresStateStore {
     /// whatever the number of sources. Returns the sources still held; any other was taken over
     /// (or lost when its lease ran out and someone took it) and is let go.
     @discardableResult
-    public func renewLeases(ttl: Duration) throws -> Set<String> {
+    /// `heartbeat` false: a backfill keeping its job's lease, which must not count as an agent.
+    public func renewLeases(ttl: Duration, heartbeat: Bool = true) throws -> Set<String> {
         let (agent, epochs) = leases.withLock { ($0.agent, $0.epochs) }
         guard let agent else { return [] }
         let sources = Array(epochs.keys)
@@ -67,7 +68,7 @@ extension PostgresStateStore {
             try session.run(
                 """
                 WITH beat AS (
-                    INSERT INTO agent (name, heartbeat_at) VALUES (\(agent), now())
+                    INSERT INTO agent (name, heartbeat_at) SELECT \(agent), now() WHERE \(heartbeat)
                     ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
                 )
                 UPDATE source_lease SET expires_at = now() + \(Self.milliseconds(ttl)) * interval '1 millisecond'
@@ -107,6 +108,9 @@ extension PostgresStateStore {
 
     /// Changes this agent tried after its lease on the source had been taken over.
     public var staleEpochRejections: Int { leases.withLock { $0.rejections } }
+
+    /// The lease name of backfill job `id`: jobs are leased like sources, by the agent running them.
+    public static func jobLease(_ id: Int64) -> String { "backfill:\(id)" }
 
     /// Statements sent to the database so far.
     public var statementsSent: Int { connector.statements.value + reader.statements.value }

@@ -58,6 +58,25 @@ final class SourceLeasing: Sendable {
         return now
     }
 
+    /// A backfill job's lease (`backfill:<id>`): taken by the one agent running the job; its
+    /// pages are fenced by it. False when another agent holds it.
+    func takeJob(_ id: Int64) throws -> Bool {
+        !(try store.takeLeases([PostgresStateStore.jobLease(id)], agent: agent, ttl: ttl)).isEmpty
+    }
+
+    /// Renews the job's lease without a heartbeat: a backfill is not an agent that takes sources.
+    func renewJob() {
+        do {
+            try store.renewLeases(ttl: ttl, heartbeat: false)
+        } catch {
+            logger.error("backfill lease renewal failed", metadata: [LogKey.error: "\(error)"])
+        }
+    }
+
+    func releaseJob(_ id: Int64) {
+        try? store.releaseLeases([PostgresStateStore.jobLease(id)])
+    }
+
     /// `tick`, with a failure logged: the database may be down for a while; the leases run out
     /// and the next tick that reaches it takes a share again.
     func tickLogged() {

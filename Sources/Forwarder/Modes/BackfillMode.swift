@@ -32,7 +32,21 @@ public enum BackfillMode {
         let failures = Failures()
         let fetchDone = Flag()
         let width = min(max(concurrency, concurrencyRange.lowerBound), concurrencyRange.upperBound)
-        let outcome = await OnceMode.deliver(engine: engine, deadline: deadline, sourcesDone: fetchDone, failures: failures) {
+        // On a shared state the job is leased, so one agent at a time runs it (and any can resume
+        // it); its pages are delivered by the agents holding the source.
+        var renew: (@Sendable () -> Void)?
+        if let leasing = engine.leasing {
+            do {
+                guard try leasing.takeJob(job.id) else {
+                    return .failed(["backfill job \(job.id) is running on another agent (its lease is held); wait for it, or resume it once that agent is gone"])
+                }
+            } catch {
+                return .failed(["backfill job \(job.id): \(error)"])
+            }
+            renew = { leasing.renewJob() }
+        }
+        defer { engine.leasing?.releaseJob(job.id) }
+        let outcome = await OnceMode.deliver(engine: engine, deadline: deadline, sourcesDone: fetchDone, failures: failures, renew: renew) {
             do {
                 try await fetch(job: job, poller: poller, store: engine.store, concurrency: width, progress: progress)
                 try engine.store.finishBackfillJob(id: job.id)

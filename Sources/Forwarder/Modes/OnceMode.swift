@@ -29,7 +29,9 @@ public enum OnceMode {
         // agent's this time. Handed back at the end.
         engine.leasing?.tickLogged()
         defer { engine.leasing?.releaseAll() }
-        let outcome = await deliver(engine: engine, deadline: deadline, sourcesDone: sourcesDone, failures: failures) {
+        var renew: (@Sendable () -> Void)?
+        if let leasing = engine.leasing { renew = { leasing.tickLogged() } }
+        let outcome = await deliver(engine: engine, deadline: deadline, sourcesDone: sourcesDone, failures: failures, renew: renew) {
             await withTaskGroup(of: Void.self) { sources in
                 for poller in engine.pollers {
                     sources.addTask {
@@ -54,13 +56,15 @@ public enum OnceMode {
 
     /// Runs `fetch` (which sets `sourcesDone` when it is finished) while every sink delivers, until
     /// both are done or the deadline passes; then says how it went.
+    /// `renew`: on a shared state, what keeps this run's leases (every third of the TTL).
     static func deliver(
-        engine: Engine, deadline: Duration, sourcesDone: Flag, failures: Failures, fetch: @escaping @Sendable () async -> Void
+        engine: Engine, deadline: Duration, sourcesDone: Flag, failures: Failures,
+        renew: (@Sendable () -> Void)? = nil, fetch: @escaping @Sendable () async -> Void
     ) async -> Outcome {
         let before = (try? engine.store.sinkStates()) ?? []
         let finished = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                await work(engine: engine, sourcesDone: sourcesDone, failures: failures, fetch: fetch)
+                await work(engine: engine, sourcesDone: sourcesDone, failures: failures, renew: renew, fetch: fetch)
                 return true
             }
             group.addTask {
@@ -105,16 +109,18 @@ public enum OnceMode {
         return problems
     }
 
-    private static func work(engine: Engine, sourcesDone: Flag, failures: Failures, fetch: @escaping @Sendable () async -> Void) async {
+    private static func work(
+        engine: Engine, sourcesDone: Flag, failures: Failures, renew: (@Sendable () -> Void)?, fetch: @escaping @Sendable () async -> Void
+    ) async {
         await withTaskGroup(of: Void.self) { housekeeping in
             housekeeping.addTask {
                 await engine.runMaintenance(pause: { try? await Task.sleep(for: .milliseconds(250)) }, keepGoing: { true })
             }
-            if let leasing = engine.leasing {
+            if let leasing = engine.leasing, let renew {
                 housekeeping.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: leasing.renewalPeriod)
-                        if !Task.isCancelled { leasing.tickLogged() }
+                        if !Task.isCancelled { renew() }
                     }
                 }
             }
