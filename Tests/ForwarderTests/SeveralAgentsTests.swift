@@ -1,4 +1,5 @@
 import Checkpoint
+import Connectors
 import Emulators
 import Foundation
 import TestSupport
@@ -10,11 +11,14 @@ import Testing
 /// agent at a time, handed over when one joins, dies or is frozen, nothing lost.
 @Suite(.serialized) struct SeveralAgentsTests {
     static let sources = ["d1", "d2", "d3", "d4"]
+    static let manySources = (1...12).map { "d\($0)" }
 
     /// Four deploys sources (one emulator, each source its own ids), a webhook receiver both
     /// agents deliver to, and a fresh database.
-    func config(_ harness: Harness, _ database: PostgresLocation, ttl: String = "3s", lookback: String = "30d") throws -> String {
-        let sources = Self.sources.map { name in
+    func config(
+        _ harness: Harness, _ database: PostgresLocation, ttl: String = "3s", lookback: String = "30d", sources names: [String] = sources
+    ) throws -> String {
+        let sources = names.map { name in
             """
               - { name: \(name), type: deploys, base_url: "\(harness.deploysURL.absoluteString)", project: acme, token: "${DEPLOYS_TOKEN}", lookback: \(lookback), poll_interval: 1s, timeout: 30s }
             """
@@ -46,8 +50,8 @@ import Testing
         ]) { $1 }
     }
 
-    func expected(_ harness: Harness, _ items: [DeploysAuditItem]) -> Set<String> {
-        Self.sources.reduce(into: Set<String>()) { $0.formUnion(harness.expectedIDs(items, source: $1)) }
+    func expected(_ harness: Harness, _ items: [DeploysAuditItem], sources: [String] = sources) -> Set<String> {
+        sources.reduce(into: Set<String>()) { $0.formUnion(harness.expectedIDs(items, source: $1)) }
     }
 
     @Test func onceOnAPostgresStateDeliversEverythingOnceAndStatusShowsTheOwners() async throws {
@@ -271,5 +275,72 @@ import Testing
         let store = try PostgresStateStore(location: database)
         #expect(try store.agents().map(\.name) == ["a"])
         #expect(try store.sourceLeases().filter { !$0.source.hasPrefix("backfill:") }.allSatisfy { $0.owner == "a" })
+    }
+
+    /// Three agents, twelve sources, new events every half second, and one agent SIGKILLed and
+    /// restarted every three seconds, eight times: every event of every source arrives. Prints
+    /// the longest delay between an event's arrival upstream and at the sink (DESIGN.md §8's
+    /// bound is 2 × TTL + poll_interval = 7 s here; a figure, not an assertion).
+    @Test func threeAgentsKilledInTurnLoseNothing() async throws {
+        let server = try PostgresTestServer.shared.get()
+        let database = try server.freshDatabase()
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        var items = await harness.seed(10)
+        let sources = Self.manySources
+        let path = try config(harness, database, sources: sources)
+        var agents: [String: ChildProcess] = [:]
+        for name in ["a", "b", "c"] {
+            agents[name] = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: name), directory: harness.directory)
+        }
+        defer { for agent in agents.values { agent.signal(SIGKILL) } }
+        #expect(await eventually { await harness.receiver.receivedEventIDs().count >= 120 })
+
+        // Upstream arrivals with their times, and when each first reached the sink.
+        var madeAt: [String: Date] = [:]
+        var arrivedAt: [String: Date] = [:]
+        func noteArrivals() async {
+            let now = Date()
+            for received in await harness.receiver.receivedEventIDs() where arrivedAt[received] == nil { arrivedAt[received] = now }
+        }
+        var kills = 0
+        let started = Date()
+        var nextKill = started.addingTimeInterval(3)
+        var id: Int64 = 20_000
+        while Date().timeIntervalSince(started) < 24 {
+            let item = DeploysAuditItem(id: id, action: "role.grant", createdAt: Date().addingTimeInterval(-2))
+            id += 1
+            await harness.deploys.insert(item)
+            items.append(item)
+            for source in sources { madeAt[AuditEvent.stableID(sourceName: source, upstreamID: String(item.id))] = Date() }
+            if Date() >= nextKill {
+                let name = ["a", "b", "c"][kills % 3]
+                agents[name]?.signal(SIGKILL)
+                _ = await agents[name]?.wait(timeout: .seconds(10))
+                agents[name] = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: name), directory: harness.directory)
+                kills += 1
+                nextKill = Date().addingTimeInterval(3)
+            }
+            for _ in 0..<5 {
+                try await Task.sleep(for: .milliseconds(100))
+                await noteArrivals()
+            }
+        }
+        let everything = expected(harness, items, sources: sources)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            await noteArrivals()
+            if everything.isSubset(of: Set(arrivedAt.keys)) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let missing = everything.subtracting(arrivedAt.keys)
+        #expect(missing.isEmpty, "\(missing.count) of \(everything.count) events never arrived")
+        let delays = madeAt.compactMap { id, made in arrivedAt[id].map { $0.timeIntervalSince(made) } }
+        let received = await harness.receiver.receivedEventIDs()
+        print(
+            "three agents: \(kills) kills, \(everything.count) events over \(sources.count) sources, \(missing.count) lost, "
+                + "\(received.count - Set(received).count) duplicates, longest delay for an event made during the run "
+                + String(format: "%.1f s", delays.max() ?? 0))
+        #expect(kills >= 7)
     }
 }
