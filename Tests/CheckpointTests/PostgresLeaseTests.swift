@@ -192,3 +192,17 @@ extension PostgresLeaseTests {
         other.close()
     }
 }
+
+extension PostgresLeaseTests {
+    /// The spool's depth, which pauses polling when full, counts only the agent's own sources:
+    /// rows of a source no agent holds (removed from the configuration) must not pin it.
+    @Test func anAgentsSpoolDepthCountsOnlyItsOwnSources() throws {
+        let a = try PostgresStateStore(location: location)
+        try a.registerSinks(["out"])
+        try a.takeLeases(["gone", "s"], agent: "a", ttl: .seconds(60))
+        try a.appendPage(source: "gone", entries: page("gone", 1...5), cursor: "c")
+        try a.releaseLeases(["gone"])
+        try a.appendPage(source: "s", entries: page("s", 1...3), cursor: "c")
+        #expect(try a.spoolDepth() == 3)
+    }
+}

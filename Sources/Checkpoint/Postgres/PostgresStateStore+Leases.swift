@@ -70,6 +70,9 @@ extension PostgresStateStore {
                 WITH beat AS (
                     INSERT INTO agent (name, heartbeat_at) SELECT \(agent), now() WHERE \(heartbeat)
                     ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
+                ), forgotten AS (
+                    -- Agents killed long ago (a name per host and pid): kept a day for `status`.
+                    DELETE FROM agent WHERE \(heartbeat) AND heartbeat_at < now() - interval '1 day'
                 )
                 UPDATE source_lease SET expires_at = now() + \(Self.milliseconds(ttl)) * interval '1 millisecond'
                 FROM unnest(\(sources)::text[], \(sources.map { epochs[$0]! })::int8[]) AS held(source, epoch)

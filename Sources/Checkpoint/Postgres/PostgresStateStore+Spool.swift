@@ -175,8 +175,16 @@ extension PostgresStateStore {
             payload: try r[8].decode(Data.self), spooledAt: Date(timeIntervalSince1970: try r[9].decode(Double.self)))
     }
 
+    /// Acting for an agent: the events of the sources it holds, counted. The whole spool's range
+    /// would be pinned by another agent's backlog, or for good by the last rows of a source no
+    /// agent holds any more (removed from the configuration), and would pause this agent's polls.
     public func spoolDepth() throws -> Int64 {
-        try reader.withSession { session in
+        let (agent, held) = leases.withLock { ($0.agent, $0.epochs.keys.sorted()) }
+        if agent != nil {
+            guard !held.isEmpty else { return 0 }
+            return try reader.withSession { try $0.scalar("SELECT count(*) FROM spool WHERE source = ANY(\(held)::text[])", as: Int64.self) ?? 0 }
+        }
+        return try reader.withSession { session in
             guard let row = try session.run("SELECT min(seq), max(seq) FROM spool").first,
                 let low = try row.column(0, as: Int64?.self), let high = try row.column(1, as: Int64?.self)
             else { return 0 }
