@@ -7,6 +7,8 @@ packages=(libsqlite3-dev zlib1g-dev)
 if [ "${1:-}" = "--tests" ]; then
   # Any installed server will do (the tests take the newest /usr/lib/postgresql/N/bin).
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || packages+=(postgresql-15)
+  # The test server's TLS certificates are made with openssl.
+  command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -105,4 +105,29 @@ import Testing
         #expect(zip(batch, batch.dropFirst()).allSatisfy { $0.seq < $1.seq })
         #expect(batch.allSatisfy { $0.payload.count == 200 })
     }
+
+    /// TLS to the database over a real handshake: verify-full with the server's CA is encrypted
+    /// and trusted; another CA is refused with the reason; disable is plain.
+    @Test func tlsToTheDatabaseIsVerifiedAgainstTheConfiguredCA() throws {
+        var location = try server.freshDatabase()
+        func encrypted(_ store: PostgresStateStore) throws -> Bool? {
+            try store.connector.withSession { try $0.scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", as: Bool.self) }
+        }
+        location.tlsMode = .disable
+        #expect(try encrypted(try PostgresStateStore(location: location)) == false)
+
+        location.tlsMode = .verifyFull
+        location.caFile = try server.caFile
+        #expect(try encrypted(try PostgresStateStore(location: location)) == true)
+        location.tlsMode = .require
+        location.caFile = nil
+        #expect(try encrypted(try PostgresStateStore(location: location)) == true)
+
+        location.tlsMode = .verifyFull
+        location.caFile = try server.otherCAFile
+        location.password = "hunter2"
+        let error = #expect(throws: PostgresStateError.self) { try PostgresStateStore(location: location, statementTimeout: .seconds(10)) }
+        #expect(error?.description.contains("cannot connect") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("hunter2") == false)
+    }
 }

@@ -20,6 +20,11 @@ public final class PostgresTestServer: Sendable {
     public let directory: String
     public let binDirectory: String
     public let user = "audit"
+    /// The CA that signed the server's certificate (for `localhost` and 127.0.0.1): the server
+    /// offers TLS, so `sslmode=verify-full` with this CA file is tested over a real handshake.
+    public var caFile: String { directory + "/tls/ca.pem" }
+    /// A CA that signed nothing of the server's.
+    public var otherCAFile: String { directory + "/tls/other-ca.pem" }
     private let counter = Counter()
 
     public struct Unavailable: Error, CustomStringConvertible {
@@ -42,12 +47,14 @@ public final class PostgresTestServer: Sendable {
         guard initdb.reap() == 0 else {
             throw Unavailable(description: "initdb failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
+        try Self.makeCertificates(in: directory + "/tls", owner: getuid() == 0 ? 65534 : nil, log: log)
         port = try Self.freePort()
         // Durability is not under test here (the SQLite suite and the crash tests cover the
         // engine's part); fsync off keeps a cluster's start and each CREATE DATABASE fast.
         let server = (asUser + [
             binDirectory + "/postgres", "-D", directory + "/data", "-p", String(port), "-k", directory, "-c", "listen_addresses=127.0.0.1",
             "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=300",
+            "-c", "ssl=on", "-c", "ssl_cert_file=\(directory)/tls/server.pem", "-c", "ssl_key_file=\(directory)/tls/server.key",
         ]).map(Self.shellQuoted).joined(separator: " ")
         let watchdog = """
             \(server) &
@@ -75,6 +82,27 @@ public final class PostgresTestServer: Sendable {
             log: log)
         guard process.reap() == 0 else {
             throw Unavailable(description: "psql \(sql): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        }
+    }
+
+    /// A CA, a server certificate it signs (localhost, 127.0.0.1) and an unrelated CA, with
+    /// openssl; the key belongs to the server's user and only to it, as PostgreSQL demands.
+    private static func makeCertificates(in directory: String, owner: uid_t?, log: String) throws {
+        let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+        let script = """
+            set -e
+            mkdir -p \(shellQuoted(directory)) && cd \(shellQuoted(directory))
+            openssl req -x509 \(ec) -keyout ca.key -out ca.pem -days 2 -subj /CN=audit-forwarder-test-ca 2>/dev/null
+            openssl req \(ec) -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > server.ext
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext 2>/dev/null
+            openssl req -x509 \(ec) -keyout other-ca.key -out other-ca.pem -days 2 -subj /CN=another-ca 2>/dev/null
+            chmod 600 server.key
+            \(owner.map { "chown \($0):\($0) server.key server.pem" } ?? ":")
+            """
+        let process = try spawn(["/bin/sh", "-c", script], log: log)
+        guard process.reap() == 0 else {
+            throw Unavailable(description: "cannot make the test certificates with openssl: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
     }
 

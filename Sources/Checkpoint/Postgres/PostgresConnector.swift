@@ -101,7 +101,8 @@ final class PostgresConnector: @unchecked Sendable {
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database, tls: tlsMode)
         configuration.options.connectTimeout = statementTimeout
-        if location.tlsMode == .verifyFull { configuration.options.tlsServerName = location.host }
+        // The server name for TLS is PostgresNIO's: the host, unless it is an IP address (not valid
+        // in SNI; verify-full then checks the certificate's IP entries against the address).
         configuration.options.additionalStartupParameters = [
             ("application_name", "audit-forwarder"),
             ("idle_in_transaction_session_timeout", "\(idleInTransactionTimeout.nanoseconds / 1_000_000)"),
