@@ -3,6 +3,7 @@
 // emulator holding 20 events. After the first round has delivered every source's 20 events, the
 // daemon's steady state is measured over two poll intervals: resident memory, and CPU per poll
 // (the process's user + system time from /proc, divided by the polls made meanwhile).
+import Checkpoint
 import Emulators
 import Foundation
 
@@ -17,6 +18,25 @@ struct ManySourcesResult {
     var peakMiB: Double
     var cpuMillisecondsPerPoll: Double
     var polls: Int
+    /// With --postgres: transactions the database server committed per second over the
+    /// measured intervals (every autocommitted statement is one), all databases together.
+    var databaseTransactionsPerSecond: Double?
+}
+
+/// The server's committed transactions so far (pg_stat_database), read with psql.
+func committedTransactions(_ server: PostgresLocation) -> Int64? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [
+        "psql", "-X", "-A", "-t", "-h", server.host, "-p", String(server.port), "-U", server.user, "-d", server.database, "-c",
+        "SELECT sum(xact_commit) FROM pg_stat_database",
+    ]
+    let output = Pipe()
+    process.standardOutput = output
+    guard (try? process.run()) != nil else { return nil }
+    process.waitUntilExit()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return Int64(text.trimmingCharacters(in: .whitespacesAndNewlines))
 }
 
 func runManySources(options: Options) async throws -> ManySourcesResult {
@@ -32,7 +52,7 @@ func runManySources(options: Options) async throws -> ManySourcesResult {
         "  - { name: s\(index), type: deploys, base_url: \"\(url.absoluteString)\", project: acme, token: bench, lookback: 2h, page_size: 100, poll_interval: \(options.pollSeconds)s }"
     }
     let config = """
-        state: { path: \(directory)/state.sqlite }
+        \(try stateLine(options, directory: directory))
         log: { level: warning, format: text }
         sources:
         \(sources.joined(separator: "\n"))
@@ -60,8 +80,10 @@ func runManySources(options: Options) async throws -> ManySourcesResult {
     try await Task.sleep(for: .seconds(options.pollSeconds))
     let requestsBefore = await deploys.requests().count
     let cpuBefore = processCPUSeconds(pid: process.processIdentifier)
+    let transactionsBefore = options.postgres.flatMap(committedTransactions)
     try await Task.sleep(for: .seconds(2 * options.pollSeconds))
     let cpu = processCPUSeconds(pid: process.processIdentifier) - cpuBefore
+    let transactions = options.postgres.flatMap(committedTransactions).flatMap { after in transactionsBefore.map { after - $0 } }
     let polls = await deploys.requests().count - requestsBefore
     let resident = statusKiB(pid: process.processIdentifier, field: "VmRSS:")
     let peak = statusKiB(pid: process.processIdentifier, field: "VmHWM:")
@@ -69,7 +91,8 @@ func runManySources(options: Options) async throws -> ManySourcesResult {
     process.waitUntilExit()
     return ManySourcesResult(
         sources: options.sources, settledSeconds: seconds(settled), residentMiB: Double(resident) / 1024, peakMiB: Double(peak) / 1024,
-        cpuMillisecondsPerPoll: polls > 0 ? cpu * 1000 / Double(polls) : 0, polls: polls)
+        cpuMillisecondsPerPoll: polls > 0 ? cpu * 1000 / Double(polls) : 0, polls: polls,
+        databaseTransactionsPerSecond: transactions.map { Double($0) / Double(2 * options.pollSeconds) })
 }
 
 struct BenchmarkFailure: Error, CustomStringConvertible {

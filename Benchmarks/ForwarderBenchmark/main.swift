@@ -10,7 +10,8 @@
 //   --scenario many-sources [--sources 1000] [--poll-seconds 30]: one daemon, N sources, its
 //   steady-state memory and CPU per poll (ManySources.swift)
 //   --postgres URL: the state in PostgreSQL instead of SQLite, a new database per run created on
-//   the server of URL (postgresql://user@127.0.0.1:5432/postgres)
+//   the server of URL (postgresql://user@127.0.0.1:5432/postgres); with many-sources it also
+//   reports the server's committed transactions per second (psql must be on PATH)
 import Checkpoint
 import Connectors
 import Emulators
@@ -190,6 +191,9 @@ if options.scenarios == ["many-sources"] {
             String(
                 format: "| many-sources, every %ds | %d | %.1f | %d | %.3f | %.1f | %.1f |", options.pollSeconds, result.sources,
                 result.settledSeconds, result.polls, result.cpuMillisecondsPerPoll, result.residentMiB, result.peakMiB))
+        if let rate = result.databaseTransactionsPerSecond {
+            print(String(format: "database: %.1f committed transactions/s while polling (%.2f per poll)", rate, rate * Double(2 * options.pollSeconds) / Double(max(1, result.polls))))
+        }
     } catch {
         print("| many-sources | failed: \(error) |")
         exit(1)

@@ -343,4 +343,22 @@ import Testing
                 + String(format: "%.1f s", delays.max() ?? 0))
         #expect(kills >= 7)
     }
+
+    /// `/readyz` is not ready while the shared state cannot be written (here: its database
+    /// dropped from under the agent).
+    @Test func readinessFailsWhileTheDatabaseCannotBeWritten() async throws {
+        let server = try PostgresTestServer.shared.get()
+        let database = try server.freshDatabase()
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let path = try config(harness, database)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let configuration = try ConfigurationLoader.parse(text, environment: environment(harness, database, agent: "a"))
+        let engine = try harness.engine(configuration)
+        #expect(engine.readiness().ready)
+        try server.psql("DROP DATABASE \(database.database) WITH (FORCE)")
+        let answer = engine.readiness()
+        #expect(!answer.ready && answer.reason.contains("state not writable"), "\(answer)")
+        await engine.shutdown()
+    }
 }
