@@ -20,3 +20,26 @@ public struct BatchCut: Sendable {
         return true
     }
 }
+
+extension BatchCut {
+    /// Takes records from `next`, in order, until the cut. `exhausted`: the batch holds every
+    /// record `next` had and fewer than `limit` of them, so nothing for this sink lies beyond it
+    /// (its offset may then move to the spool's head; see `StateStore.nextBatch`).
+    static func take(limit: Int, maxBytes: Int, next: () throws -> SpoolRecord?) rethrows -> (records: [SpoolRecord], exhausted: Bool) {
+        var records: [SpoolRecord] = []
+        var cut = BatchCut(limit: limit, maxBytes: maxBytes)
+        while let record = try next() {
+            guard cut.admits(bytes: record.payload.count) else { return (records, false) }
+            records.append(record)
+        }
+        return (records, records.count < limit)
+    }
+
+    /// A batch of `records`, read after `seq`: its offset moves to its last record, or to `head()`
+    /// when the batch was `exhausted` and the head lies further.
+    static func batch(_ taken: (records: [SpoolRecord], exhausted: Bool), after seq: Int64, head: () throws -> Int64?) rethrows -> SpoolBatch {
+        var passedThrough = taken.records.last?.seq ?? seq
+        if taken.exhausted, let head = try head(), head > passedThrough { passedThrough = head }
+        return SpoolBatch(records: taken.records, passedThrough: passedThrough)
+    }
+}

@@ -111,23 +111,8 @@ extension StateStore {
                         ORDER BY seq LIMIT ?
                         """),
                 arguments: [seq, "," + sink + ",", limit])
-            var batch: [SpoolRecord] = []
-            var cut = BatchCut(limit: limit, maxBytes: maxBytes)
-            var exhausted = true
-            while let row = try rows.next() {
-                let record = Self.spoolRecord(row)
-                guard cut.admits(bytes: record.payload.count) else {
-                    exhausted = false
-                    break
-                }
-                batch.append(record)
-            }
-            if batch.count == limit { exhausted = false }
-            var passedThrough = batch.last?.seq ?? seq
-            if exhausted, let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM spool")), head > passedThrough {
-                passedThrough = head
-            }
-            return SpoolBatch(records: batch, passedThrough: passedThrough)
+            let taken = try BatchCut.take(limit: limit, maxBytes: maxBytes) { try rows.next().map(Self.spoolRecord) }
+            return try BatchCut.batch(taken, after: seq) { try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM spool")) }
         }
     }
 

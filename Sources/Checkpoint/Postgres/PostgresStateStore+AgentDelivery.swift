@@ -77,21 +77,9 @@ extension PostgresStateStore {
             let rows = try scopedRows(
                 session, sink: sink, scope: scope, after: seq, limit: limit,
                 columns: "s.seq, s.source, s.event_id, s.event_time, s.event_type, s.severity, s.action, s.outcome, s.payload, s.spooled_at")
-            var batch: [SpoolRecord] = []
-            var cut = BatchCut(limit: limit, maxBytes: maxBytes)
-            var exhausted = true
-            for row in rows {
-                let record = try Self.spoolRecord(row)
-                guard cut.admits(bytes: record.payload.count) else {
-                    exhausted = false
-                    break
-                }
-                batch.append(record)
-            }
-            if batch.count == limit { exhausted = false }
-            var passedThrough = batch.last?.seq ?? seq
-            if exhausted, let head = try scopedHead(session, scope: scope), head > passedThrough { passedThrough = head }
-            return SpoolBatch(records: batch, passedThrough: passedThrough)
+            var remaining = rows.makeIterator()
+            let taken = try BatchCut.take(limit: limit, maxBytes: maxBytes) { try remaining.next().map(Self.spoolRecord) }
+            return try BatchCut.batch(taken, after: seq) { try scopedHead(session, scope: scope) }
         }
     }
 

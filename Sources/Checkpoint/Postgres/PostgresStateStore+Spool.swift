@@ -146,23 +146,9 @@ extension PostgresStateStore {
                 WHERE seq > \(seq) AND (only_sinks IS NULL OR strpos(only_sinks, \("," + sink + ",")) > 0)
                 ORDER BY seq LIMIT \(limit)
                 """)
-            var batch: [SpoolRecord] = []
-            var cut = BatchCut(limit: limit, maxBytes: maxBytes)
-            var exhausted = true
-            for row in rows {
-                let record = try Self.spoolRecord(row)
-                guard cut.admits(bytes: record.payload.count) else {
-                    exhausted = false
-                    break
-                }
-                batch.append(record)
-            }
-            if batch.count == limit { exhausted = false }
-            var passedThrough = batch.last?.seq ?? seq
-            if exhausted, let head = try session.scalar("SELECT max(seq) FROM spool", as: Int64.self), head > passedThrough {
-                passedThrough = head
-            }
-            return SpoolBatch(records: batch, passedThrough: passedThrough)
+            var remaining = rows.makeIterator()
+            let taken = try BatchCut.take(limit: limit, maxBytes: maxBytes) { try remaining.next().map(Self.spoolRecord) }
+            return try BatchCut.batch(taken, after: seq) { try session.scalar("SELECT max(seq) FROM spool", as: Int64.self) }
         }
     }
 
