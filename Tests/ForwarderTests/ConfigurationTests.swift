@@ -220,7 +220,7 @@ import Testing
             "DEPLOYS_TOKEN": "t", "WEBHOOK_AUTH_TOKEN": "w", "WEBHOOK_SIGNING_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
             "OKTA_TOKEN": "o", "OP_EVENTS_TOKEN": "p", "DEEPINTSHIELD_TOKEN": "d", "LOGFIRE_TOKEN": "l",
             "SPLUNK_HEC_TOKEN": "s", "DATADOG_API_KEY": "k", "ELASTIC_API_KEY": "e", "GITHUB_TOKEN": "g", "SLACK_AUDIT_TOKEN": "s",
-            "VENDOR_TOKEN": "v",
+            "VENDOR_TOKEN": "v", "STATE_URL": "postgresql://forwarder:pw@db.internal:5432/audit?sslmode=verify-full",
         ]
         for file in files {
             do {
