@@ -3,6 +3,7 @@ import Connectors
 import Crypto
 import Emulators
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Forwarder
@@ -418,18 +419,4 @@ import Testing
         let exposure = try #require(score, "no exposure level in: \(text.suffix(400))")
         #expect(exposure <= 2.0, "exposure \(exposure)")
     }
-}
-
-/// A TCP port nothing listens on right now.
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -48,7 +48,8 @@ public final class PostgresTestServer: Sendable {
             throw Unavailable(description: "initdb failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
         try Self.makeCertificates(in: directory + "/tls", owner: getuid() == 0 ? 65534 : nil, log: log)
-        port = try Self.freePort()
+        port = freePort()
+        guard port != 0 else { throw Unavailable(description: "no free loopback port") }
         // Durability is not under test here (the SQLite suite and the crash tests cover the
         // engine's part); fsync off keeps a cluster's start and each CREATE DATABASE fast.
         let server = (asUser + [
@@ -133,22 +134,6 @@ public final class PostgresTestServer: Sendable {
             description: "PostgreSQL's server binaries are not installed (apt-get install postgresql-15, or set AUDIT_FORWARDER_PG_BIN)")
     }
 
-    /// A port the kernel just handed out on loopback, closed again for the server to take.
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw Unavailable(description: "no free loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     private static func shellQuoted(_ word: String) -> String {
         "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
@@ -164,4 +149,20 @@ private final class Counter: @unchecked Sendable {
             return value
         }
     }
+}
+
+/// A loopback TCP port the kernel just handed out, closed again for a server to take (0 when
+/// none could be had).
+public func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    return bound ? Int(UInt16(bigEndian: address.sin_port)) : 0
 }
