@@ -16,7 +16,8 @@ import Testing
     /// Four deploys sources (one emulator, each source its own ids), a webhook receiver both
     /// agents deliver to, and a fresh database.
     func config(
-        _ harness: Harness, _ database: PostgresLocation, ttl: String = "3s", lookback: String = "30d", sources names: [String] = sources
+        _ harness: Harness, _ database: PostgresLocation, ttl: String = "3s", lookback: String = "30d", sources names: [String] = sources,
+        log: String = "{ level: info, format: text }", extraSinks: String = ""
     ) throws -> String {
         let sources = names.map { name in
             """
@@ -27,7 +28,7 @@ import Testing
             state:
               url: "${STATE_URL}"
               lease_ttl: \(ttl)
-            log: { level: info, format: text }
+            log: \(log)
             sources:
             \(sources)
             sinks:
@@ -37,6 +38,7 @@ import Testing
                 auth: { type: bearer, token: "${WEBHOOK_TOKEN}" }
                 signing_secret: ${SIGNING_SECRET}
                 retry: { initial_backoff: 10ms, max_backoff: 50ms }
+            \(extraSinks)
             """
         let path = harness.directory + "/agents.yaml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -94,7 +96,7 @@ import Testing
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
         var items = await harness.seed(100)
-        let path = try config(harness, database)
+        let path = try config(harness, database, log: "{ level: debug, format: json }")
 
         let a = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: "a"), directory: harness.directory)
         defer { a.signal(SIGKILL) }
@@ -133,6 +135,12 @@ import Testing
 
         b.signal(SIGTERM)
         #expect(await b.wait(timeout: .seconds(30)) == 0, "\(b.stderr)")
+        // Never two agents polling one source at once, and one owner per epoch, by the polls
+        // each agent logged (a's last one ended at its kill at the latest).
+        let spans = PollSpan.read(a.stdout, agent: "a", endOfLog: killedAt) + PollSpan.read(b.stdout, agent: "b", endOfLog: Date())
+        #expect(Set(spans.map(\.agent)) == ["a", "b"] && spans.count > 8, "\(spans.count) polls")
+        PollSpan.expectOnePollerAtATime(spans)
+        print("several agents: \(spans.count) polls logged by a and b over \(Set(spans.map { "\($0.source)@\($0.epoch)" }).count) (source, epoch) pairs")
         // A clean stop hands the leases back at once.
         #expect(try store.sourceLeases().allSatisfy { $0.expiresAt < Date() })
         #expect(!(a.stdout + a.stderr + b.stdout + b.stderr).contains("db-secret-password"))
@@ -206,6 +214,57 @@ import Testing
         #expect(a.process.isRunning)
         a.signal(SIGTERM)
         #expect(await a.wait(timeout: .seconds(30)) == 0, "\(a.stderr)")
+    }
+
+    /// The database server restarted under two running agents (`pg_ctl stop -m fast`, down for
+    /// two seconds, started again): the agents log the failures, stop polling once their leases
+    /// can no longer be trusted, reconnect, and deliver what arrived meanwhile; nothing is lost.
+    @Test func theDatabaseRestartedMidRunLosesNothing() async throws {
+        let server = try PostgresTestServer.dedicated()
+        defer { server.remove() }
+        let database = try server.freshDatabase()
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        var items = await harness.seed(20)
+        let path = try config(harness, database)
+        let a = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: "a"), directory: harness.directory)
+        defer { a.signal(SIGKILL) }
+        let b = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: "b"), directory: harness.directory)
+        defer { b.signal(SIGKILL) }
+        #expect(await eventually { await harness.receiver.receivedEventIDs().count >= 80 })
+
+        try server.stop()
+        let down = DeploysAuditItem(id: 8100, action: "role.grant", createdAt: Date().addingTimeInterval(-5))
+        await harness.deploys.insert(down)
+        items.append(down)
+        try await Task.sleep(for: .seconds(2))
+        try server.start()
+        let restartedAt = Date()
+        let after = DeploysAuditItem(id: 8101, action: "role.revoke", createdAt: Date().addingTimeInterval(-5))
+        await harness.deploys.insert(after)
+        items.append(after)
+
+        let everything = expected(harness, items)
+        #expect(await eventually { Set(await harness.receiver.receivedEventIDs()).isSuperset(of: everything) })
+        let caughtUp = Date().timeIntervalSince(restartedAt)
+        #expect(a.process.isRunning && b.process.isRunning)
+        // The outage was seen (not slept through between two rounds).
+        #expect((a.stdout + b.stdout).contains("lease renewal failed"), "\(a.stdout)")
+        // Both go on with a share each.
+        let store = try PostgresStateStore(location: database)
+        #expect(await eventually {
+            let owners = ((try? store.sourceLeases()) ?? []).filter { $0.expiresAt > Date() }.map(\.owner)
+            return owners.filter { $0 == "a" }.count == 2 && owners.filter { $0 == "b" }.count == 2
+        })
+        let received = await harness.receiver.receivedEventIDs()
+        print(
+            "database restart: \(everything.count) events, 0 lost, \(received.count - everything.count) duplicates, "
+                + "all delivered \(String(format: "%.1f", caughtUp)) s after the server was back")
+        for agent in [a, b] {
+            agent.signal(SIGTERM)
+            #expect(await agent.wait(timeout: .seconds(30)) == 0, "\(agent.stderr)")
+        }
+        #expect(!(a.stdout + a.stderr + b.stdout + b.stderr).contains("db-secret-password"))
     }
 
     /// An SQLite state moved up with `state copy`: the agents on PostgreSQL go on where the
@@ -288,7 +347,13 @@ import Testing
         defer { Task { await harness.stop() } }
         var items = await harness.seed(10)
         let sources = Self.manySources
-        let path = try config(harness, database, sources: sources)
+        // Beside the webhook, Elasticsearch: its documents are counted at the end.
+        let elastic = ElasticsearchEmulator(apiKey: "es-key")
+        let elasticURL = try await elastic.start()
+        defer { Task { await elastic.stop() } }
+        let path = try config(
+            harness, database, sources: sources,
+            extraSinks: "  - { name: elastic, type: elastic, endpoint: \"\(elasticURL.absoluteString)\", api_key: es-key, index: audit }")
         var agents: [String: ChildProcess] = [:]
         for name in ["a", "b", "c"] {
             agents[name] = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: name), directory: harness.directory)
@@ -337,10 +402,17 @@ import Testing
         #expect(missing.isEmpty, "\(missing.count) of \(everything.count) events never arrived")
         let delays = madeAt.compactMap { id, made in arrivedAt[id].map { $0.timeIntervalSince(made) } }
         let received = await harness.receiver.receivedEventIDs()
+        // Elasticsearch: one document per event, none twice (a batch sent again after a kill is
+        // refused item by item as a version conflict, which the sink counts as delivered).
+        #expect(await eventually { Set(await elastic.documents(index: "audit").keys).isSuperset(of: everything) })
+        let documents = await elastic.documents(index: "audit")
+        #expect(Set(documents.keys) == everything && documents.count == everything.count)
+        let itemsSent = await elastic.bulkRequests().reduce(0) { $0 + $1.itemCount }
         print(
             "three agents: \(kills) kills, \(everything.count) events over \(sources.count) sources, \(missing.count) lost, "
-                + "\(received.count - Set(received).count) duplicates, longest delay for an event made during the run "
-                + String(format: "%.1f s", delays.max() ?? 0))
+                + "\(received.count - Set(received).count) duplicates at the webhook, "
+                + "\(documents.count - everything.count) duplicate Elasticsearch documents (\(itemsSent - documents.count) items sent again), "
+                + "longest delay for an event made during the run " + String(format: "%.1f s", delays.max() ?? 0))
         #expect(kills >= 7)
     }
 
@@ -360,5 +432,57 @@ import Testing
         let answer = engine.readiness()
         #expect(!answer.ready && answer.reason.contains("state not writable"), "\(answer)")
         await engine.shutdown()
+    }
+}
+
+/// One poll of a source by an agent, from its JSON log: from `poll started` (debug, with the
+/// lease's epoch) to the `poll complete` or `poll failed` that ended it.
+struct PollSpan {
+    var agent: String
+    var source: String
+    var epoch: Int
+    var start: Date
+    var end: Date
+
+    /// The polls in `log`; one still open at the end of the log ends at `endOfLog`.
+    static func read(_ log: String, agent: String, endOfLog: Date) -> [PollSpan] {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var open: [String: (epoch: Int, start: Date)] = [:]
+        var spans: [PollSpan] = []
+        for line in log.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let message = object["message"] as? String, let source = object["source"] as? String,
+                let time = (object["time"] as? String).flatMap(formatter.date(from:))
+            else { continue }
+            if message == "poll started", let epoch = object["lease.epoch"] as? Int {
+                open[source] = (epoch, time)
+            } else if message == "poll complete" || message == "poll failed", let started = open.removeValue(forKey: source) {
+                spans.append(PollSpan(agent: agent, source: source, epoch: started.epoch, start: started.start, end: time))
+            }
+        }
+        for (source, started) in open {
+            spans.append(PollSpan(agent: agent, source: source, epoch: started.epoch, start: started.start, end: endOfLog))
+        }
+        return spans
+    }
+
+    /// DESIGN.md §8: per source, no two agents' polls overlap in time, each epoch has one agent,
+    /// and epochs only rise.
+    static func expectOnePollerAtATime(_ spans: [PollSpan], sourceLocation: SourceLocation = #_sourceLocation) {
+        for (source, polls) in Dictionary(grouping: spans, by: \.source) {
+            let ordered = polls.sorted { $0.start < $1.start }
+            for (index, earlier) in ordered.enumerated() {
+                for later in ordered[(index + 1)...] where later.agent != earlier.agent {
+                    #expect(earlier.end <= later.start, "\(source): \(earlier.agent) polled until \(earlier.end), \(later.agent) from \(later.start)", sourceLocation: sourceLocation)
+                }
+            }
+            for (earlier, later) in zip(ordered, ordered.dropFirst()) {
+                #expect(earlier.epoch <= later.epoch, "\(source): epoch \(later.epoch) after \(earlier.epoch)", sourceLocation: sourceLocation)
+            }
+            for (epoch, same) in Dictionary(grouping: polls, by: \.epoch) {
+                #expect(Set(same.map(\.agent)).count == 1, "\(source) epoch \(epoch): polled by \(Set(same.map(\.agent)))", sourceLocation: sourceLocation)
+            }
+        }
     }
 }

@@ -16,6 +16,10 @@ public final class PostgresTestServer: Sendable {
     /// The server of this test process, or why it could not start.
     public static let shared: Result<PostgresTestServer, any Error> = Result { try PostgresTestServer() }
 
+    /// A server of the caller's own, for a test that stops and restarts it (the shared one
+    /// serves tests running beside it). `remove()` it at the end.
+    public static func dedicated() throws -> PostgresTestServer { try PostgresTestServer() }
+
     public let port: Int
     public let directory: String
     public let binDirectory: String
@@ -26,6 +30,10 @@ public final class PostgresTestServer: Sendable {
     /// A CA that signed nothing of the server's.
     public var otherCAFile: String { directory + "/tls/other-ca.pem" }
     private let counter = Counter()
+    /// `sudo`-like prefix: PostgreSQL will not run as root, so the cluster and the server belong
+    /// to nobody then.
+    private let asUser: [String]
+    private var log: String { directory + "/server.log" }
 
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
@@ -37,34 +45,61 @@ public final class PostgresTestServer: Sendable {
             throw Unavailable(description: "cannot make a directory for the test PostgreSQL server")
         }
         directory = String(cString: made)
-        // PostgreSQL will not run as root: the cluster and the server belong to nobody then.
-        let asUser = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : []
+        asUser = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : []
         if getuid() == 0 { chown(directory, 65534, 65534) }
-        let log = directory + "/server.log"
         let initdb = try Self.spawn(
             asUser + [binDirectory + "/initdb", "-D", directory + "/data", "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"],
-            log: log)
+            log: directory + "/server.log")
         guard initdb.reap() == 0 else {
-            throw Unavailable(description: "initdb failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            throw Unavailable(description: "initdb failed: \((try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? "")")
         }
-        try Self.makeCertificates(in: directory + "/tls", owner: getuid() == 0 ? 65534 : nil, log: log)
+        try Self.makeCertificates(in: directory + "/tls", owner: getuid() == 0 ? 65534 : nil, log: directory + "/server.log")
         port = freePort()
         guard port != 0 else { throw Unavailable(description: "no free loopback port") }
+        try start()
+        // The watchdog: once the test process is gone, however it ended, the server stops and
+        // its directory goes.
+        let stop = (asUser + [binDirectory + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "stop"]).map(Self.shellQuoted).joined(separator: " ")
+        let watchdog = """
+            while kill -0 \(getpid()) 2>/dev/null && [ -d \(Self.shellQuoted(directory)) ]; do sleep 1; done
+            \(stop) >/dev/null 2>&1; rm -rf \(Self.shellQuoted(directory))
+            """
+        _ = try Self.spawn(["/bin/sh", "-c", watchdog], log: "/dev/null")
+    }
+
+    /// Starts the server (again) and waits until it answers.
+    public func start() throws {
         // Durability is not under test here (the SQLite suite and the crash tests cover the
         // engine's part); fsync off keeps a cluster's start and each CREATE DATABASE fast.
-        let server = (asUser + [
-            binDirectory + "/postgres", "-D", directory + "/data", "-p", String(port), "-k", directory, "-c", "listen_addresses=127.0.0.1",
+        let options = [
+            "-p", String(port), "-k", directory, "-c", "listen_addresses=127.0.0.1",
             "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=300",
             "-c", "ssl=on", "-c", "ssl_cert_file=\(directory)/tls/server.pem", "-c", "ssl_key_file=\(directory)/tls/server.key",
-        ]).map(Self.shellQuoted).joined(separator: " ")
-        let watchdog = """
-            \(server) &
-            pg=$!
-            while kill -0 \(getpid()) 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 1; done
-            kill -INT $pg 2>/dev/null; wait $pg; rm -rf \(Self.shellQuoted(directory))
-            """
-        _ = try Self.spawn(["/bin/sh", "-c", watchdog], log: log)
-        try waitUntilReady(log: log)
+        ].joined(separator: " ")
+        let started = try Self.spawn(
+            asUser + [binDirectory + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/postgres.log", "-o", options, "-w", "-t", "60", "start"],
+            log: log)
+        guard started.reap() == 0 else {
+            throw Unavailable(description: "the test PostgreSQL server did not start: \(serverLog())")
+        }
+        try waitUntilReady()
+    }
+
+    /// Stops the server as an operator's restart would (`pg_ctl stop -m fast`: every session is
+    /// ended, what was committed stays).
+    public func stop() throws {
+        let stopped = try Self.spawn(asUser + [binDirectory + "/pg_ctl", "-D", directory + "/data", "-m", "fast", "-w", "stop"], log: log)
+        guard stopped.reap() == 0 else { throw Unavailable(description: "pg_ctl stop failed: \(serverLog())") }
+    }
+
+    /// Stops a dedicated server and removes its directory.
+    public func remove() {
+        try? stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func serverLog() -> String {
+        [log, directory + "/postgres.log"].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined(separator: "\n")
     }
 
     /// A new, empty database on the server, as the state URL's parts.
@@ -107,13 +142,13 @@ public final class PostgresTestServer: Sendable {
         }
     }
 
-    private func waitUntilReady(log: String) throws {
+    private func waitUntilReady() throws {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if (try? psql("SELECT 1")) != nil { return }
             usleep(100_000)
         }
-        throw Unavailable(description: "the test PostgreSQL server did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        throw Unavailable(description: "the test PostgreSQL server did not start: \(serverLog())")
     }
 
     private static func spawn(_ command: [String], log: String) throws -> SpawnedProcess {

@@ -58,13 +58,28 @@ extension PostgresStateStore {
     /// Extends every lease this agent holds by `ttl` and records its heartbeat: one statement,
     /// whatever the number of sources. Returns the sources still held; any other was taken over
     /// (or lost when its lease ran out and someone took it) and is let go.
-    @discardableResult
     /// `heartbeat` false: a backfill keeping its job's lease, which must not count as an agent.
+    @discardableResult
     public func renewLeases(ttl: Duration, heartbeat: Bool = true) throws -> Set<String> {
+        try renewLeasesCountingAgents(ttl: ttl, heartbeat: heartbeat).kept
+    }
+
+    /// What one renewal round learned: the sources still held, the agents alive (this one
+    /// included when it beats), and how many of the sources asked about other agents hold.
+    public struct LeaseRenewal: Sendable, Equatable {
+        public var kept: Set<String>
+        public var liveAgents: Int
+        public var heldByOthers: Int
+    }
+
+    /// `renewLeases`, in the same statement counting the agents whose heartbeat is younger than
+    /// `ttl` and how many of `among` other agents hold: an agent's steady round is one statement.
+    public func renewLeasesCountingAgents(ttl: Duration, heartbeat: Bool = true, among: [String] = []) throws -> LeaseRenewal {
         let (agent, epochs) = leases.withLock { ($0.agent, $0.epochs) }
-        guard let agent else { return [] }
+        guard let agent else { return LeaseRenewal(kept: [], liveAgents: 0, heldByOthers: 0) }
         let sources = Array(epochs.keys)
-        let kept = try connector.withSession { session in
+        let ttlMilliseconds = Self.milliseconds(ttl)
+        let rows = try connector.withSession { session in
             try session.run(
                 """
                 WITH beat AS (
@@ -73,17 +88,25 @@ extension PostgresStateStore {
                 ), forgotten AS (
                     -- Agents killed long ago (a name per host and pid): kept a day for `status`.
                     DELETE FROM agent WHERE \(heartbeat) AND heartbeat_at < now() - interval '1 day'
+                ), renewed AS (
+                    UPDATE source_lease SET expires_at = now() + \(ttlMilliseconds) * interval '1 millisecond'
+                    FROM unnest(\(sources)::text[], \(sources.map { epochs[$0]! })::int8[]) AS held(source, epoch)
+                    WHERE source_lease.source = held.source AND source_lease.epoch = held.epoch AND source_lease.owner = \(agent)
+                    RETURNING source_lease.source
                 )
-                UPDATE source_lease SET expires_at = now() + \(Self.milliseconds(ttl)) * interval '1 millisecond'
-                FROM unnest(\(sources)::text[], \(sources.map { epochs[$0]! })::int8[]) AS held(source, epoch)
-                WHERE source_lease.source = held.source AND source_lease.epoch = held.epoch AND source_lease.owner = \(agent)
-                RETURNING source_lease.source
+                SELECT source, NULL::int8, NULL::int8 FROM renewed
+                UNION ALL
+                -- The statement's own heartbeat is not visible to it: the others, counted apart.
+                SELECT NULL,
+                    (SELECT count(*) FROM agent WHERE name <> \(agent) AND heartbeat_at > now() - \(ttlMilliseconds) * interval '1 millisecond'),
+                    (SELECT count(*) FROM source_lease WHERE source = ANY(\(among)::text[]) AND owner <> \(agent) AND expires_at >= now())
                 """
-            ).map { try $0.column(0, as: String.self) }
+            ).map { (try $0.column(0, as: String?.self), try $0.column(1, as: Int64?.self), try $0.column(2, as: Int64?.self)) }
         }
-        let still = Set(kept)
+        let still = Set(rows.compactMap(\.0))
+        let others = rows.compactMap(\.1).first ?? 0
         leases.withLock { held in held.epochs = held.epochs.filter { still.contains($0.key) } }
-        return still
+        return LeaseRenewal(kept: still, liveAgents: Int(others) + (heartbeat ? 1 : 0), heldByOthers: Int(rows.compactMap(\.2).first ?? 0))
     }
 
     /// Hands the leases back at once (a clean exit), so another agent need not wait for them to

@@ -53,7 +53,18 @@ final class SourcePoller: Sendable {
     /// pages already spooled stay, and the cursor stays where the last good page left it.
     @discardableResult
     func poll(now: Date = Date()) async throws -> Summary {
-        if let leasing, !leasing.holds(name) { return Summary() }
+        var logger = logger
+        let epoch: Int64?
+        if let leasing {
+            guard let held = leasing.beginPoll(name) else { return Summary() }
+            epoch = held
+            logger[metadataKey: LogKey.epoch] = "\(held)"
+            logger.debug("poll started")
+        } else {
+            epoch = nil
+        }
+        // After the poll's last log line: another agent may take the source only after this.
+        defer { if epoch != nil { leasing?.endPoll(name) } }
         do {
             // Timed inside the slot: the wait for one is not the poll's duration.
             let summary = try await slots.withSlot {
@@ -140,7 +151,9 @@ final class SourcePoller: Sendable {
             metrics.fetched.increment(by: entries.count)
             metrics.spooled.increment(by: result.inserted)
             metrics.duplicates.increment(by: result.duplicates)
-            return true
+            // On a shared state the walk stops at this page boundary when the source is being
+            // handed back or its lease can no longer be trusted; the cursor holds what it got.
+            return leasing?.mayContinue(name) ?? true
         }
         if let resumed {
             try await walker.walk(resumed, prepare: Self.spoolEntries, onPages: spool)

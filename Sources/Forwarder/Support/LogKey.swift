@@ -17,8 +17,10 @@ enum LogKey {
     static let status = "http.status"
     static let deadLetters = "batch.dead_letters"
     static let ackID = "splunk.ack_id"
+    /// On a shared state: the epoch of the source's lease a poll ran under.
+    static let epoch = "lease.epoch"
 
     /// Keys whose values are counts or codes: JSON logs write them as numbers, so a query can
     /// compare them (`poll.spooled > 0`). Every other value stays a string (ids look numeric too).
-    static let numeric: Set<String> = [attempt, pages, fetched, spooled, duplicates, events, status, deadLetters, ackID]
+    static let numeric: Set<String> = [attempt, pages, fetched, spooled, duplicates, events, status, deadLetters, ackID, epoch]
 }
