@@ -1,8 +1,10 @@
-// The many-sources scenario: one `audit-forwarder run` with N deploys.app sources (distinct
-// names, so distinct cursors and event ids) polling every `--poll-seconds`, all against one
-// emulator holding 20 events. After the first round has delivered every source's 20 events, the
-// daemon's steady state is measured over two poll intervals: resident memory, and CPU per poll
-// (the process's user + system time from /proc, divided by the polls made meanwhile).
+// The many-sources scenario: `audit-forwarder run` with N deploys.app sources (distinct names, so
+// distinct cursors and event ids) polling every `--poll-seconds`, all against one emulator
+// holding 20 events. After the first round has delivered every source's 20 events, the steady
+// state is measured over two poll intervals: resident memory, and CPU per poll (user + system
+// time from /proc, divided by the polls made meanwhile). With `--agents K` (and `--postgres`),
+// K agents share the sources through one PostgreSQL state: CPU is theirs together, memory the
+// largest agent's.
 import Checkpoint
 import Emulators
 import Foundation
@@ -18,6 +20,9 @@ struct ManySourcesResult {
     var peakMiB: Double
     var cpuMillisecondsPerPoll: Double
     var polls: Int
+    var agents: Int
+    /// Sources each agent held at the end, smallest first.
+    var shares: [Int]
     /// With --postgres: transactions the database server committed per second over the
     /// measured intervals (every autocommitted statement is one), all databases together.
     var databaseTransactionsPerSecond: Double?
@@ -57,42 +62,68 @@ func runManySources(options: Options) async throws -> ManySourcesResult {
         sources:
         \(sources.joined(separator: "\n"))
         sinks:
-          - { name: archive, type: file, path: "\(directory)/events.ndjson", batch_size: 1000 }
+          - { name: archive, type: file, path: "\(directory)/events-${BENCH_AGENT}.ndjson", batch_size: 1000 }
         """
     try config.write(toFile: directory + "/config.yaml", atomically: true, encoding: .utf8)
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: options.binary)
-    process.arguments = ["run", "-c", directory + "/config.yaml"]
-    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    var processes: [Process] = []
+    defer { for process in processes where process.isRunning { process.terminate() } }
     let clock = ContinuousClock()
     let started = clock.now
-    try process.run()
-    defer { if process.isRunning { process.terminate() } }
+    for index in 0..<options.agents {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: options.binary)
+        process.arguments = ["run", "-c", directory + "/config.yaml"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["AUDIT_FORWARDER_AGENT": "bench-\(index)", "BENCH_AGENT": "\(index)"]) { $1 }
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        processes.append(process)
+    }
     let wanted = 20 * options.sources
-    while countLines(directory + "/events.ndjson") < wanted {
-        guard process.isRunning else { throw BenchmarkFailure("audit-forwarder exited \(process.terminationStatus)") }
+    // Each agent writes its own sources' events to a file of its own.
+    while (0..<options.agents).map({ countLines(directory + "/events-\($0).ndjson") }).reduce(0, +) < wanted {
+        if let gone = processes.first(where: { !$0.isRunning }) { throw BenchmarkFailure("audit-forwarder exited \(gone.terminationStatus)") }
         guard clock.now - started < .seconds(600) else { throw BenchmarkFailure("the first round did not deliver within 10 minutes") }
         try await Task.sleep(for: .milliseconds(200))
     }
     let settled = clock.now - started
     // Let the first round's stragglers finish, then measure two whole poll intervals.
     try await Task.sleep(for: .seconds(options.pollSeconds))
+    let pids = processes.map(\.processIdentifier)
     let requestsBefore = await deploys.requests().count
-    let cpuBefore = processCPUSeconds(pid: process.processIdentifier)
+    let cpuBefore = pids.map(processCPUSeconds).reduce(0, +)
     let transactionsBefore = options.postgres.flatMap(committedTransactions)
     try await Task.sleep(for: .seconds(2 * options.pollSeconds))
-    let cpu = processCPUSeconds(pid: process.processIdentifier) - cpuBefore
+    let cpu = pids.map(processCPUSeconds).reduce(0, +) - cpuBefore
     let transactions = options.postgres.flatMap(committedTransactions).flatMap { after in transactionsBefore.map { after - $0 } }
     let polls = await deploys.requests().count - requestsBefore
-    let resident = statusKiB(pid: process.processIdentifier, field: "VmRSS:")
-    let peak = statusKiB(pid: process.processIdentifier, field: "VmHWM:")
-    process.interrupt()
-    process.waitUntilExit()
+    let resident = pids.map { statusKiB(pid: $0, field: "VmRSS:") }.max() ?? 0
+    let peak = pids.map { statusKiB(pid: $0, field: "VmHWM:") }.max() ?? 0
+    let shares = try await leaseShares(directory: directory, agents: options.agents)
+    for process in processes { process.interrupt() }
+    for process in processes { process.waitUntilExit() }
     return ManySourcesResult(
         sources: options.sources, settledSeconds: seconds(settled), residentMiB: Double(resident) / 1024, peakMiB: Double(peak) / 1024,
-        cpuMillisecondsPerPoll: polls > 0 ? cpu * 1000 / Double(polls) : 0, polls: polls,
+        cpuMillisecondsPerPoll: polls > 0 ? cpu * 1000 / Double(polls) : 0, polls: polls, agents: options.agents, shares: shares,
         databaseTransactionsPerSecond: transactions.map { Double($0) / Double(2 * options.pollSeconds) })
+}
+
+/// How many sources each agent holds, from `status --json` (empty on SQLite).
+func leaseShares(directory: String, agents: Int) async throws -> [Int] {
+    guard agents > 1 else { return [] }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Options(CommandLine.arguments).binary)
+    process.arguments = ["status", "--json", "-c", directory + "/config.yaml"]
+    process.environment = ProcessInfo.processInfo.environment.merging(["BENCH_AGENT": "0"]) { $1 }
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let report = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    let owners = (report?["sources"] as? [[String: Any]] ?? []).compactMap { $0["owner"] as? String }
+    return Dictionary(grouping: owners, by: { $0 }).values.map(\.count).sorted()
 }
 
 struct BenchmarkFailure: Error, CustomStringConvertible {

@@ -7,8 +7,8 @@
 //   signs what it writes; siem-latency: Splunk HEC and Elasticsearch each answering 50 ms late,
 //   their defaults otherwise; elastic: Elasticsearch alone, no added latency; --max-in-flight N
 //   sets their max_in_flight, 1 being how they were sent before several batches went at once)
-//   --scenario many-sources [--sources 1000] [--poll-seconds 30]: one daemon, N sources, its
-//   steady-state memory and CPU per poll (ManySources.swift)
+//   --scenario many-sources [--sources 1000] [--poll-seconds 30] [--agents K]: one daemon (or K
+//   agents on a --postgres state), N sources, steady-state memory and CPU per poll (ManySources.swift)
 //   --postgres URL: the state in PostgreSQL instead of SQLite, a new database per run created on
 //   the server of URL (postgresql://user@127.0.0.1:5432/postgres); with many-sources it also
 //   reports the server's committed transactions per second (psql must be on PATH)
@@ -34,6 +34,8 @@ struct Options {
     /// The many-sources scenario: how many sources, polling how often.
     var sources = 1000
     var pollSeconds = 30
+    /// The many-sources scenario: agents sharing the sources (more than one needs --postgres).
+    var agents = 1
     /// A PostgreSQL server to keep the state in (a new database per run); nil: SQLite.
     var postgres: PostgresLocation?
 
@@ -49,10 +51,11 @@ struct Options {
             case "--max-in-flight": maxInFlight = Int(iterator.next() ?? "")
             case "--sources": sources = Int(iterator.next() ?? "") ?? sources
             case "--poll-seconds": pollSeconds = Int(iterator.next() ?? "") ?? pollSeconds
+            case "--agents": agents = max(1, Int(iterator.next() ?? "") ?? agents)
             case "--postgres": postgres = try? PostgresLocation(url: iterator.next() ?? "")
             default:
                 FileHandle.standardError.write(
-                    Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N]\n       forwarder-benchmark --scenario many-sources [--sources 1000] [--poll-seconds 30]\n".utf8))
+                    Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N]\n       forwarder-benchmark --scenario many-sources [--sources 1000] [--poll-seconds 30] [--agents K --postgres URL]\n".utf8))
                 exit(64)
             }
         }
@@ -182,15 +185,20 @@ guard FileManager.default.isExecutableFile(atPath: options.binary) else {
     FileHandle.standardError.write(Data("no binary at \(options.binary); run `swift build -c release` first or pass --binary\n".utf8))
     exit(1)
 }
+if options.agents > 1, options.postgres == nil || options.scenarios != ["many-sources"] {
+    FileHandle.standardError.write(Data("--agents K needs --scenario many-sources and --postgres URL\n".utf8))
+    exit(64)
+}
 if options.scenarios == ["many-sources"] {
     do {
         let result = try await runManySources(options: options)
-        print("| scenario | sources | first round delivered (s) | polls measured | CPU per poll (ms) | RSS (MiB) | peak RSS (MiB) |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("| scenario | sources | agents | first round delivered (s) | polls measured | CPU per poll (ms) | RSS (MiB) | peak RSS (MiB) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         print(
             String(
-                format: "| many-sources, every %ds | %d | %.1f | %d | %.3f | %.1f | %.1f |", options.pollSeconds, result.sources,
-                result.settledSeconds, result.polls, result.cpuMillisecondsPerPoll, result.residentMiB, result.peakMiB))
+                format: "| many-sources, every %ds | %d | %d | %.1f | %d | %.3f | %.1f | %.1f |", options.pollSeconds, result.sources,
+                result.agents, result.settledSeconds, result.polls, result.cpuMillisecondsPerPoll, result.residentMiB, result.peakMiB))
+        if !result.shares.isEmpty { print("sources held per agent at the end: \(result.shares)") }
         if let rate = result.databaseTransactionsPerSecond {
             print(String(format: "database: %.1f committed transactions/s while polling (%.2f per poll)", rate, rate * Double(2 * options.pollSeconds) / Double(max(1, result.polls))))
         }

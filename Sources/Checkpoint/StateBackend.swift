@@ -69,6 +69,14 @@ public protocol StateBackend: AnyObject, Sendable {
     func appendBackfillPage(job: BackfillJob, window: Range<Date>, entries: [SpoolEntry], checkpoint: Date?, now: Date) throws -> AppendResult
     func finishBackfillWindow(job: BackfillJob, window: Range<Date>, now: Date) throws
 
+    // MARK: Operators' changes
+    /// Runs `change`, an operator's change to `source` (moving or forgetting its cursor), with no
+    /// agent working the source meanwhile. SQLite has nothing to do here: the run lock keeps the
+    /// daemon out. A shared state takes the source's lease for `admin` (raising its epoch, so an
+    /// agent's late write is refused) and hands it back after; while an agent holds the lease it
+    /// refuses with `SourceBusyError`.
+    func changeAlone<T>(source: String, as admin: String, _ change: () throws -> T) throws -> T
+
     // MARK: Housekeeping
     /// Work done beside the writers every few hundred milliseconds (SQLite: a WAL checkpoint).
     func periodicMaintenance() throws
@@ -146,11 +154,26 @@ extension StateBackend {
 extension StateStore: StateBackend {
     public func periodicMaintenance() throws { try checkpointWAL() }
 
+    public func changeAlone<T>(source: String, as admin: String, _ change: () throws -> T) throws -> T { try change() }
+
     public var storageWarnings: [String] {
         let openBits = permissionsOpenToOthers
         guard openBits != 0 else { return [] }
         return [
             "the state file \(path) is open to others than its owner (mode bits 0\(String(openBits, radix: 8))); it holds whole audit events: chmod 600 it and its -wal and -shm files"
         ]
+    }
+}
+
+/// An operator's change to a source of a shared state while an agent holds its lease.
+public struct SourceBusyError: Error, CustomStringConvertible {
+    public let source: String
+    public let owner: String
+    public let until: Date
+
+    public var description: String {
+        let formatter = ISO8601DateFormatter()
+        return "source \(source) is leased to agent \(owner) (until \(formatter.string(from: until)), renewed while it runs): "
+            + "a cursor is changed while no agent works the source; stop the agents that run it, then run this again"
     }
 }

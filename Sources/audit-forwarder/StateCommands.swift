@@ -32,6 +32,17 @@ func openExistingState(_ configuration: ForwarderConfiguration) throws -> any St
     }
 }
 
+/// Runs an operator's change to `source` with no agent working it (`StateBackend.changeAlone`);
+/// exits 75 when an agent of a shared state holds the source.
+func alone(_ store: any StateBackend, source: String, _ change: () throws -> Void) throws {
+    do {
+        try store.changeAlone(source: source, as: "admin:" + AgentName.current(), change)
+    } catch let busy as SourceBusyError {
+        printError("audit-forwarder: \(busy)")
+        throw ExitCode(ExitStatus.tempFail)
+    }
+}
+
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Per source: cursor, lag, last success and error. Per sink: pending events, oldest pending, dead letters, last error.")
@@ -86,7 +97,7 @@ struct CheckpointsCommand: AsyncParsableCommand {
             defer { lock?.release() }
             // Before the first run there is no state file yet: setting where to start creates it.
             let store = try openState(configuration)
-            try store.setCursor(source: source, position: RFC3339.format(time))
+            try alone(store, source: source) { try store.setCursor(source: source, position: RFC3339.format(time)) }
             print("\(source)\t\(RFC3339.format(time))")
         }
     }
@@ -105,7 +116,7 @@ struct CheckpointsCommand: AsyncParsableCommand {
             let lock = try await acquireLock(configuration, wait: .zero)
             defer { lock?.release() }
             let store = try openExistingState(configuration)
-            try store.resetCursor(source: source)
+            try alone(store, source: source) { try store.resetCursor(source: source) }
             print("\(source)\treset")
         }
     }

@@ -66,6 +66,31 @@ import Testing
         #expect(a.heldLeases == ["s2": 1])
     }
 
+    /// An operator's change to a source (`checkpoints set`) takes the source's lease: refused while
+    /// an agent holds it; else done at a raised epoch, so the agent that held it before cannot
+    /// write over it, and handed back at once.
+    @Test func anOperatorsChangeTakesTheSourcesLease() throws {
+        let a = try PostgresStateStore(location: location)
+        let admin = try PostgresStateStore(location: location)
+        try a.takeLeases(["s"], agent: "a", ttl: .seconds(60))
+        let busy = #expect(throws: SourceBusyError.self) { try admin.changeAlone(source: "s", as: "admin:x") { try admin.setCursor(source: "s", position: "c1") } }
+        #expect(busy?.owner == "a" && busy?.description.contains("leased to agent a") == true, "\(String(describing: busy))")
+        #expect(try admin.cursor(source: "s") == nil)
+
+        // a's lease runs out (a frozen agent); the change goes through.
+        try a.renewLeases(ttl: .milliseconds(300))
+        Thread.sleep(forTimeInterval: 0.6)
+        let other = try PostgresStateStore(location: location)
+        try other.changeAlone(source: "s", as: "admin:x") { try other.setCursor(source: "s", position: "c2") }
+        #expect(try other.cursor(source: "s") == "c2")
+        let lease = try #require(try other.sourceLeases().first)
+        #expect(lease.owner == "admin:x" && lease.epoch == 2 && lease.expiresAt < Date())
+        // a, still thinking it holds epoch 1, is refused.
+        #expect(a.heldLeases == ["s": 1])
+        #expect(throws: PostgresStateError.self) { try a.setCursor(source: "s", position: "stale") }
+        #expect(try other.cursor(source: "s") == "c2")
+    }
+
     /// Renewal costs one statement per agent, whatever the number of sources it holds.
     @Test func renewingAThousandLeasesIsOneStatement() throws {
         let a = try PostgresStateStore(location: location)

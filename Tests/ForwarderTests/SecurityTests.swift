@@ -316,6 +316,13 @@ import Testing
         #expect(!quiet.stdout.contains("readable by every user"), "\(quiet.stdout)")
     }
 
+    /// A thousand sources with inline tokens make one short warning, not a 30 KB line.
+    @Test func theInlineSecretsWarningNamesFiveKeysAndCountsTheRest() {
+        let keys = (0..<1000).map { "sources[\($0)].token" }
+        #expect(ForwarderConfiguration.keyList(keys) == "sources[0].token, sources[1].token, sources[2].token, sources[3].token, sources[4].token and 995 more")
+        #expect(ForwarderConfiguration.keyList(["state.url"]) == "state.url")
+    }
+
     // MARK: Secrets from files
 
     @Test func secretsComeFromFilesAndTheCredentialsDirectory() async throws {

@@ -80,6 +80,12 @@ import Testing
         #expect(sources.map { $0["epoch"] as? Int } == [2, 2, 2, 2], "\(status.stdout)")
         #expect(sources.allSatisfy { $0["owner"] == nil })
         #expect((report["agents"] as? [Any])?.isEmpty == true)
+        // With no agent running, an operator moves a cursor: the change takes the lease (epoch 3)
+        // and hands it back.
+        let set = try await ChildProcess.run(["checkpoints", "set", "-c", path, "--source", "d1", "--to", "1h"], environment: env, directory: harness.directory)
+        #expect(set.status == 0, "\(set.stderr)")
+        let leases = try PostgresStateStore(location: database).sourceLeases()
+        #expect(leases.first { $0.source == "d1" }.map { $0.epoch == 3 && $0.expiresAt < Date() } == true, "\(leases)")
         // check --connect reaches the database too.
         let check = try await ChildProcess.run(["check", "--connect", "-c", path], environment: env, directory: harness.directory)
         #expect(check.stdout.contains("state") && check.stdout.contains("connected; 4 source cursor(s) stored"), "\(check.stdout)")
@@ -116,6 +122,11 @@ import Testing
             ["status", "-c", path], environment: environment(harness, database, agent: "admin"), directory: harness.directory)
         #expect(status.status == 0 && status.stdout.contains("OWNER") && status.stdout.contains("LAST HEARTBEAT"), "\(status.stdout)")
         #expect(status.stdout.split(separator: "\n").filter { $0.hasPrefix("a ") || $0.hasPrefix("b ") }.count == 2, "\(status.stdout)")
+        // An operator's cursor change waits for no agent to hold the source: refused, exit 75.
+        let set = try await ChildProcess.run(
+            ["checkpoints", "set", "-c", path, "--source", "d1", "--to", "1h"], environment: environment(harness, database, agent: "admin"),
+            directory: harness.directory)
+        #expect(set.status == 75 && set.stderr.contains("source d1 is leased to agent"), "\(set.stderr)")
 
         a.signal(SIGKILL)
         _ = await a.wait(timeout: .seconds(10))

@@ -37,10 +37,16 @@ extension PostgresStateStore {
             try session.run(
                 """
                 INSERT INTO source_lease (source, owner, epoch, expires_at)
-                SELECT wanted.name, \(agent), 1, now() + \(Self.milliseconds(ttl)) * interval '1 millisecond'
-                FROM unnest(\(sources)::text[]) AS wanted(name) LEFT JOIN source_lease l ON l.source = wanted.name
-                WHERE l.source IS NULL OR l.expires_at < now() OR l.owner = \(agent)
-                LIMIT \(Int64(min(limit, sources.count)))
+                SELECT picked.name, \(agent), 1, now() + \(Self.milliseconds(ttl)) * interval '1 millisecond'
+                FROM (
+                    SELECT wanted.name FROM unnest(\(sources)::text[]) WITH ORDINALITY AS wanted(name, position)
+                    LEFT JOIN source_lease l ON l.source = wanted.name
+                    WHERE l.source IS NULL OR l.expires_at < now() OR l.owner = \(agent)
+                    ORDER BY wanted.position LIMIT \(Int64(min(limit, sources.count)))
+                ) AS picked
+                -- Picked in the caller's order, locked in one order by every agent: two agents
+                -- taking many sources at once cannot deadlock.
+                ORDER BY picked.name
                 ON CONFLICT (source) DO UPDATE SET owner = excluded.owner, epoch = source_lease.epoch + 1, expires_at = excluded.expires_at
                 WHERE source_lease.expires_at < now() OR source_lease.owner = excluded.owner
                 RETURNING source, epoch
@@ -208,4 +214,17 @@ struct HeldLeases {
     var rejections = 0
     /// Per sink, the sources of its current delivery round (see `agentOffset`).
     var roundScopes: [String: [String]] = [:]
+}
+
+extension PostgresStateStore {
+    /// See `StateBackend.changeAlone`: the lease is taken for 30 s (a command that dies holding
+    /// it blocks the source that long at most) and released after the change, committed or not.
+    public func changeAlone<T>(source: String, as admin: String, _ change: () throws -> T) throws -> T {
+        guard try takeLeases([source], agent: admin, ttl: .seconds(30))[source] != nil else {
+            let lease = try sourceLeases().first { $0.source == source }
+            throw SourceBusyError(source: source, owner: lease?.owner ?? "?", until: lease?.expiresAt ?? Date())
+        }
+        defer { try? releaseLeases([source]) }
+        return try change()
+    }
 }

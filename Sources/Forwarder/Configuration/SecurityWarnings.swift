@@ -5,11 +5,16 @@ extension ForwarderConfiguration {
     /// What an operator should fix before trusting this configuration with production tokens.
     /// None of it stops the forwarder: `run`, `once` and `backfill` log each at start, `check`
     /// prints them.
+    /// Up to five keys, then how many more: a thousand sources must not make a 30 KB log line.
+    static func keyList(_ keys: [String]) -> String {
+        keys.count <= 5 ? keys.joined(separator: ", ") : keys.prefix(5).joined(separator: ", ") + " and \(keys.count - 5) more"
+    }
+
     public var securityWarnings: [String] {
         var warnings: [String] = []
         if fileReadableByOthers, !inlineSecretKeys.isEmpty {
             warnings.append(
-                "the configuration file is readable by every user and holds secrets inline (\(inlineSecretKeys.joined(separator: ", "))): "
+                "the configuration file is readable by every user and holds secrets inline (\(Self.keyList(inlineSecretKeys))): "
                     + "chmod o-r it, or move them to ${VARIABLES} (an EnvironmentFile) or *_file keys")
         }
         for (index, source) in sources.enumerated() {
