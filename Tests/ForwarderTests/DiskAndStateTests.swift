@@ -10,7 +10,7 @@ import Testing
 /// Disk and state (issue 6): a full disk during a spool write, and state files that are not ours.
 /// A small tmpfs cannot be mounted without root here, so the full disk is SQLite's own: the file is
 /// capped at its size (`PRAGMA max_page_count`) and SQLite answers SQLITE_FULL, as on a full disk.
-@Suite struct DiskAndStateTests {
+@Suite(.tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.reason)) struct DiskAndStateTests {
     /// 300 events of 4 KB in the last ten minutes: far more than a fresh state file has room for.
     static func seedMoreThanAFreshStateFileHolds(_ harness: Harness) async -> [DeploysAuditItem] {
         let now = Date()

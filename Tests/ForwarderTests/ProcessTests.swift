@@ -7,7 +7,7 @@ import Testing
 @testable import Forwarder
 
 /// Tests that run the real binary: crashes, signals, exit statuses, the run lock.
-@Suite(.serialized) struct ProcessTests {
+@Suite(.serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.reason)) struct ProcessTests {
     @Test func sigkillAtTenRandomMomentsLosesNothingAndTheCursorNeverRunsAhead() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }

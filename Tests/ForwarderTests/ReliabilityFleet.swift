@@ -6,7 +6,7 @@ import Testing
 
 /// Issue 6's reliability suites (CrashConsistencyTests, OutageTests). One at a time: each runs a
 /// busy daemon, and together they would starve each other and the rest of the suite.
-@Suite(.serialized) enum ReliabilityTests {}
+@Suite(.serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.reason)) enum ReliabilityTests {}
 
 /// How hard the reliability suites push. `swift test` runs the CI profile;
 /// `AFWD_RELIABILITY_PROFILE=full` (see scripts/reliability.sh) runs the one the README quotes.

@@ -9,7 +9,7 @@ import Testing
 
 /// Several real agent processes on one PostgreSQL state (DESIGN.md §8): sources leased to one
 /// agent at a time, handed over when one joins, dies or is frozen, nothing lost.
-@Suite(.serialized) struct SeveralAgentsTests {
+@Suite(.serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.reason)) struct SeveralAgentsTests {
     static let sources = ["d1", "d2", "d3", "d4"]
     static let manySources = (1...12).map { "d\($0)" }
 
