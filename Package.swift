@@ -111,7 +111,7 @@ let package = Package(
             name: "CheckpointTests",
             dependencies: ["Checkpoint", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "ConnectorsTests", dependencies: ["Connectors"]),
+        .testTarget(name: "ConnectorsTests", dependencies: ["Connectors", "TestSupport"]),
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators"]),
         .testTarget(
             name: "ForwarderTests",

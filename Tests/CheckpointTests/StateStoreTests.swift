@@ -251,12 +251,9 @@ enum BackendUnderTest: String, CaseIterable, CustomStringConvertible {
 
     @Test func refusesAnotherProgramsDatabase() throws {
         let path = temporaryStatePath()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()", path]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
+        let python = try SpawnedProcess.run(
+            "/usr/bin/env", ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()", path])
+        try #require(python.status == 0, "\(python.output)")
         #expect {
             try StateStore(path: path)
         } throws: { ($0 as? StateError)?.code == .foreignDatabase }

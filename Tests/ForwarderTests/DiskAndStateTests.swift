@@ -121,12 +121,10 @@ import Testing
             try Data("definitely not sqlite\n".utf8).write(to: URL(fileURLWithPath: harness.statePath))
             expected = "is not an SQLite database"
         case "another program's SQLite":
-            let python = Process()
-            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            python.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()", harness.statePath]
-            try python.run()
-            python.waitUntilExit()
-            try #require(python.terminationStatus == 0)
+            let python = try await ChildProcess.runTool(
+                "/usr/bin/env",
+                ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()", harness.statePath])
+            try #require(python.status == 0, "\(python.output)")
             expected = "an SQLite database of another program"
         default:
             // A real state file, then every page after the first overwritten with noise.

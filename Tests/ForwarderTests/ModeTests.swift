@@ -394,26 +394,11 @@ import Testing
                 .replacingOccurrences(of: "/usr/local/bin/audit-forwarder", with: ChildProcess.binary)
             try text.write(toFile: staging + "/" + unit, atomically: true, encoding: .utf8)
         }
-        let verify = Process()
-        verify.executableURL = URL(fileURLWithPath: analyze)
-        verify.arguments = ["verify"] + ["audit-forwarder.service", "audit-forwarder-once.service", "audit-forwarder-once.timer"].map { staging + "/" + $0 }
-        let errors = Pipe()
-        verify.standardError = errors
-        verify.standardOutput = errors
-        try verify.run()
-        verify.waitUntilExit()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(verify.terminationStatus == 0, "\(output)")
+        let verify = try await ChildProcess.runTool(
+            analyze, ["verify"] + ["audit-forwarder.service", "audit-forwarder-once.service", "audit-forwarder-once.timer"].map { staging + "/" + $0 })
+        #expect(verify.status == 0, "\(verify.output)")
 
-        let security = Process()
-        security.executableURL = URL(fileURLWithPath: analyze)
-        security.arguments = ["security", "--offline=true", staging + "/audit-forwarder.service"]
-        let report = Pipe()
-        security.standardOutput = report
-        security.standardError = report
-        try security.run()
-        security.waitUntilExit()
-        let text = String(decoding: report.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = try await ChildProcess.runTool(analyze, ["security", "--offline=true", staging + "/audit-forwarder.service"]).output
         let score = text.split(separator: "\n").last { $0.contains("Overall exposure level") }
             .flatMap { line in line.split(separator: " ").compactMap { Double($0) }.first }
         let exposure = try #require(score, "no exposure level in: \(text.suffix(400))")

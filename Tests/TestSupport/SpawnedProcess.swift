@@ -88,3 +88,18 @@ public final class SpawnedProcess: @unchecked Sendable {
         }
     }
 }
+
+extension SpawnedProcess {
+    /// Runs a program to completion (blocking this thread) with the test process's environment,
+    /// and returns its exit status with stdout and stderr together: for the tools the tests call
+    /// (python3, systemd-analyze), instead of `Process` and its crash (see above).
+    public static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let output = NSTemporaryDirectory() + "af-tool-\(UUID().uuidString).log"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let process = try SpawnedProcess(
+            executable: executable, arguments: arguments, environment: ProcessInfo.processInfo.environment, directory: nil,
+            stdout: output, stderr: output)
+        let status = process.reap()
+        return (status, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+    }
+}
