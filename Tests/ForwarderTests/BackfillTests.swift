@@ -9,7 +9,7 @@ import Testing
 /// `backfill` with concurrent windows: how the range is cut, that N windows really run at once
 /// (and never more), that they share the source's rate limit, and a killed and resumed Logfire job
 /// as real processes.
-@Suite(.serialized) struct BackfillTests {
+@Suite(.awaitedTeardown, .serialized) struct BackfillTests {
     static let day: TimeInterval = 86400
 
     // MARK: The plan
@@ -92,12 +92,12 @@ import Testing
     /// `spool_max_events` the backfill waited for room forever, and later the live tail would.
     @Test func aBackfillForOneSinkDoesNotPinTheSpoolForTheOthers() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let now = Date()
         let items = (1...450).map { DeploysAuditItem(id: Int64($0), createdAt: now.addingTimeInterval(-Self.day - Double($0))) }
         await harness.deploys.seed(items)
         let engine = try harness.engine(try harness.configuration(state: "  spool_max_events: 100"))
-        defer { Task { await engine.shutdown() } }
+        Teardown.add { await engine.shutdown() }
         let job = try engine.store.createBackfillJob(source: "deploys", from: now.addingTimeInterval(-2 * Self.day), to: now, onlySinks: ["archive"])
 
         let outcome = await BackfillMode.run(engine: engine, job: job, deadline: .seconds(30)) { _ in }

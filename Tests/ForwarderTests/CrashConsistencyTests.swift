@@ -9,7 +9,7 @@ import Testing
 extension ReliabilityTests {
     /// Issue 6, item 1: the real daemon against every upstream and every sink, killed with SIGKILL
     /// at random moments and restarted, must lose nothing and duplicate at most the batches in flight per kill.
-    @Suite struct CrashConsistencyTests {
+    @Suite(.awaitedTeardown) struct CrashConsistencyTests {
         /// Why a kill counted: what was under way when it landed (read back after the kill).
         struct Phases {
             var polling = 0
@@ -21,7 +21,7 @@ extension ReliabilityTests {
             let profile = ReliabilityProfile.current
             let started = ContinuousClock.now
             let fleet = try await ReliabilityFleet.start()
-            defer { Task { await fleet.stop() } }
+            Teardown.add { await fleet.stop() }
             // Four fifths are history (the last two hours); the rest arrive while it runs.
             let now = Date()
             let historyCount = profile.events * 4 / 5

@@ -6,10 +6,10 @@ import Testing
 
 @testable import Forwarder
 
-@Suite(.serialized) struct DeliveryTests {
+@Suite(.awaitedTeardown, .serialized) struct DeliveryTests {
     @Test func onceMovesFiveThousandEventsAndEachArrivesExactlyOnce() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(5000)
         let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 100"))
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(120)) == .complete)
@@ -27,7 +27,7 @@ import Testing
 
     @Test func eventsSharingSecondsAcrossPageBoundariesAreAllDelivered() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         // 600 events in 6 seconds (100 per second), read 40 at a time: every page boundary
         // falls inside a second, and each second holds more rows than a page.
         let second = Date().addingTimeInterval(-600).timeIntervalSince1970.rounded(.down)
@@ -46,7 +46,7 @@ import Testing
 
     @Test func aLateEventBehindTheCursorIsDeliveredOnceAndNothingRepeats() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(200, span: 600)
         let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 20"))
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
@@ -64,7 +64,7 @@ import Testing
 
     @Test func retryAfterIsHonouredThenTheBatchArrivesOnce() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(3)
         await harness.receiver.faults.enqueue(.status(503, retryAfter: "1"), times: 3)
         let sleeper = RecordingSleeper()
@@ -83,7 +83,7 @@ import Testing
 
     @Test func aRejectedEventIsDeadLetteredAndTheRestFlowsOn() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(5)
         await harness.receiver.faults.enqueue(.status(400, body: #"{"error":"bad event"}"#))
         let engine = try harness.engine(try harness.configuration())
@@ -106,7 +106,7 @@ import Testing
 
     @Test func retriesExhaustedGoToDeadLettersWithTheReason() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(1)
         await harness.receiver.faults.enqueue(.status(502), times: 5)
         let engine = try harness.engine(
@@ -121,7 +121,7 @@ import Testing
 
     @Test func upstreamErrorEnvelopeFailsThePollAndKeepsTheCursor() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(30)
         await harness.deploys.faults.enqueue(.errorEnvelope("iam: forbidden"))
         let engine = try harness.engine(try harness.configuration())
@@ -144,7 +144,7 @@ import Testing
     /// deadline: 75 would tell a timer all is well while the source fetched nothing.
     @Test func aFailedSourceOutranksAPassedDeadline() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(30)
         let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 10"))
         // The webhook answers 503 throughout: the first run spools the events and passes its
@@ -168,7 +168,7 @@ import Testing
     @Test(arguments: ["garbage", "truncated"])
     func aMalformedPageStopsThePollQuotesTheBytesAndLosesNothing(kind: String) async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(250)
         let engine = try harness.engine(try harness.configuration(source: "    page_size: 100\n    concurrency: 1"))
         // The second page is broken: the first page is spooled, the cursor stays put.
@@ -187,7 +187,7 @@ import Testing
 
     @Test func transientUpstreamErrorsAreRetriedHonouringRetryAfter() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(10)
         await harness.deploys.faults.enqueue(.status(429, retryAfter: "2"))
         await harness.deploys.faults.enqueue(.status(500))
@@ -203,7 +203,7 @@ import Testing
 
     @Test func aResponseSlowerThanTheTimeoutAndAResetMidBodyAreRetriedWithoutLoss() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(40)
         await harness.deploys.faults.enqueue(.delay(.seconds(3)))
         await harness.deploys.faults.enqueue(.resetMidBody)
@@ -220,7 +220,7 @@ import Testing
 
     @Test func filtersAndRedactionApplyPerSink() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.deploys.seed([
             DeploysAuditItem(id: 1, action: "deployment.deploy", outcome: "success", createdAt: Date().addingTimeInterval(-300)),
             DeploysAuditItem(id: 2, action: "role.grant", outcome: "forbidden", createdAt: Date().addingTimeInterval(-200)),
@@ -241,7 +241,7 @@ import Testing
 
     @Test func deadlineLeavesTheRestSpooledForNextTime() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(20)
         // A slow sink that delivers (300 ms an event, 6 s for all): the deadline of 3 s passes
         // with the rest spooled, and nothing failed: 75. (A sink that delivered nothing is 1.) One
@@ -261,7 +261,7 @@ import Testing
     /// is slower than the deadline, and what was fetched is spooled.
     @Test func aDeadlineInTheMiddleOfAPollIsTheDeadlineNotAFailure() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(20)
         await harness.deploys.faults.setLatency(.seconds(5))
         let engine = try harness.engine(try harness.configuration())
@@ -275,7 +275,7 @@ import Testing
     /// holds the spool, so it must not look healthy.
     @Test func aGoneWebhookIsRecordedAsTheSinksError() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(5)
         await harness.receiver.faults.enqueue(.status(410))
         let engine = try harness.engine(try harness.configuration())
@@ -295,7 +295,7 @@ import Testing
     /// (with a backlog longer than the deadline, a cron job would otherwise never get anywhere).
     @Test func aNewestFirstWalkCutShortGoesOnWhereItStopped() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(600, span: 20 * 3600)
         await harness.deploys.faults.setLatency(.milliseconds(400))
         let engine = try harness.engine(try harness.configuration())

@@ -10,7 +10,7 @@ import Testing
 /// Disk and state (issue 6): a full disk during a spool write, and state files that are not ours.
 /// A small tmpfs cannot be mounted without root here, so the full disk is SQLite's own: the file is
 /// capped at its size (`PRAGMA max_page_count`) and SQLite answers SQLITE_FULL, as on a full disk.
-@Suite(.tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.reason)) struct DiskAndStateTests {
+@Suite(.awaitedTeardown, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.reason)) struct DiskAndStateTests {
     /// 300 events of 4 KB in the last ten minutes: far more than a fresh state file has room for.
     static func seedMoreThanAFreshStateFileHolds(_ harness: Harness) async -> [DeploysAuditItem] {
         let now = Date()
@@ -23,11 +23,11 @@ import Testing
 
     @Test func aFullDiskStopsThePollWithAnErrorAndNothingIsLostWhenSpaceReturns() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await Self.seedMoreThanAFreshStateFileHolds(harness)
         let log = LogRecorder()
         let engine = try harness.engine(try harness.configuration(source: "    page_size: 50"), sleeper: RecordingSleeper(), logger: log.logger)
-        defer { Task { await engine.shutdown() } }
+        Teardown.add { await engine.shutdown() }
 
         try (engine.store as! StateStore).simulateFullDisk(true)
         let failure = try #require(await OnceMode.run(engine: engine, deadline: .seconds(60)).failureText)
@@ -49,13 +49,13 @@ import Testing
     /// reaches both sinks, each event once in the file.
     @Test func theDaemonResumesOnItsOwnWhenSpaceReturns() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await Self.seedMoreThanAFreshStateFileHolds(harness)
         let log = LogRecorder()
         // Webhook batches of 100: 300 signed requests one by one took over 30 s in a loaded debug run.
         let configuration = try harness.configuration(source: "    page_size: 50\n    poll_interval: 1s", webhook: "    batch_size: 100")
         let engine = try harness.engine(configuration, logger: log.logger)
-        defer { Task { await engine.shutdown() } }
+        Teardown.add { await engine.shutdown() }
         try (engine.store as! StateStore).simulateFullDisk(true)
         let group = DaemonMode.serviceGroup(engine: engine, stopsOnSignals: false)
         let daemon = Task { try await group.run() }
@@ -85,7 +85,7 @@ import Testing
     /// event is written, each once, and nothing was dead-lettered.
     @Test func aFileSinkThatCannotOpenItsPathRetriesWhileTheWebhookGoesOn() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(200)
         let expected = harness.expectedIDs(items)
         try FileManager.default.createDirectory(atPath: harness.filePath, withIntermediateDirectories: false)
@@ -93,7 +93,7 @@ import Testing
         let configuration = try harness.configuration(
             webhook: "    batch_size: 50", file: "    retry: { initial_backoff: 50ms, max_backoff: 200ms }")
         let engine = try harness.engine(configuration, logger: log.logger)
-        defer { Task { await engine.shutdown() } }
+        Teardown.add { await engine.shutdown() }
         let once = Task { await OnceMode.run(engine: engine, deadline: .seconds(60)) }
 
         let webhookDone = await eventually(timeout: .seconds(30)) { Set(await harness.receiver.receivedEventIDs()) == expected }
@@ -112,7 +112,7 @@ import Testing
     @Test(arguments: ["text file", "another program's SQLite", "corrupted SQLite"])
     func aForeignOrCorruptStateFileIsRefusedByTheBinaryAndLeftUntouched(kind: String) async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(30)
         let config = try harness.writeConfig()
         let expected: String

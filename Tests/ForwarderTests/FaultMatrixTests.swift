@@ -12,12 +12,12 @@ import Testing
 /// passes undelivered data), and an operator is told (a warning or error naming the problem).
 /// Real HTTP over loopback against the emulators, a real SQLite file; retries are recorded by
 /// `RecordingSleeper`, never waited.
-@Suite struct FaultMatrixTests {}
+@Suite(.awaitedTeardown) struct FaultMatrixTests {}
 
 // MARK: - Upstream faults (deploys.app emulator: newest first, 100 per page)
 
 extension FaultMatrixTests {
-    @Suite struct Upstream {
+    @Suite(.awaitedTeardown) struct Upstream {
         struct Row: Sendable, CustomTestStringConvertible {
             var name: String
             /// Answers the *second* page request (the first page is already in hand).
@@ -59,7 +59,7 @@ extension FaultMatrixTests {
         @Test(arguments: rows)
         func row(_ row: Row) async throws {
             let harness = try await Harness.start()
-            defer { Task { await harness.stop() } }
+            Teardown.add { await harness.stop() }
             let items = await harness.seed(250)
             await harness.deploys.faults.enqueue(.delay(.zero))
             await harness.deploys.faults.enqueue(row.fault)
@@ -68,7 +68,7 @@ extension FaultMatrixTests {
             // One request at a time: the fault hits the second page of one walk (sliced walks: PagePipelineTests).
             let text = harness.configText(source: "    page_size: 100\n    concurrency: 1").replacingOccurrences(of: "timeout: 5s", with: "timeout: \(row.timeout)")
             let engine = try harness.engine(try ConfigurationLoader.parse(text, environment: harness.environment), sleeper: sleeper, logger: log.logger)
-            defer { Task { await engine.shutdown() } }
+            Teardown.add { await engine.shutdown() }
 
             let first = await OnceMode.run(engine: engine, deadline: .seconds(60))
             if row.retried {
@@ -93,10 +93,10 @@ extension FaultMatrixTests {
         /// upstream afterwards arrive with the next poll.
         @Test func emptyPages() async throws {
             let harness = try await Harness.start()
-            defer { Task { await harness.stop() } }
+            Teardown.add { await harness.stop() }
             let log = LogRecorder()
             let engine = try harness.engine(try harness.configuration(), logger: log.logger)
-            defer { Task { await engine.shutdown() } }
+            Teardown.add { await engine.shutdown() }
             #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
             let cursor = try #require(try engine.store.cursor(source: "deploys").flatMap(RFC3339.parse))
             // Indexed upstream after the first poll, dated around its end.
@@ -111,7 +111,7 @@ extension FaultMatrixTests {
         /// A page of several megabytes (100 entries of 60 KB) is read like any other.
         @Test func hugePages() async throws {
             let harness = try await Harness.start()
-            defer { Task { await harness.stop() } }
+            Teardown.add { await harness.stop() }
             let now = Date()
             let items = (1...100).map { index in
                 DeploysAuditItem(
@@ -119,7 +119,7 @@ extension FaultMatrixTests {
             }
             await harness.deploys.seed(items)
             let engine = try harness.engine(try harness.configuration(source: "    page_size: 100", webhook: "    batch_size: 20"))
-            defer { Task { await engine.shutdown() } }
+            Teardown.add { await engine.shutdown() }
             #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
             #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
             #expect(Set(await harness.receiver.receivedEventIDs()) == harness.expectedIDs(items))
@@ -192,7 +192,7 @@ extension FaultMatrixTests {
 // MARK: - Sink faults (each SIEM and the webhook)
 
 extension FaultMatrixTests {
-    @Suite struct Sinks {
+    @Suite(.awaitedTeardown) struct Sinks {
         enum Kind: String, Sendable, CaseIterable { case splunk, datadog, elastic, webhook }
 
         enum Fault: String, Sendable, CaseIterable {
@@ -296,7 +296,7 @@ extension FaultMatrixTests {
         func row(_ row: Row) async throws {
             let harness = try await Harness.start()
             let target = try await Target.start(row.sink)
-            defer { Task { await harness.stop(); await target.stop() } }
+            Teardown.add { await harness.stop(); await target.stop() }
             let items = await harness.seed(30)
             let expected = harness.expectedIDs(items)
             switch row.fault {

@@ -9,7 +9,7 @@ import Testing
 /// Tamper-evident delivery (`sinks[].integrity`): what reaches a sink carries a signed hash chain
 /// per source, and `verify` proves the delivered events complete and unaltered, or names what is
 /// not. Real HTTP against the emulators, a real state file.
-@Suite struct IntegrityTests {
+@Suite(.awaitedTeardown) struct IntegrityTests {
     let keys = IntegritySigner.generate()
 
     func verify(_ lines: [String], keys extra: [String] = [], fromSeq: Int64? = nil) -> VerifyMode.Report {
@@ -36,9 +36,9 @@ import Testing
     @Test(arguments: ["native", "ecs", "ocsf"])
     func deliveredEventsVerifyInEveryEncoding(encoding: String) async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let engine = try await deliver(harness, encoding: encoding)
-        defer { Task { await engine.shutdown() } }
+        Teardown.add { await engine.shutdown() }
         let lines = try fileLines(harness)
         let report = verify(lines)
         #expect(report.ok, "\(VerifyMode.text(report))")
@@ -55,9 +55,9 @@ import Testing
 
     @Test func aFilteredSinksChainHasNoGapsAndTheWebhookSendsTheHeadAsAHeader() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let engine = try await deliver(harness)
-        defer { Task { await engine.shutdown() } }
+        Teardown.add { await engine.shutdown() }
         let deliveries = await harness.receiver.deliveries()
         #expect(!deliveries.isEmpty && deliveries.count < 60)
         let report = verify(deliveries.map { String(decoding: $0.body, as: UTF8.self) })
@@ -70,9 +70,9 @@ import Testing
 
     @Test func aDeletedEditedSwappedOrForgedLineIsNamedAndDuplicatesAreHarmless() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let engine = try await deliver(harness)
-        defer { Task { await engine.shutdown() } }
+        Teardown.add { await engine.shutdown() }
         let lines = try fileLines(harness)
 
         var deleted = lines
@@ -125,7 +125,7 @@ import Testing
     /// chain position and hash twice.
     @Test func aRetriedBatchCarriesTheSameChainValues() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(8)
         await harness.receiver.faults.enqueue(.status(503), times: 2)
         let integrity = "    integrity: { signing_key: \"\(keys.signingKey)\" }"
@@ -133,7 +133,7 @@ import Testing
         // (its bytes are canonical JSON); a native event is verified from its text as sent.
         let engine = try harness.engine(
             try harness.configuration(webhook: "    batch_size: 4\n    encoding: ecs\n" + integrity), sleeper: RecordingSleeper())
-        defer { Task { await engine.shutdown() } }
+        Teardown.add { await engine.shutdown() }
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         let bodies = await harness.receiver.requests().map { String(decoding: $0.body, as: UTF8.self) }
         #expect(bodies.count == 4, "two refused sends of the first batch, then both batches")
@@ -152,13 +152,13 @@ import Testing
         let harness = try await Harness.start()
         let elastic = ElasticsearchEmulator(apiKey: nil)
         let url = try await elastic.start()
-        defer { Task { await harness.stop(); await elastic.stop() } }
+        Teardown.add { await harness.stop(); await elastic.stop() }
         await harness.seed(30)
         let sinks = """
               - { name: es, type: elastic, endpoint: "\(url.absoluteString)", index: audit, integrity: { signing_key: "\(keys.signingKey)" } }
             """
         let engine = try harness.engine(try harness.configuration(file: sinks))
-        defer { Task { await engine.shutdown() } }
+        Teardown.add { await engine.shutdown() }
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         // As a search export gives them: one hit per line, the document under `_source`.
         let hits = await elastic.documents(index: "audit").map { id, source in #"{"_index":"audit","_id":"\#(id)","_source":\#(source)}"# }
@@ -169,7 +169,7 @@ import Testing
 
     @Test func keygenAndVerifyThroughTheBinary() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(20)
         let keygen = try await ChildProcess.run(["keygen"], directory: harness.directory)
         let printed = keygen.stdout.split(separator: "\n")
@@ -195,7 +195,7 @@ import Testing
     }
 }
 
-@Suite struct IntegrityLinkTests {
+@Suite(.awaitedTeardown) struct IntegrityLinkTests {
     /// The hand-written link is exactly what the general JSON writer gives: a verifier that
     /// re-serializes and one that cuts the appended text off agree.
     @Test func theAppendedLinkIsCanonicalJSON() throws {

@@ -9,7 +9,7 @@ import Testing
 @testable import Forwarder
 
 /// The operator-facing commands, run as real processes against the emulators.
-@Suite(.serialized) struct ModeTests {
+@Suite(.awaitedTeardown, .serialized) struct ModeTests {
     func digest(_ path: String) -> String {
         guard let data = FileManager.default.contents(atPath: path) else { return "absent" }
         return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
@@ -17,7 +17,7 @@ import Testing
 
     @Test func dryRunShowsEventsAndExactRequestsWithoutSecretsAndChangesNothing() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(30)
         let config = try harness.writeConfig(webhook: "    batch_size: 10")
         // A first real run creates the state; a later event waits upstream.
@@ -60,7 +60,7 @@ import Testing
     /// `batch_size`, and with the `Content-Encoding` a gzip sink sends (the body shown unzipped).
     @Test func dryRunBatchesAsTheSinkWouldAndShowsTheGzipHeader() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(30)
         let config = try harness.writeConfig(webhook: "    batch_size: 50\n    max_batch_bytes: 4000\n    compression: gzip")
         let result = try await ChildProcess.run(
@@ -84,7 +84,7 @@ import Testing
 
     @Test func dryRunOnAFreshMachineCreatesNoStateFile() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(3)
         let config = try harness.writeConfig()
         let result = try await ChildProcess.run(["dry-run", "-c", config], environment: harness.environment, directory: harness.directory)
@@ -94,7 +94,7 @@ import Testing
 
     @Test func statusCheckpointsAndDeadLettersCommands() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(10)
         await harness.receiver.faults.enqueue(.status(422, body: "unprocessable"))
         let config = try harness.writeConfig()
@@ -161,7 +161,7 @@ import Testing
 
     @Test func checkConnectReportsAWrongToken() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let config = try harness.writeConfig()
         var env = harness.environment
         let good = try await ChildProcess.run(["check", "-c", config, "--connect", "--send-test-event"], environment: env, directory: harness.directory)
@@ -180,7 +180,7 @@ import Testing
     /// A failure the poll would retry (5xx, network) is reported with its reason at once.
     @Test func checkConnectNamesARetriableFailure() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let config = try harness.writeConfig()
         await harness.deploys.faults.enqueue(.status(503))
         let result = try await ChildProcess.run(["check", "-c", config, "--connect"], environment: harness.environment, directory: harness.directory)
@@ -194,7 +194,7 @@ import Testing
     /// TimeoutStopSec); STOPPING only on SIGTERM.
     @Test func daemonTellsSystemdItIsReadyReloadingAndStopping() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let socketPath = harness.directory + "/notify.sock"
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         try #require(fd >= 0)
@@ -245,7 +245,7 @@ import Testing
 
     @Test func sighupReloadsTheConfigurationAndRefusesABadOne() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(10)
         let fast = "    poll_interval: 1s\n    overlap: 1m"
         let verbose = { (text: String) in text.replacingOccurrences(of: "level: warning", with: "level: info") }
@@ -281,7 +281,7 @@ import Testing
 
     @Test func telemetryServesPrometheusTextHealthAndReadiness() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(25)
         let port = freePort()
         let config = harness.directory + "/config.yaml"
@@ -324,7 +324,7 @@ import Testing
 
     @Test func backfillOfTwoHundredDaysKilledAndResumedDeliversEachEventOnceWithoutMovingTheLiveCursor() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let now = Date()
         let items = DeploysEmulator.generate(count: 2000, firstID: 1, from: now.addingTimeInterval(-200 * 86400), to: now.addingTimeInterval(-2 * 86400))
         await harness.deploys.seed(items)

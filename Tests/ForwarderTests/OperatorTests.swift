@@ -9,14 +9,14 @@ import Testing
 /// An operator's first day, through the binary: exit codes that tell the truth, output that never
 /// crashes the process, admin commands that find and read the state without the service's
 /// secrets, and errors in plain words that name the setting to fix.
-@Suite struct OperatorTests {
+@Suite(.awaitedTeardown) struct OperatorTests {
     // MARK: Exit codes
 
     /// A sink refusing connections for the whole run is a failure (1), not "the rest next time"
     /// (75, which the timer counts as success).
     @Test func aSinkDownForTheWholeRunExitsOneNotSeventyFive() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(5)
         await harness.receiver.stop()
         // Hold the webhook's port, bound and not listening: refused, and no other test's server
@@ -37,7 +37,7 @@ import Testing
     /// 75 stays what it meant: the deadline passed, nothing failed, the sink was delivering.
     @Test func aSlowButWorkingSinkAtTheDeadlineStillExitsSeventyFive() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(60)
         // One event per request, each answered after 300 ms: 60 take 18 s, the deadline is 8 s.
         for _ in 0..<60 { await harness.receiver.faults.enqueue(.delay(.milliseconds(300))) }
@@ -52,7 +52,7 @@ import Testing
     /// `once | head -1`: stdout closes after the first line; the run goes on and delivers all.
     @Test func aClosedStdoutNeverStopsTheRun() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(30)
         let config = try harness.writeConfig()
         try (try String(contentsOfFile: config, encoding: .utf8)).replacingOccurrences(of: "level: warning", with: "level: debug")
@@ -79,7 +79,7 @@ import Testing
     /// variables, and check without --connect only notes them.
     @Test func adminCommandsRunWithoutTheSecretsVariables() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(3)
         let config = try harness.writeConfig()
         #expect(try await ChildProcess.run(["once", "-c", config], environment: harness.environment, directory: harness.directory).status == 0)
@@ -113,7 +113,7 @@ import Testing
 
     @Test func checkpointsSetIntoTheFutureIsRefusedUnlessForcedAndThenReported() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let config = try harness.writeConfig()
         let env = harness.environment
         // Before any run: setting where to start creates the state.
@@ -131,7 +131,7 @@ import Testing
         let json = try await ChildProcess.run(["status", "--json", "-c", config], environment: env, directory: harness.directory)
         #expect(json.stdout.contains("\"ahead_seconds\""))
         let engine = try harness.engine(try harness.configuration())
-        defer { Task { await engine.shutdown() } }
+        Teardown.add { await engine.shutdown() }
         let (ready, reason) = engine.readiness()
         #expect(!ready && reason.contains("ahead of now"), "\(reason)")
         let unknown = try await ChildProcess.run(["checkpoints", "reset", "-c", config, "--source", "typo"], environment: env, directory: harness.directory)
@@ -140,7 +140,7 @@ import Testing
 
     @Test func purgeWithoutASelectionAsksForAll() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let config = try harness.writeConfig()
         _ = try await ChildProcess.run(["once", "-c", config], environment: harness.environment, directory: harness.directory)
         let bare = try await ChildProcess.run(["deadletters", "purge", "-c", config], environment: harness.environment, directory: harness.directory)
@@ -154,7 +154,7 @@ import Testing
 
     @Test func checkFindsAMissingStateDirectoryAndATelemetryPortInUse() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(listener) }
         var address = sockaddr_in()
@@ -186,7 +186,7 @@ import Testing
 
     @Test func aRefusedConnectionIsNamedWithItsAddress() async throws {
         let client = try WireClient()
-        defer { Task { await client.shutdown() } }
+        Teardown.add { await client.shutdown() }
         // A port bound and not listening: connections to it are refused, and no other test's
         // server can take it while the client retries (a merely free port was taken once).
         let reserved = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -225,7 +225,7 @@ import Testing
 
     @Test func aNegativeDurationIsNamedAsSuch() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let config = try harness.writeConfig()
         let result = try await ChildProcess.run(["once", "-c", config, "--deadline", "-5m"], environment: harness.environment, directory: harness.directory)
         #expect(result.status == 64)
@@ -235,7 +235,7 @@ import Testing
 
     @Test func jsonLogsWriteCountsAsNumbers() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(4)
         let config = try harness.writeConfig()
         try (try String(contentsOfFile: config, encoding: .utf8)).replacingOccurrences(of: "log: { level: warning, format: text }", with: "log: { level: info, format: json }")

@@ -8,11 +8,11 @@ extension ReliabilityTests {
     /// Issue 6, item 2: a sink that refuses everything for a long stretch (connection refused, then
     /// 503) while upstream keeps producing: nothing is lost, the other sinks keep up, the spool
     /// drains after; a full spool pauses polling instead of dropping.
-    @Suite struct OutageTests {
+    @Suite(.awaitedTeardown) struct OutageTests {
         @Test func eachSinkDownInTurnLosesNothingAndTheOthersKeepUp() async throws {
             let profile = ReliabilityProfile.current
             let fleet = try await ReliabilityFleet.start()
-            defer { Task { await fleet.stop() } }
+            Teardown.add { await fleet.stop() }
             await fleet.produce(600, from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(-120))
             let daemon = try ChildProcess(["run", "-c", try fleet.writeConfig()], environment: fleet.environment, directory: fleet.directory)
             #expect(await eventually(timeout: .seconds(120)) { await fleet.allDelivered() }, "the first backlog never arrived")
@@ -60,7 +60,7 @@ extension ReliabilityTests {
         @Test func aFullSpoolPausesPollingInsteadOfDroppingAndResumesAfter() async throws {
             let profile = ReliabilityProfile.current
             let fleet = try await ReliabilityFleet.start()
-            defer { Task { await fleet.stop() } }
+            Teardown.add { await fleet.stop() }
             let limit = 500
             await fleet.produce(300, from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(-120))
             let config = try fleet.writeConfig(spoolMaxEvents: limit, pageSize: 100, logLevel: "info")

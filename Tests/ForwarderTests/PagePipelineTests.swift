@@ -7,10 +7,10 @@ import Testing
 @testable import Forwarder
 
 /// The walk's pipeline: pages fetched ahead while earlier ones are stored, handed on in groups.
-@Suite struct PagePipelineTests {
+@Suite(.awaitedTeardown) struct PagePipelineTests {
     @Test func pagesFetchedWhileStoringIsSlowAreHandedOnTogetherInOrder() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(2_000)
         let engine = try harness.engine(try harness.configuration(source: "    page_size: 100"))
         let walker = engine.pollers[0].walker
@@ -42,7 +42,7 @@ import Testing
 
     @Test func aWalkStoppedEarlyFetchesNoFurther() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(2_000)
         let engine = try harness.engine(try harness.configuration(source: "    page_size: 50"))
         let walker = engine.pollers[0].walker
@@ -63,7 +63,7 @@ import Testing
 
     @Test func aWalkPageByPageFetchesOnlyOnePageAhead() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(2_000)
         let engine = try harness.engine(try harness.configuration(source: "    page_size: 50"))
         let walker = engine.pollers[0].walker
@@ -79,7 +79,7 @@ import Testing
 
     @Test func aFailedPageSurfacesAfterThePagesBeforeItAreHandedOn() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(500)
         let engine = try harness.engine(try harness.configuration(source: "    page_size: 100"))
         var walker = engine.pollers[0].walker
@@ -99,7 +99,7 @@ import Testing
     }
 }
 
-@Suite struct PageQueueTests {
+@Suite(.awaitedTeardown) struct PageQueueTests {
     @Test func aTakerGetsEverythingWaitingThenTheEnd() async throws {
         let queue = PageQueue<Int>(capacity: 3)
         #expect(await queue.put(1))
@@ -145,7 +145,7 @@ import Testing
     }
 }
 
-@Suite struct WalkLedgerTests {
+@Suite(.awaitedTeardown) struct WalkLedgerTests {
     typealias Page = PageWalker.FetchedPage<Int>
     let window = PollWindow(start: Date(timeIntervalSince1970: 1_000), end: Date(timeIntervalSince1970: 2_000))
 

@@ -7,10 +7,10 @@ import Testing
 @testable import Forwarder
 
 /// Tests that run the real binary: crashes, signals, exit statuses, the run lock.
-@Suite(.serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.reason)) struct ProcessTests {
+@Suite(.awaitedTeardown, .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.reason)) struct ProcessTests {
     @Test func sigkillAtTenRandomMomentsLosesNothingAndTheCursorNeverRunsAhead() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(3000)
         // Both sinks chain and sign what they deliver: the chains must verify after the kills.
         let keys = IntegritySigner.generate()
@@ -67,7 +67,7 @@ import Testing
 
     @Test func daemonDeliversKeepsPollingAndDrainsOnSigterm() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(200)
         let config = try harness.writeConfig(source: "    poll_interval: 1s\n    overlap: 1m")
         let daemon = try ChildProcess(["run", "-c", config], environment: harness.environment, directory: harness.directory)
@@ -86,7 +86,7 @@ import Testing
 
     @Test func jsonLogsAreOneObjectPerLine() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(5)
         let path = harness.directory + "/json.yaml"
         try harness.configText().replacingOccurrences(of: "log: { level: warning, format: text }", with: "log: { level: info, format: json }")
@@ -127,7 +127,7 @@ import Testing
 
     @Test func aSecondRunnerOnTheSameStateIsRefusedClearly() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let config = try harness.writeConfig()
         let lock = RunLock(statePath: harness.statePath)
         try await lock.acquire()
@@ -143,7 +143,7 @@ import Testing
     /// opened at all is a failure no retry fixes.
     @Test func aLockFileThatCannotBeOpenedIsAFailureNotATryAgain() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let path = harness.directory + "/unopenable.yaml"
         try harness.configText().replacingOccurrences(of: harness.statePath, with: harness.directory + "/missing/state.sqlite")
             .write(toFile: path, atomically: true, encoding: .utf8)
@@ -154,7 +154,7 @@ import Testing
 
     @Test func aForeignStateFileIsRefusedNotOverwritten() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let config = try harness.writeConfig()
         try Data("definitely not sqlite".utf8).write(to: URL(fileURLWithPath: harness.statePath))
         let result = try await ChildProcess.run(["once", "-c", config], environment: harness.environment, directory: harness.directory)

@@ -9,7 +9,7 @@ import Testing
 
 /// One deploys.app source fanned out to Splunk HEC, Datadog and Elasticsearch emulators (plus the
 /// harness's webhook and file), over loopback.
-@Suite(.serialized) struct SIEMSinkTests {
+@Suite(.awaitedTeardown, .serialized) struct SIEMSinkTests {
     struct SIEMs: Sendable {
         let splunk: SplunkHECEmulator
         let datadog = DatadogLogsEmulator(apiKey: "dd-key")
@@ -76,7 +76,7 @@ import Testing
 
     @Test func oneSourceFansOutToEverySinkOnceWithTheRightEnvelope() async throws {
         let (harness, siems) = try await Self.start()
-        defer { Task { await harness.stop(); await siems.stop() } }
+        Teardown.add { await harness.stop(); await siems.stop() }
         // Two days old: Datadog silently drops entries whose reserved date is over 18 h old.
         let now = Date()
         let items = DeploysEmulator.generate(count: 300, firstID: 1, from: now.addingTimeInterval(-3 * 86400), to: now.addingTimeInterval(-2 * 86400))
@@ -91,7 +91,7 @@ import Testing
     /// The daemon fans out the same way: every sink gets every event once, and SIGTERM drains.
     @Test func daemonFansOneSourceOutToEverySink() async throws {
         let (harness, siems) = try await Self.start()
-        defer { Task { await harness.stop(); await siems.stop() } }
+        Teardown.add { await harness.stop(); await siems.stop() }
         let now = Date()
         let items = DeploysEmulator.generate(count: 250, firstID: 1, from: now.addingTimeInterval(-3 * 86400), to: now.addingTimeInterval(-2 * 86400))
         await harness.deploys.seed(items)
@@ -114,7 +114,7 @@ import Testing
     /// (an empty array: the key is checked, nothing is indexed), and names each wrong credential.
     @Test func checkConnectReachesEverySIEMWithoutIndexingAndNamesAWrongKey() async throws {
         let (harness, siems) = try await Self.start()
-        defer { Task { await harness.stop(); await siems.stop() } }
+        Teardown.add { await harness.stop(); await siems.stop() }
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let siemNames: Set = ["splunk", "datadog", "elastic"]
 
@@ -161,7 +161,7 @@ import Testing
 
     @Test func gzipBodiesArriveIntactAtEverySIEM() async throws {
         let (harness, siems) = try await Self.start()
-        defer { Task { await harness.stop(); await siems.stop() } }
+        Teardown.add { await harness.stop(); await siems.stop() }
         let items = await harness.seed(120)
         let gzip = "    compression: gzip"
         let engine = try harness.engine(
@@ -180,7 +180,7 @@ import Testing
 
     @Test func elasticsearchRetriesOnlyThe429ItemDeadLettersThe400AndReplaysWithoutDuplicates() async throws {
         let (harness, siems) = try await Self.start()
-        defer { Task { await harness.stop(); await siems.stop() } }
+        Teardown.add { await harness.stop(); await siems.stop() }
         let items = await harness.seed(20)
         let ids = items.map { AuditEvent.stableID(sourceName: "deploys", upstreamID: String($0.id)) }
         await siems.elastic.failItems(ids: [ids[3]], status: 429, type: "es_rejected_execution_exception")
@@ -211,7 +211,7 @@ import Testing
 
     @Test func datadogDeadLettersAnEntryOverOneMegabyteAndSplitsOn413() async throws {
         let (harness, siems) = try await Self.start()
-        defer { Task { await harness.stop(); await siems.stop() } }
+        Teardown.add { await harness.stop(); await siems.stop() }
         let now = Date()
         var items = (1...40).map { DeploysAuditItem(id: Int64($0), createdAt: now.addingTimeInterval(-Double(600 - $0))) }
         items.append(DeploysAuditItem(id: 99, detail: String(repeating: "x", count: 1_500_000), createdAt: now.addingTimeInterval(-100)))
@@ -234,7 +234,7 @@ import Testing
     /// 5 MB before sending, so no request is refused and nothing is dead-lettered.
     @Test func aSixMegabyteDatadogBatchIsSplitUnderTheIntakeLimit() async throws {
         let (harness, siems) = try await Self.start()
-        defer { Task { await harness.stop(); await siems.stop() } }
+        Teardown.add { await harness.stop(); await siems.stop() }
         let now = Date()
         // Each entry carries the detail twice (message and raw): about 600 KB, 6 MB in all.
         let items = (1...10).map {
@@ -253,7 +253,7 @@ import Testing
 
     @Test func splunkOffsetsWaitForIndexerAcknowledgementAndALostAckIsResent() async throws {
         let (harness, siems) = try await Self.start(acknowledgements: true)
-        defer { Task { await harness.stop(); await siems.stop() } }
+        Teardown.add { await harness.stop(); await siems.stop() }
         let items = await harness.seed(250)
         await siems.splunk.setAckDelayPolls(1)
         await siems.splunk.loseAck(1)
@@ -279,7 +279,7 @@ import Testing
     /// about several ackIds. (The default, one batch in flight, is the test above.)
     @Test func splunkKeepsBatchesInFlightAndAsksForTheirAcksTogether() async throws {
         let (harness, siems) = try await Self.start(acknowledgements: true)
-        defer { Task { await harness.stop(); await siems.stop() } }
+        Teardown.add { await harness.stop(); await siems.stop() }
         let items = await harness.seed(1000)
         await siems.splunk.setAckDelayPolls(1)
         let engine = try harness.engine(
@@ -306,7 +306,7 @@ import Testing
     /// came back), so they go again with the rest; only event 3 is dead-lettered.
     @Test func splunkWithAcksResendsTheEventsBeforeARejectedOne() async throws {
         let (harness, siems) = try await Self.start(acknowledgements: true)
-        defer { Task { await harness.stop(); await siems.stop() } }
+        Teardown.add { await harness.stop(); await siems.stop() }
         let items = await harness.seed(250)
         await siems.splunk.setAckDelayPolls(0)
         await siems.splunk.rejectEvent(at: 3)
@@ -329,7 +329,7 @@ import Testing
     /// and the operator is told why.
     @Test func splunkAcksAskedForButOffOnTheTokenDeliversOnceAndSaysSo() async throws {
         let (harness, siems) = try await Self.start(acknowledgements: false)
-        defer { Task { await harness.stop(); await siems.stop() } }
+        Teardown.add { await harness.stop(); await siems.stop() }
         let items = await harness.seed(250)
         let log = LogRecorder()
         let engine = try harness.engine(

@@ -6,7 +6,7 @@ import Testing
 
 /// Secrets never appear in logs, errors or dry-run output (DESIGN.md §4). Every command an operator
 /// runs, with every kind of secret configured and most of them wrong, scanned for every secret.
-@Suite struct SecretLeakTests {
+@Suite(.awaitedTeardown) struct SecretLeakTests {
     @Test func noCommandPrintsAConfiguredSecret() async throws {
         let harness = try await Harness.start()
         let splunk = SplunkHECEmulator(token: "the-right-hec-token", indexes: ["main"], acknowledgements: false)
@@ -14,7 +14,7 @@ import Testing
         let elastic = ElasticsearchEmulator(apiKey: nil, basic: ("elastic", "the-right-password"))
         let paged = PagedJSONEmulator(apiKey: "the-right-api-key")
         let urls = (try await splunk.start(), try await datadog.start(), try await elastic.start(), try await paged.start())
-        defer { Task { await harness.stop(); await splunk.stop(); await datadog.stop(); await elastic.stop(); await paged.stop() } }
+        Teardown.add { await harness.stop(); await splunk.stop(); await datadog.stop(); await elastic.stop(); await paged.stop() }
         await harness.seed(12)
 
         // Wrong values for the SIEMs (their errors are where a secret would slip out); right ones

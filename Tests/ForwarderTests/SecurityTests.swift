@@ -10,7 +10,7 @@ import Testing
 /// origin they were configured for, what it writes is private, what hostile servers send is
 /// bounded, and nothing prints a secret. Through the real binary against hostile loopback
 /// servers; 127.0.0.2 stands in for another machine.
-@Suite struct SecurityTests {
+@Suite(.awaitedTeardown) struct SecurityTests {
     let directory = NSTemporaryDirectory() + "af-security-\(UUID().uuidString)"
     let token = "hostile-token-\(UUID().uuidString)"
 
@@ -66,7 +66,7 @@ import Testing
             }
         }
         let upstreamURL = try await upstream.start()
-        defer { Task { await thief.stop(); await upstream.stop() } }
+        Teardown.add { await thief.stop(); await upstream.stop() }
         let source =
             switch style {
             case .linkHeader:
@@ -103,7 +103,7 @@ import Testing
     @Test func stateLockAndFileSinkOutputArePrivateWhateverTheUmask() async throws {
         let upstream = HostileServer { _, _ in (200, [("Content-Type", "application/json")], Data(#"{"items":[\#(Self.items(5))]}"#.utf8)) }
         let url = try await upstream.start()
-        defer { Task { await upstream.stop() } }
+        Teardown.add { await upstream.stop() }
         let previous = umask(0o022)
         defer { umask(previous) }
         let config = try writeConfig(
@@ -152,7 +152,7 @@ import Testing
     @Test func aPageWithTooManyItemsFailsAndTheCursorStays() async throws {
         let upstream = HostileServer { _, _ in (200, [("Content-Type", "application/json")], Data(#"{"items":[\#(Self.items(1_001))]}"#.utf8)) }
         let url = try await upstream.start()
-        defer { Task { await upstream.stop() } }
+        Teardown.add { await upstream.stop() }
         let config = try writeConfig(
             source: #"type: http_json, url: "\#(url)/events", auth: { type: bearer, token: "${HOSTILE_TOKEN}" }, items: items, id_field: id, time_field: ts, max_page_items: 1000"#)
         let result = try await ChildProcess.run(["once", "-c", config], environment: ["HOSTILE_TOKEN": token], directory: directory)
@@ -168,7 +168,7 @@ import Testing
     @Test func aPageOverMaxPageBytesFailsWithoutRetrying() async throws {
         let upstream = HostileServer { _, _ in (200, [("Content-Type", "application/json")], Data(#"{"items":[\#(Self.items(200))]}"#.utf8)) }
         let url = try await upstream.start()
-        defer { Task { await upstream.stop() } }
+        Teardown.add { await upstream.stop() }
         let config = try writeConfig(
             source: #"type: http_json, url: "\#(url)/events", auth: { type: bearer, token: "${HOSTILE_TOKEN}" }, items: items, id_field: id, time_field: ts, max_page_bytes: 4096"#)
         let result = try await ChildProcess.run(["once", "-c", config], environment: ["HOSTILE_TOKEN": token], directory: directory)
@@ -200,7 +200,7 @@ import Testing
 
     @Test func dryRunShowsSinkURLsWithoutUserinfoOrQueryValues() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(3)
         let secretQuery = "q-\(UUID().uuidString)"
         let secretPassword = "pw-\(UUID().uuidString)"
@@ -248,9 +248,9 @@ import Testing
 
     @Test func readyzNamesAFailingSinkWithoutItsAnswer() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let engine = try harness.engine(try harness.configuration())
-        defer { Task { await engine.shutdown() } }
+        Teardown.add { await engine.shutdown() }
         let marker = "remote-said-\(UUID().uuidString)"
         let entry = SpoolEntry(
             upstreamID: "u1", eventID: "e1", eventTime: Date(), eventType: "other", severity: "info", action: "a", outcome: "success",
@@ -268,24 +268,24 @@ import Testing
         let files = try TLSFixtures.write(to: directory)
         let old = HostileServer { _, _ in (200, [], Data("{}".utf8)) }
         let url = try await old.start(tls: EmulatorTLS(certificateChainFile: files.certificate, privateKeyFile: files.key, maximumVersion: .tlsv11))
-        defer { Task { await old.stop() } }
+        Teardown.add { await old.stop() }
         let target = URL(string: "https://localhost:\(url.port!)/")!
         var options = TLSOptions()
         options.caFile = files.ca
         let client = try WireClient(tls: options)
-        defer { Task { await client.shutdown() } }
+        Teardown.add { await client.shutdown() }
         await #expect(throws: WireError.self) { _ = try await client.send(WireRequest(method: "GET", url: target), timeout: .seconds(5)) }
         #expect(old.requests.isEmpty)
         // The same server with TLS 1.2 answers: the refusal above is the version, not the setup.
         let modern = HostileServer { _, _ in (200, [], Data("{}".utf8)) }
         let modernURL = try await modern.start(tls: EmulatorTLS(certificateChainFile: files.certificate, privateKeyFile: files.key, maximumVersion: .tlsv12))
-        defer { Task { await modern.stop() } }
+        Teardown.add { await modern.stop() }
         let answer = try await client.send(WireRequest(method: "GET", url: URL(string: "https://localhost:\(modernURL.port!)/")!), timeout: .seconds(5))
         #expect(answer.status == 200)
         // min_version: "1.3" refuses that TLS 1.2 server too.
         options.minimumVersion = .tls13
         let strict = try WireClient(tls: options)
-        defer { Task { await strict.shutdown() } }
+        Teardown.add { await strict.shutdown() }
         await #expect(throws: WireError.self) {
             _ = try await strict.send(WireRequest(method: "GET", url: URL(string: "https://localhost:\(modernURL.port!)/")!), timeout: .seconds(5))
         }
@@ -327,7 +327,7 @@ import Testing
 
     @Test func secretsComeFromFilesAndTheCredentialsDirectory() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(4)
         let credentials = directory + "/credentials"
         try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
@@ -386,11 +386,11 @@ import Testing
     /// sees the deploys.app request in absolute form; `proxy: none` on the source goes direct.
     @Test func aSourceReachesItsUpstreamThroughTheEnvironmentsProxy() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         await harness.seed(2)
         let proxy = HostileServer { _, _ in (502, [], Data("proxy says no".utf8)) }
         let proxyURL = try await proxy.start(host: "127.0.0.3")
-        defer { Task { await proxy.stop() } }
+        Teardown.add { await proxy.stop() }
         let config = try harness.writeConfig()
         let environment = harness.environment.merging(["HTTP_PROXY": proxyURL.absoluteString, "NO_PROXY": "127.0.0.2"]) { $1 }
         let result = try await ChildProcess.run(["check", "--connect", "-c", config], environment: environment, directory: directory)

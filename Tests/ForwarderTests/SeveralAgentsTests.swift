@@ -9,7 +9,7 @@ import Testing
 
 /// Several real agent processes on one PostgreSQL state (DESIGN.md §8): sources leased to one
 /// agent at a time, handed over when one joins, dies or is frozen, nothing lost.
-@Suite(.serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.reason)) struct SeveralAgentsTests {
+@Suite(.awaitedTeardown, .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.reason)) struct SeveralAgentsTests {
     static let sources = ["d1", "d2", "d3", "d4"]
     static let manySources = (1...12).map { "d\($0)" }
 
@@ -60,7 +60,7 @@ import Testing
         let server = try PostgresTestServer.shared.get()
         let database = try server.freshDatabase()
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(120)
         let path = try config(harness, database)
         let env = environment(harness, database, agent: "solo")
@@ -100,7 +100,7 @@ import Testing
         let server = try PostgresTestServer.shared.get()
         let database = try server.freshDatabase()
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         var items = await harness.seed(100)
         let path = try config(harness, database, log: "{ level: debug, format: json }")
 
@@ -164,7 +164,7 @@ import Testing
         let server = try PostgresTestServer.shared.get()
         let database = try server.freshDatabase()
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         var items = await harness.seed(40)
         let path = try config(harness, database)
         let a = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: "a"), directory: harness.directory)
@@ -205,7 +205,7 @@ import Testing
         let server = try PostgresTestServer.shared.get()
         let database = try server.freshDatabase()
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         var items = await harness.seed(20)
         let path = try config(harness, database)
         let a = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: "a"), directory: harness.directory)
@@ -235,7 +235,7 @@ import Testing
         defer { server.remove() }
         let database = try server.freshDatabase()
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         var items = await harness.seed(20)
         let path = try config(harness, database)
         let a = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: "a"), directory: harness.directory)
@@ -284,7 +284,7 @@ import Testing
         let server = try PostgresTestServer.shared.get()
         let database = try server.freshDatabase()
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let first = await harness.seed(50)
         let sqliteConfig = try harness.writeConfig(source: "    overlap: 1h")
         #expect(try await ChildProcess.run(["once", "-c", sqliteConfig], environment: harness.environment, directory: harness.directory).status == 0)
@@ -321,7 +321,7 @@ import Testing
         let server = try PostgresTestServer.shared.get()
         let database = try server.freshDatabase()
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let recent = await harness.seed(10)
         let now = Date()
         let old = DeploysEmulator.generate(count: 30, firstID: 5000, from: now.addingTimeInterval(-10 * 86400), to: now.addingTimeInterval(-5 * 86400))
@@ -355,13 +355,13 @@ import Testing
         let server = try PostgresTestServer.shared.get()
         let database = try server.freshDatabase()
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         var items = await harness.seed(10)
         let sources = Self.manySources
         // Beside the webhook, Elasticsearch: its documents are counted at the end.
         let elastic = ElasticsearchEmulator(apiKey: "es-key")
         let elasticURL = try await elastic.start()
-        defer { Task { await elastic.stop() } }
+        Teardown.add { await elastic.stop() }
         let path = try config(
             harness, database, sources: sources,
             extraSinks: "  - { name: elastic, type: elastic, endpoint: \"\(elasticURL.absoluteString)\", api_key: es-key, index: audit }")
@@ -433,7 +433,7 @@ import Testing
         let server = try PostgresTestServer.shared.get()
         let database = try server.freshDatabase()
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let path = try config(harness, database)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let configuration = try ConfigurationLoader.parse(text, environment: environment(harness, database, agent: "a"))

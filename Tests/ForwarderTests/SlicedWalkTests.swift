@@ -7,7 +7,7 @@ import Testing
 @testable import Forwarder
 
 /// A long newest-first window read in slices, two requests in flight, stored as one walk.
-@Suite struct SlicePlannerTests {
+@Suite(.awaitedTeardown) struct SlicePlannerTests {
     let start = Date(timeIntervalSince1970: 1_780_000_000)
 
     func slices(of planner: inout SlicePlanner, reading events: (PollWindow) -> Int = { _ in 0 }) -> [SlicePlanner.Slice] {
@@ -64,7 +64,7 @@ import Testing
     }
 }
 
-@Suite struct SlicedWalkTests {
+@Suite(.awaitedTeardown) struct SlicedWalkTests {
     @Test func aSliceStandsInTheWholeWalk() {
         let window = PollWindow(start: Date(timeIntervalSince1970: 1000), end: Date(timeIntervalSince1970: 9000))
         let slice = PollWindow(start: Date(timeIntervalSince1970: 5000), end: window.end)
@@ -116,7 +116,7 @@ import Testing
 
     @Test func aLongWindowIsReadTwoRequestsAtATimeAndEveryEventArrivesOnce() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(3_000, span: 3 * 86400)
         await harness.deploys.faults.enqueue(.delay(.milliseconds(20)), times: 100_000)
         let engine = try harness.engine(try harness.configuration(source: "    page_size: 100", webhook: "    batch_size: 500"))
@@ -133,7 +133,7 @@ import Testing
 
     @Test func concurrencyOneReadsTheWindowInOnePiece() async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(1_000, span: 3 * 86400)
         await harness.deploys.faults.enqueue(.delay(.milliseconds(20)), times: 100_000)
         let engine = try harness.engine(try harness.configuration(source: "    page_size: 100\n    concurrency: 1", webhook: "    batch_size: 500"))
@@ -149,7 +149,7 @@ import Testing
     @Test(arguments: [3, 8, 17])
     func aFailedRequestInAnySliceKeepsEverythingNewerThanTheSavedPosition(failing: Int) async throws {
         let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
+        Teardown.add { await harness.stop() }
         let items = await harness.seed(2_500, span: 3 * 86400)
         await harness.deploys.faults.enqueue(.delay(.milliseconds(5)), times: failing - 1)
         await harness.deploys.faults.enqueue(.status(400))

@@ -8,7 +8,7 @@ import Testing
 /// A webhook sink against an HTTPS receiver on loopback whose certificate names only `localhost`:
 /// every TLS setting is decided by a real handshake. One attempt each, so a refusal lands in the
 /// dead letters with the reason the operator would read.
-@Suite(.serialized) struct TLSVerificationTests {
+@Suite(.awaitedTeardown, .serialized) struct TLSVerificationTests {
     enum Expected: Sendable, Equatable { case delivered, refused(mentioning: String) }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -34,7 +34,7 @@ import Testing
         let files = try TLSFixtures.write(to: harness.directory)
         let secure = WebhookReceiver()
         let url = try await secure.start(tls: EmulatorTLS(certificateChainFile: files.certificate, privateKeyFile: files.key))
-        defer { Task { await harness.stop(); await secure.stop() } }
+        Teardown.add { await harness.stop(); await secure.stop() }
         let items = await harness.seed(20)
         let port = try #require(url.port)
         let tls = check.tls.replacingOccurrences(of: "{OTHER}", with: files.otherCA).replacingOccurrences(of: "{CA}", with: files.ca)
