@@ -66,7 +66,7 @@ enum SourceConfigurationReader {
         }
         guard let baseURL, let auth else { return nil }
         return DeepIntShieldSource(
-            configuration: .init(name: name, baseURL: baseURL, auth: auth.http, pageSize: pageSize, filters: filters))
+            configuration: .init(name: name, baseURL: baseURL, auth: auth, pageSize: pageSize, filters: filters))
     }
 
     static func readLogfire(_ reader: ConfigReader, name: String) -> LogfireSource? {
@@ -88,7 +88,7 @@ enum SourceConfigurationReader {
         let baseURL = reader.url("base_url", required: false) ?? DeploysConfiguration.defaultBaseURL
         let project = reader.requiredString("project")
         let pageSize = reader.int("page_size", default: DeploysConfiguration.maximumPageSize, range: 1...DeploysConfiguration.maximumPageSize)
-        let auth = readAuth(reader).map(\.deploys)
+        let auth = readAuth(reader)
         let filters = reader.mapping("filters")
         let resourceType = filters?.string("resource_type")
         let actor = filters?.string("actor")
@@ -102,27 +102,8 @@ enum SourceConfigurationReader {
                 resourceType: resourceType, actor: actor, channel: channel, outcome: outcome))
     }
 
-    enum Credentials {
-        case bearer(Secret)
-        case basic(user: String, password: Secret)
-
-        var http: HTTPAuth {
-            switch self {
-            case .bearer(let token): .bearer(token)
-            case .basic(let user, let password): .basic(user: user, password: password)
-            }
-        }
-
-        var deploys: DeploysConfiguration.Auth {
-            switch self {
-            case .bearer(let token): .bearer(token)
-            case .basic(let user, let password): .basic(user: user, password: password)
-            }
-        }
-    }
-
     /// `token` (Bearer), or `username` + `password` (Basic, e.g. a service account's email and key).
-    private static func readAuth(_ reader: ConfigReader) -> Credentials? {
+    private static func readAuth(_ reader: ConfigReader) -> HTTPAuth? {
         let token = reader.secret("token")
         let username = reader.string("username")
         let password = reader.secret("password")

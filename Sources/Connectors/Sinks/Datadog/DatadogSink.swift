@@ -32,7 +32,7 @@ public struct DatadogSink: HTTPSinkConnector {
         let body = JSONWriter.write(.array(batch.map { entry($0, now: now) }))
         return WireRequest(
             method: "POST", url: intakeURL,
-            headers: [.init("DD-API-KEY", configuration.apiKey.reveal(), isSecret: true), .init("Content-Type", "application/json")],
+            headers: [HTTPAuth.header(name: "DD-API-KEY", value: configuration.apiKey).header, .init("Content-Type", "application/json")],
             body: body)
     }
 
@@ -40,7 +40,7 @@ public struct DatadogSink: HTTPSinkConnector {
     public func probeRequest() -> WireRequest? {
         WireRequest(
             method: "POST", url: intakeURL,
-            headers: [.init("DD-API-KEY", configuration.apiKey.reveal(), isSecret: true), .init("Content-Type", "application/json")],
+            headers: [HTTPAuth.header(name: "DD-API-KEY", value: configuration.apiKey).header, .init("Content-Type", "application/json")],
             body: Data("[]".utf8))
     }
 

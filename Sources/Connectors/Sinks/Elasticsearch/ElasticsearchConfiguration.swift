@@ -12,21 +12,8 @@ public struct ElasticsearchConfiguration: Sendable {
     /// `pipeline`: an ingest pipeline run on every document. Default: none.
     public var pipeline: String?
 
-    public enum Auth: Sendable {
-        /// The "encoded" API key (base64 of `id:key`), sent as `Authorization: ApiKey <key>`.
-        case apiKey(Secret)
-        case basic(user: String, password: Secret)
-
-        /// The credential header, marked secret.
-        public var header: WireRequest.Header {
-            switch self {
-            case .apiKey(let key):
-                return .init("Authorization", "ApiKey " + key.reveal(), isSecret: true)
-            case .basic(let user, let password):
-                return HTTPAuth.basic(user: user, password: password).header
-            }
-        }
-    }
+    /// An API key or a Basic pair.
+    public typealias Auth = HTTPAuth
 
     public init(name: String, endpoint: URL, auth: Auth? = nil, index: String, pipeline: String? = nil) {
         self.name = name

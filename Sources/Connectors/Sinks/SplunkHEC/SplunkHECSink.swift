@@ -99,7 +99,7 @@ public struct SplunkHECSink: AcknowledgingSinkConnector {
     }
 
     var authorization: WireRequest.Header {
-        .init("Authorization", "Splunk " + configuration.token.reveal(), isSecret: true)
+        HTTPAuth.scheme("Splunk", configuration.token).header
     }
 
     /// On every request: an ack-enabled token answers code 10 without it.

@@ -35,23 +35,3 @@ public struct DeepIntShieldConfiguration: Sendable {
         self.filters = filters
     }
 }
-
-/// Credentials most upstreams take.
-public enum HTTPAuth: Sendable {
-    case bearer(Secret)
-    case basic(user: String, password: Secret)
-    /// A named header, e.g. `X-API-Key`.
-    case header(name: String, value: Secret)
-
-    /// The header carrying the credential, marked secret so it is redacted in dry runs.
-    public var header: WireRequest.Header {
-        switch self {
-        case .bearer(let token):
-            return .init("Authorization", "Bearer " + token.reveal(), isSecret: true)
-        case .basic(let user, let password):
-            return .init("Authorization", "Basic " + Data((user + ":" + password.reveal()).utf8).base64EncodedString(), isSecret: true)
-        case .header(let name, let value):
-            return .init(name, value.reveal(), isSecret: true)
-        }
-    }
-}

@@ -18,11 +18,8 @@ public struct DeploysConfiguration: Sendable {
     /// RPC method name; clients spell it `auditLog.list` or `auditlog.list`. Default: `auditLog.list`.
     public var method: String
 
-    public enum Auth: Sendable {
-        case bearer(Secret)
-        /// A service account's email and key.
-        case basic(user: String, password: Secret)
-    }
+    /// A token (Bearer), or a service account's email and key (Basic).
+    public typealias Auth = HTTPAuth
 
     public static let defaultBaseURL = URL(string: "https://api.deploys.app")!
     public static let maximumPageSize = 100

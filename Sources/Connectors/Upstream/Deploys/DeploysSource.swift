@@ -83,14 +83,7 @@ struct DeploysPoll: SourcePoll {
             limit: limit)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var headers = [WireRequest.Header("Content-Type", "application/json"), WireRequest.Header("Accept", "application/json")]
-        switch configuration.auth {
-        case .bearer(let token):
-            headers.append(.init("Authorization", "Bearer " + token.reveal(), isSecret: true))
-        case .basic(let user, let password):
-            let pair = Data((user + ":" + password.reveal()).utf8).base64EncodedString()
-            headers.append(.init("Authorization", "Basic " + pair, isSecret: true))
-        }
+        let headers = [WireRequest.Header("Content-Type", "application/json"), WireRequest.Header("Accept", "application/json"), configuration.auth.header]
         return WireRequest(
             method: "POST", url: configuration.baseURL.appendingEndpoint("/" + configuration.method),
             headers: headers, body: try encoder.encode(body))

@@ -28,6 +28,6 @@ public struct OktaConfiguration: Sendable {
 
     /// An SSWS API token's header.
     public static func apiToken(_ token: Secret) -> HTTPAuth {
-        .header(name: "Authorization", value: Secret("SSWS " + token.reveal()))
+        .scheme("SSWS", token)
     }
 }
