@@ -369,3 +369,9 @@ extension Node {
         return false
     }
 }
+
+/// Connectors read their own keys (`<Connector>ConfigurationReader.swift` in their folders)
+/// through this.
+extension ConfigReader: ConfigurationKeys {
+    func section(_ key: String) -> (any ConfigurationKeys)? { mapping(key) }
+}

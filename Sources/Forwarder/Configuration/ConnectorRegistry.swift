@@ -3,40 +3,41 @@ import Foundation
 
 /// Every connector type a configuration can name, each with the reader of its own keys and, for
 /// sinks, its defaults. The configuration readers find connectors here and nowhere else: adding
-/// one is its folder under `Sources/Connectors` (and its key reader) plus one line below.
+/// one is its folder under `Sources/Connectors` (with its `<Connector>ConfigurationReader.swift`)
+/// plus one line below.
 enum ConnectorRegistry {
-    typealias SourceReader = @Sendable (ConfigReader, _ name: String) -> (any SourceConnector)?
+    typealias SourceReader = @Sendable (any ConfigurationKeys, _ name: String) -> (any SourceConnector)?
 
     static let sources: [(type: String, read: SourceReader)] = [
-        (DeploysSource.type, { SourceConfigurationReader.readDeploys($0, name: $1) }),
-        (DeepIntShieldSource.type, { SourceConfigurationReader.readDeepIntShield($0, name: $1) }),
-        (LogfireSource.type, { SourceConfigurationReader.readLogfire($0, name: $1) }),
-        (OktaSource.type, { CatalogSourceReaders.okta($0, name: $1) }),
-        (OnePasswordSource.type, { CatalogSourceReaders.onePassword($0, name: $1) }),
-        (GitHubSource.type, { CatalogSourceReaders.github($0, name: $1) }),
-        (SlackSource.type, { CatalogSourceReaders.slack($0, name: $1) }),
-        (HTTPJSONSource.type, { HTTPJSONConfigurationReader.read($0, name: $1).map(HTTPJSONSource.init) }),
+        (DeploysSource.type, DeploysSource.read),
+        (DeepIntShieldSource.type, DeepIntShieldSource.read),
+        (LogfireSource.type, LogfireSource.read),
+        (OktaSource.type, OktaSource.read),
+        (OnePasswordSource.type, OnePasswordSource.read),
+        (GitHubSource.type, GitHubSource.read),
+        (SlackSource.type, SlackSource.read),
+        (HTTPJSONSource.type, HTTPJSONSource.read),
     ]
 
     static let sinks: [SinkType] = [
         SinkType(type: SplunkHECSink.type) { reader, name, _ in
-            guard let sink = SIEMSinkReaders.splunk(reader, name: name) else { return nil }
-            let acknowledgement = SIEMSinkReaders.acknowledgement(reader, enabled: sink.configuration.acknowledgements)
+            guard let sink = SplunkHECSink.read(reader, name: name) else { return nil }
+            let acknowledgement = AcknowledgementReader.read(reader, enabled: sink.configuration.acknowledgements)
             return (HTTPSinkTarget(connector: sink), acknowledgement)
         },
         // Datadog takes at most 1,000 entries and 5 MB (uncompressed) per request.
         SinkType(
             type: DatadogSink.type,
             defaults: .init(maxBatchBytes: 4_500_000, batchSizeCeiling: DatadogSink.maxEntries, maxBatchBytesCeiling: DatadogSink.maxPayloadBytes)
-        ) { reader, name, _ in SIEMSinkReaders.datadog(reader, name: name).map { (HTTPSinkTarget(connector: $0), nil) } },
+        ) { reader, name, _ in DatadogSink.read(reader, name: name).map { (HTTPSinkTarget(connector: $0), nil) } },
         SinkType(type: ElasticsearchSink.type, defaults: .init(encoding: .ecs)) { reader, name, _ in
-            SIEMSinkReaders.elastic(reader, name: name).map { (HTTPSinkTarget(connector: $0), nil) }
+            ElasticsearchSink.read(reader, name: name).map { (HTTPSinkTarget(connector: $0), nil) }
         },
         SinkType(type: WebhookSink.type, defaults: .init(batchSize: 1, maxBatchBytes: 1 << 20)) { reader, name, batchSize in
-            SinkConfigurationReader.readWebhook(reader, name: name, batchSize: batchSize).map { (HTTPSinkTarget(connector: $0), nil) }
+            WebhookSink.read(reader, name: name, batchSize: batchSize).map { (HTTPSinkTarget(connector: $0), nil) }
         },
         SinkType(type: FileSink.type, defaults: .init(maxInFlight: 1, local: true)) { reader, name, _ in
-            SinkConfigurationReader.readFile(reader, name: name).map { (FileSinkTarget(file: $0), nil) }
+            FileSink.read(reader, name: name).map { (FileSinkTarget(file: $0), nil) }
         },
     ]
 

@@ -73,52 +73,6 @@ enum SinkConfigurationReader {
         return signer
     }
 
-    /// The file sink's own keys: `path`, `rotate`, `mode`.
-    static func readFile(_ reader: ConfigReader, name: String) -> FileSink? {
-        let rotation = reader.mapping("rotate").map(Self.readRotation)
-        let mode = readFileMode(reader)
-        return reader.requiredString("path").map { FileSink(name: name, path: $0, rotation: rotation, mode: mode) }
-    }
-
-    /// `rotate: { max_bytes, keep }`: a new file once the current one would pass max_bytes.
-    private static func readRotation(_ reader: ConfigReader) -> FileSink.Rotation {
-        defer { reader.rejectUnknownKeys() }
-        return FileSink.Rotation(
-            maxBytes: reader.int("max_bytes", default: 100 << 20, range: 4096...(1 << 40)),
-            keep: reader.int("keep", default: 5, range: 1...1000))
-    }
-
-    /// `mode: "0640"`: the permission bits of the files the sink creates. Owner read and write
-    /// are required, execute bits and writing by others are refused. Default 0600.
-    private static func readFileMode(_ reader: ConfigReader) -> mode_t {
-        guard let text = reader.string("mode") else { return FileSink.defaultMode }
-        guard (3...4).contains(text.count), let bits = UInt16(text, radix: 8), bits <= 0o777 else {
-            reader.fail("mode", "must be octal permission bits like \"0600\" or \"0640\", got \"\(text)\"")
-            return FileSink.defaultMode
-        }
-        guard bits & 0o600 == 0o600, bits & 0o133 == 0 else {
-            reader.fail("mode", "must let the owner read and write, and give no one execute or others write (e.g. 0600, 0640, 0644)")
-            return FileSink.defaultMode
-        }
-        return mode_t(bits)
-    }
-
-    static func readWebhook(_ reader: ConfigReader, name: String, batchSize: Int) -> WebhookSink? {
-        let url = reader.url("url", required: true)
-        var auth: WebhookConfiguration.Auth?
-        if let authReader = reader.mapping("auth") {
-            auth = HTTPJSONConfigurationReader.readAuth(authReader)
-            authReader.rejectUnknownKeys()
-        }
-        let secret = reader.secret("signing_secret").map(Secret.init)
-        if let secret, WebhookSignature.key(fromSecret: secret.reveal()) == nil {
-            reader.fail("signing_secret", "must be whsec_ followed by base64")
-        }
-        guard let url else { return nil }
-        return try? WebhookSink(
-            configuration: WebhookConfiguration(name: name, url: url, auth: auth, signingSecret: secret, batchSize: batchSize))
-    }
-
     private static func readRetry(_ reader: ConfigReader?) -> RetryPolicy {
         guard let reader else { return RetryPolicy() }
         defer { reader.rejectUnknownKeys() }

@@ -1,23 +1,22 @@
-import Connectors
 import Foundation
 
-/// Reads the keys of a `type: http_json` source (see config/http-json-*.yaml for worked examples).
-enum HTTPJSONConfigurationReader {
-    static func read(_ reader: ConfigReader, name: String) -> HTTPJSONConfiguration? {
+/// The keys of a `type: http_json` source entry (see config/http-json-*.yaml for worked examples).
+extension HTTPJSONSource {
+    public static func read(_ reader: any ConfigurationKeys, name: String) -> HTTPJSONSource? {
+        readConfiguration(reader, name: name).map(HTTPJSONSource.init)
+    }
+
+    static func readConfiguration(_ reader: any ConfigurationKeys, name: String) -> HTTPJSONConfiguration? {
         let method = (reader.string("method") ?? "GET").uppercased()
         if !["GET", "POST"].contains(method) { reader.fail("method", "must be GET or POST") }
         let url = reader.url("url", required: true)
         let headers = reader.stringMap("headers") ?? [:]
-        var auth: HTTPAuth?
-        if let authReader = reader.mapping("auth") {
-            auth = readAuth(authReader)
-            authReader.rejectUnknownKeys()
-        }
+        let auth = reader.authSection()
         let body = reader.json("body")
         if let body, body.objectValue == nil { reader.fail("body", "must be a JSON object") }
 
         var window = HTTPJSONConfiguration.Window()
-        if let w = reader.mapping("window") {
+        if let w = reader.section("window") {
             window.startParam = w.string("start_param")
             window.endParam = w.string("end_param")
             window.placement = w.choice("in", default: HTTPJSONConfiguration.Placement.query)
@@ -30,8 +29,8 @@ enum HTTPJSONConfigurationReader {
         let timeField = reader.requiredString("time_field") ?? "time"
         let timeFormat = reader.choice("time_format", default: HTTPJSONConfiguration.TimeFormat.rfc3339)
         let order = reader.choice("order", default: HTTPJSONConfiguration.Order.oldestFirst)
-        let pagination = readPagination(reader.mapping("pagination"), method: method)
-        let mapping = readMapping(reader.mapping("mapping"), valueMaps: reader.mapping("value_maps"))
+        let pagination = readPagination(reader.section("pagination"), method: method)
+        let mapping = readMapping(reader.section("mapping"), valueMaps: reader.section("value_maps"))
         guard let url else { return nil }
         return HTTPJSONConfiguration(
             name: name, method: method, url: url, headers: headers, auth: auth, body: body, window: window,
@@ -39,26 +38,7 @@ enum HTTPJSONConfigurationReader {
             pagination: pagination, mapping: mapping)
     }
 
-    /// `auth: { type: bearer | basic | header, … }`, for every connector that takes one.
-    static func readAuth(_ reader: ConfigReader) -> HTTPAuth? {
-        switch reader.requiredString("type") {
-        case "bearer":
-            return reader.requiredSecret("token").map { .bearer(Secret($0)) }
-        case "basic":
-            guard let user = reader.requiredString("username"), let password = reader.requiredSecret("password") else { return nil }
-            return .basic(user: user, password: Secret(password))
-        case "header":
-            guard let header = reader.requiredString("name"), let value = reader.requiredSecret("value") else { return nil }
-            return .header(name: header, value: Secret(value))
-        case let other?:
-            reader.fail("type", "must be bearer, basic or header, got \"\(other)\"")
-            return nil
-        case nil:
-            return nil
-        }
-    }
-
-    private static func readPagination(_ reader: ConfigReader?, method: String) -> HTTPJSONConfiguration.Pagination {
+    private static func readPagination(_ reader: (any ConfigurationKeys)?, method: String) -> HTTPJSONConfiguration.Pagination {
         guard let reader else { return .none }
         defer { reader.rejectUnknownKeys() }
         switch reader.requiredString("type") {
@@ -88,7 +68,7 @@ enum HTTPJSONConfigurationReader {
         }
     }
 
-    private static func readMapping(_ reader: ConfigReader?, valueMaps: ConfigReader?) -> HTTPJSONConfiguration.Mapping {
+    private static func readMapping(_ reader: (any ConfigurationKeys)?, valueMaps: (any ConfigurationKeys)?) -> HTTPJSONConfiguration.Mapping {
         var mapping = HTTPJSONConfiguration.Mapping()
         if let reader {
             for key in HTTPJSONConfiguration.Mapping.keys {
