@@ -94,10 +94,16 @@ extension PostgresStateStore {
                 ), forgotten AS (
                     -- Agents killed long ago (a name per host and pid): kept a day for `status`.
                     DELETE FROM agent WHERE \(heartbeat) AND heartbeat_at < now() - interval '1 day'
+                ), locked AS (
+                    -- Locked in name order, as takeLeases locks: a renewal and a takeover that
+                    -- meet on several rows cannot deadlock.
+                    SELECT l.source FROM source_lease l
+                    JOIN unnest(\(sources)::text[], \(sources.map { epochs[$0]! })::int8[]) AS held(source, epoch)
+                        ON l.source = held.source AND l.epoch = held.epoch AND l.owner = \(agent)
+                    ORDER BY l.source FOR UPDATE OF l
                 ), renewed AS (
                     UPDATE source_lease SET expires_at = now() + \(ttlMilliseconds) * interval '1 millisecond'
-                    FROM unnest(\(sources)::text[], \(sources.map { epochs[$0]! })::int8[]) AS held(source, epoch)
-                    WHERE source_lease.source = held.source AND source_lease.epoch = held.epoch AND source_lease.owner = \(agent)
+                    FROM locked WHERE source_lease.source = locked.source
                     RETURNING source_lease.source
                 )
                 SELECT source, NULL::int8, NULL::int8 FROM renewed
