@@ -74,7 +74,9 @@ func runManySources(options: Options) async throws -> ManySourcesResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: options.binary)
         process.arguments = ["run", "-c", directory + "/config.yaml"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["AUDIT_FORWARDER_AGENT": "bench-\(index)", "BENCH_AGENT": "\(index)"]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["AUDIT_FORWARDER_AGENT": "bench-\(index)", "BENCH_AGENT": "\(index)"]) {
+            $1
+        }
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         processes.append(process)

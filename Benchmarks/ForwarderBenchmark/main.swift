@@ -55,7 +55,9 @@ struct Options {
             case "--postgres": postgres = try? PostgresLocation(url: iterator.next() ?? "")
             default:
                 FileHandle.standardError.write(
-                    Data("usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N]\n       forwarder-benchmark --scenario many-sources [--sources 1000] [--poll-seconds 30] [--agents K --postgres URL]\n".utf8))
+                    Data(
+                        "usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N]\n       forwarder-benchmark --scenario many-sources [--sources 1000] [--poll-seconds 30] [--agents K --postgres URL]\n"
+                            .utf8))
                 exit(64)
             }
         }
@@ -91,10 +93,12 @@ func run(scenario: String, options: Options) async throws -> Result {
     let elastic = ElasticsearchEmulator(apiKey: "bench-es")
     let toSIEMs = scenario == "siem-latency" || scenario == "elastic"
     let now = Date()
-    await deploys.seed(DeploysEmulator.generate(count: options.events, firstID: 1, from: now.addingTimeInterval(-7 * 86400), to: now.addingTimeInterval(-60)))
+    await deploys.seed(
+        DeploysEmulator.generate(count: options.events, firstID: 1, from: now.addingTimeInterval(-7 * 86400), to: now.addingTimeInterval(-60)))
     let deploysURL = try await deploys.start()
     let webhookURL = try await receiver.start()
-    let webhook = scenario.contains("webhook")
+    let webhook =
+        scenario.contains("webhook")
         ? """
           - name: hook
             type: webhook
@@ -135,7 +139,8 @@ func run(scenario: String, options: Options) async throws -> Result {
 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: options.binary)
-    process.arguments = options.backfill
+    process.arguments =
+        options.backfill
         ? ["backfill", "-c", directory + "/config.yaml", "--source", "deploys", "--from", "8d", "--concurrency", "1", "--deadline", "30m"]
         : ["once", "-c", directory + "/config.yaml", "--deadline", "30m"]
     let clock = ContinuousClock()
@@ -152,7 +157,9 @@ func run(scenario: String, options: Options) async throws -> Result {
     process.waitUntilExit()
     let (forwarderCPU, emulatorCPU) = (cpuSeconds(1) - childrenBefore, cpuSeconds(0) - selfBefore)
     guard process.terminationStatus == 0 else {
-        throw NSError(domain: "benchmark", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "audit-forwarder exited \(process.terminationStatus)"])
+        throw NSError(
+            domain: "benchmark", code: Int(process.terminationStatus),
+            userInfo: [NSLocalizedDescriptionKey: "audit-forwarder exited \(process.terminationStatus)"])
     }
     var delivered: Int
     if toSIEMs {
@@ -167,7 +174,9 @@ func run(scenario: String, options: Options) async throws -> Result {
     await splunk.stop()
     await elastic.stop()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return Result(scenario: (options.backfill ? "backfill → " : "") + scenario + (options.integrity ? " (integrity)" : ""), events: options.events, seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: delivered,
+    return Result(
+        scenario: (options.backfill ? "backfill → " : "") + scenario + (options.integrity ? " (integrity)" : ""), events: options.events,
+        seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: delivered,
         forwarderCPU: forwarderCPU, emulatorCPU: emulatorCPU)
 }
 
@@ -200,7 +209,10 @@ if options.scenarios == ["many-sources"] {
                 result.agents, result.settledSeconds, result.polls, result.cpuMillisecondsPerPoll, result.residentMiB, result.peakMiB))
         if !result.shares.isEmpty { print("sources held per agent at the end: \(result.shares)") }
         if let rate = result.databaseTransactionsPerSecond {
-            print(String(format: "database: %.1f committed transactions/s while polling (%.2f per poll)", rate, rate * Double(2 * options.pollSeconds) / Double(max(1, result.polls))))
+            print(
+                String(
+                    format: "database: %.1f committed transactions/s while polling (%.2f per poll)", rate,
+                    rate * Double(2 * options.pollSeconds) / Double(max(1, result.polls))))
         }
     } catch {
         print("| many-sources | failed: \(error) |")

@@ -7,7 +7,9 @@ extension StateStore {
     public func newestDeadLetter(sink: String) throws -> DeadLetter? {
         try pool.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT id, sink, source, event_id, status, reason, created_at, payload FROM dead_letter WHERE sink = ? ORDER BY id DESC LIMIT 1",
+                db,
+                sql:
+                    "SELECT id, sink, source, event_id, status, reason, created_at, payload FROM dead_letter WHERE sink = ? ORDER BY id DESC LIMIT 1",
                 arguments: [sink]
             ).map { row in
                 DeadLetter(

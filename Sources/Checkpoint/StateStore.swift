@@ -116,7 +116,8 @@ public final class StateStore: Sendable {
         guard header.count >= 16, Data(header[0..<16]) == Data("SQLite format 3\0".utf8) else {
             throw StateError(
                 .notADatabase,
-                "state file \(path) is not an SQLite database (corrupt or foreign); refusing to overwrite it — move it away or point state.path elsewhere")
+                "state file \(path) is not an SQLite database (corrupt or foreign); refusing to overwrite it — move it away or point state.path elsewhere"
+            )
         }
         // Another program's database must be refused before SQLite opens it for writing: opening
         // switches it to WAL, which rewrites its header. Read from the header itself: the
@@ -132,7 +133,8 @@ public final class StateStore: Sendable {
     static func foreignDatabase(_ path: String, appID: Int32) -> StateError {
         StateError(
             .foreignDatabase,
-            "state file \(path) is an SQLite database of another program (application_id \(appID)); refusing to touch it — point state.path at a new file")
+            "state file \(path) is an SQLite database of another program (application_id \(appID)); refusing to touch it — point state.path at a new file"
+        )
     }
 
     /// Runs SQLite's own consistency check; returns "ok" when the file is sound.

@@ -112,6 +112,8 @@ extension DeepIntShieldEmulator {
 
     /// `{"is_deepintshield_error": false, "status_code": N, "error": {"message": …}}` with HTTP status N.
     static func error(_ status: Int, _ message: String) -> EmulatorResponse {
-        .json(#"{"is_deepintshield_error":false,"status_code":"# + String(status) + #","error":{"message":"# + JSONText.quote(message) + "}}", status: status)
+        .json(
+            #"{"is_deepintshield_error":false,"status_code":"# + String(status) + #","error":{"message":"# + JSONText.quote(message) + "}}",
+            status: status)
     }
 }

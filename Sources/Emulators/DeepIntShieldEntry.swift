@@ -82,10 +82,11 @@ public struct DeepIntShieldEntry: Sendable, Equatable {
 
     /// `sha256:` and the hex digest of `text`.
     static func sha256(_ text: String) -> String {
-        "sha256:" + SHA256.hash(data: Data(text.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        "sha256:"
+            + SHA256.hash(data: Data(text.utf8)).map { byte in
+                let hex = String(byte, radix: 16)
+                return byte < 16 ? "0" + hex : hex
+            }.joined()
     }
 
     /// The wire form of PROTOCOLS.md, keys in the documented order; `details` is left out

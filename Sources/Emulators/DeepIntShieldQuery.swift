@@ -43,9 +43,11 @@ struct DeepIntShieldQuery {
             workspaceID == nil || workspaceID == entry.workspaceID
         else { return false }
         guard let search else { return true }
-        return [entry.eventID, entry.action, entry.eventType, entry.resourceType, entry.resourceID,
-                entry.actor.userID, entry.actor.email, entry.details]
-            .contains { $0.lowercased().contains(search) }
+        return [
+            entry.eventID, entry.action, entry.eventType, entry.resourceType, entry.resourceID,
+            entry.actor.userID, entry.actor.email, entry.details,
+        ]
+        .contains { $0.lowercased().contains(search) }
     }
 }
 

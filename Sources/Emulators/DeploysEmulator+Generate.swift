@@ -64,24 +64,36 @@ private struct GeneratorCatalog {
             actions: ["deployment.deploy", "deployment.deploy", "deployment.deploy", "deployment.pause", "deployment.resume", "deployment.delete"],
             resources: ["api", "web", "worker", "billing", "cron"].map { (id: $0, name: $0) }
         ),
-        Kind(type: "route", actions: ["route.create", "route.delete"], resources: [
-            (id: "api.acme.example", name: "api.acme.example"), (id: "www.acme.example", name: "www.acme.example"),
-        ]),
-        Kind(type: "disk", actions: ["disk.create", "disk.update", "disk.delete"], resources: [
-            (id: "pgdata", name: "pgdata"), (id: "uploads", name: "uploads"),
-        ]),
-        Kind(type: "pullSecret", actions: ["pullSecret.create", "pullSecret.delete"], resources: [
-            (id: "ghcr", name: "ghcr"),
-        ]),
-        Kind(type: "serviceAccount", actions: ["serviceAccount.create", "serviceAccount.createKey", "serviceAccount.deleteKey"], resources: [
-            (id: "ci", name: "ci"), (id: "terraform", name: "terraform"),
-        ]),
-        Kind(type: "role", actions: ["role.create", "role.bind", "role.delete"], resources: [
-            (id: "viewer", name: "viewer"), (id: "deployer", name: "deployer"),
-        ]),
-        Kind(type: "project", actions: ["project.update", "project.setBilling"], resources: [
-            (id: "acme", name: "acme"),
-        ]),
+        Kind(
+            type: "route", actions: ["route.create", "route.delete"],
+            resources: [
+                (id: "api.acme.example", name: "api.acme.example"), (id: "www.acme.example", name: "www.acme.example"),
+            ]),
+        Kind(
+            type: "disk", actions: ["disk.create", "disk.update", "disk.delete"],
+            resources: [
+                (id: "pgdata", name: "pgdata"), (id: "uploads", name: "uploads"),
+            ]),
+        Kind(
+            type: "pullSecret", actions: ["pullSecret.create", "pullSecret.delete"],
+            resources: [
+                (id: "ghcr", name: "ghcr")
+            ]),
+        Kind(
+            type: "serviceAccount", actions: ["serviceAccount.create", "serviceAccount.createKey", "serviceAccount.deleteKey"],
+            resources: [
+                (id: "ci", name: "ci"), (id: "terraform", name: "terraform"),
+            ]),
+        Kind(
+            type: "role", actions: ["role.create", "role.bind", "role.delete"],
+            resources: [
+                (id: "viewer", name: "viewer"), (id: "deployer", name: "deployer"),
+            ]),
+        Kind(
+            type: "project", actions: ["project.update", "project.setBilling"],
+            resources: [
+                (id: "acme", name: "acme")
+            ]),
     ]
 
     let actors: [Actor] = [

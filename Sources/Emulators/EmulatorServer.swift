@@ -2,9 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import NIOSSL
 import Logging
 import NIOConcurrencyHelpers
+import NIOSSL
 import ServiceLifecycle
 
 /// Answers one recorded request.
@@ -161,10 +161,12 @@ final class EmulatorServer: Sendable {
 
     /// Graceful shutdown: stop accepting, let in-flight requests finish (at most 1 s).
     func stop() async {
-        guard let current = running.withLockedValue({ state -> Running? in
-            defer { state = nil }
-            return state
-        }) else { return }
+        guard
+            let current = running.withLockedValue({ state -> Running? in
+                defer { state = nil }
+                return state
+            })
+        else { return }
         await current.group.triggerGracefulShutdown()
         _ = try? await current.task.value
     }

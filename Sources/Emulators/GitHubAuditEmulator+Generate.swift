@@ -54,7 +54,8 @@ extension GitHubAuditEmulator {
     /// every `n` below 2^48 and not in the order of `n`.
     static func documentID(_ n: Int) -> String {
         let mixed = (UInt64(truncatingIfNeeded: n) &* 0xB5AD_4ECE_DA1D) & 0xFFFF_FFFF_FFFF
-        let bytes: [UInt8] = (0..<6).map { UInt8(truncatingIfNeeded: mixed >> (8 * UInt64($0))) }
+        let bytes: [UInt8] =
+            (0..<6).map { UInt8(truncatingIfNeeded: mixed >> (8 * UInt64($0))) }
             + [0x56, 0xAB, 0xE0, 0xEA, 0x46, 0x78, 0x31, 0x8A, 0xB0, 0x59]
         return Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")

@@ -42,8 +42,10 @@ public final class GitHubAuditEmulator: Sendable {
         var status: Int
 
         var headers: [(name: String, value: String)] {
-            [("X-RateLimit-Limit", String(limit)), ("X-RateLimit-Remaining", String(max(0, limit - used))),
-             ("X-RateLimit-Reset", String(resetAt)), ("X-RateLimit-Used", String(used))]
+            [
+                ("X-RateLimit-Limit", String(limit)), ("X-RateLimit-Remaining", String(max(0, limit - used))),
+                ("X-RateLimit-Reset", String(resetAt)), ("X-RateLimit-Used", String(used)),
+            ]
         }
     }
 
@@ -147,8 +149,9 @@ public final class GitHubAuditEmulator: Sendable {
             }
             let exceeded = consume && state.used >= rateLimit
             if consume, !exceeded { state.used += 1 }
-            return RateWindow(limit: rateLimit, used: state.used, resetAt: state.resetAt ?? now + 3600, now: now,
-                              exceeded: exceeded, status: state.exceededStatus)
+            return RateWindow(
+                limit: rateLimit, used: state.used, resetAt: state.resetAt ?? now + 3600, now: now,
+                exceeded: exceeded, status: state.exceededStatus)
         }
     }
 

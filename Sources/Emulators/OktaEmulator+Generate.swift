@@ -99,7 +99,8 @@ extension OktaEmulator {
             let uri = job ? "" : #","requestUri":"# + JSONText.quote(requestURI(eventType))
             event.debugData = #"{"requestId":"# + JSONText.quote(transactionID(n)) + uri + "}"
         }
-        event.securityContext = job
+        event.securityContext =
+            job
             ? #"{"asNumber":null,"asOrg":null,"isp":null,"domain":null,"isProxy":null}"#
             : #"{"asNumber":64496,"asOrg":"example networks","isp":"example networks","domain":"example.net","isProxy":false}"#
         return event
@@ -119,8 +120,9 @@ extension OktaEmulator {
         case "SystemPrincipal":
             return .init()
         case "PublicClientApp":
-            return .init(ipAddress: "198.51.100.20", rawUserAgent: "okta-sdk-java/8.2.2 java/17.0.9 Linux/6.1", os: "Linux",
-                         browser: "UNKNOWN", city: "Ashburn", country: "United States")
+            return .init(
+                ipAddress: "198.51.100.20", rawUserAgent: "okta-sdk-java/8.2.2 java/17.0.9 Linux/6.1", os: "Linux",
+                browser: "UNKNOWN", city: "Ashburn", country: "United States")
         default:
             let agent = oktaAgents[(n / 2) % oktaAgents.count]
             let place = oktaPlaces[(n / 3) % oktaPlaces.count]
@@ -160,7 +162,8 @@ private let oktaUsers: [OktaLogEvent.Entity] = [
     .init(id: "00u5e6f7g8H9i0J1k2l3", alternateID: "erin@acme.example", displayName: "Erin Evans"),
 ]
 private let oktaAdmin = OktaLogEvent.Entity(id: "00u4d5e6f7G8h9I0j1k2", alternateID: "dana.admin@acme.example", displayName: "Dana Admin")
-private let oktaSystem = OktaLogEvent.Entity(id: "0oa0system0okta00001", type: "SystemPrincipal", alternateID: "system@okta.com", displayName: "Okta System")
+private let oktaSystem = OktaLogEvent.Entity(
+    id: "0oa0system0okta00001", type: "SystemPrincipal", alternateID: "system@okta.com", displayName: "Okta System")
 private let oktaProvisioningClient = OktaLogEvent.Entity(
     id: "0oa5f6g7h8I9j0K1l2m3", type: "PublicClientApp", alternateID: "0oa5f6g7h8I9j0K1l2m3", displayName: "Acme HR Provisioning")
 private let oktaApps: [OktaLogEvent.Entity] = [
@@ -177,7 +180,10 @@ private let oktaRule = OktaLogEvent.Entity(id: "0pr1rule000000000001", type: "Po
 private let oktaAgents: [(raw: String, os: String, browser: String)] = [
     ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", "Mac OS X", "CHROME"),
     ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0", "Windows 10", "FIREFOX"),
-    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", "iOS", "SAFARI"),
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+        "iOS", "SAFARI"
+    ),
 ]
 private let oktaPlaces: [(city: String, country: String)] = [
     ("San Francisco", "United States"), ("London", "United Kingdom"), ("Berlin", "Germany"), ("Toronto", "Canada"),

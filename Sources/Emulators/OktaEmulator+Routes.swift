@@ -91,15 +91,16 @@ extension OktaEmulator {
 
     /// Okta's error shape; `errorCode` follows the status.
     static func error(_ status: Int, _ summary: String, causes: [String] = []) -> EmulatorResponse {
-        let code = switch status {
-        case 400: "E0000001"
-        case 401: "E0000011"
-        case 403: "E0000006"
-        case 404: "E0000007"
-        case 405: "E0000022"
-        case 429: "E0000047"
-        default: "E0000009"
-        }
+        let code =
+            switch status {
+            case 400: "E0000001"
+            case 401: "E0000011"
+            case 403: "E0000006"
+            case 404: "E0000007"
+            case 405: "E0000022"
+            case 429: "E0000047"
+            default: "E0000009"
+            }
         var out = #"{"errorCode":"# + JSONText.quote(code)
         out += #","errorSummary":"# + JSONText.quote(summary)
         out += #","errorLink":"# + JSONText.quote(code)

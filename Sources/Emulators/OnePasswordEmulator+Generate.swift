@@ -162,12 +162,15 @@ private let signInOutcomes: [(category: String, type: String)] = [
 
 private let clients: [OnePasswordClient] = [
     .init(),
-    .init(appName: "1Password for Web", appVersion: "1951", platformName: "Chrome", platformVersion: "124.0.6367.91",
-          osName: "Windows", osVersion: "10.0"),
-    .init(appName: "1Password CLI", appVersion: "2.28.0", platformName: "op", platformVersion: "2.28.0",
-          osName: "Linux", osVersion: "6.8.0"),
-    .init(appName: "1Password for iOS", appVersion: "80900003", platformName: "iPhone15,2", platformVersion: "arm64",
-          osName: "iOS", osVersion: "17.4.1"),
+    .init(
+        appName: "1Password for Web", appVersion: "1951", platformName: "Chrome", platformVersion: "124.0.6367.91",
+        osName: "Windows", osVersion: "10.0"),
+    .init(
+        appName: "1Password CLI", appVersion: "2.28.0", platformName: "op", platformVersion: "2.28.0",
+        osName: "Linux", osVersion: "6.8.0"),
+    .init(
+        appName: "1Password for iOS", appVersion: "80900003", platformName: "iPhone15,2", platformVersion: "arm64",
+        osName: "iOS", osVersion: "17.4.1"),
 ]
 
 private let usageActions = [

@@ -37,8 +37,10 @@ public struct OnePasswordLocation: Sendable, Equatable {
     public var latitude: Double
     public var longitude: Double
 
-    public init(country: String = "Canada", region: String = "Ontario", city: String = "Toronto",
-                latitude: Double = 43.6532, longitude: Double = -79.3832) {
+    public init(
+        country: String = "Canada", region: String = "Ontario", city: String = "Toronto",
+        latitude: Double = 43.6532, longitude: Double = -79.3832
+    ) {
         self.country = country
         self.region = region
         self.city = city
@@ -66,9 +68,11 @@ public struct OnePasswordClient: Sendable, Equatable {
     public var osVersion: String
     public var ipAddress: String
 
-    public init(appName: String = "1Password for Mac", appVersion: String = "81080027", platformName: String = "MacBookPro18,3",
-                platformVersion: String = "arm64", osName: String = "MacOSX", osVersion: String = "14.4.1",
-                ipAddress: String = "203.0.113.10") {
+    public init(
+        appName: String = "1Password for Mac", appVersion: String = "81080027", platformName: String = "MacBookPro18,3",
+        platformVersion: String = "arm64", osName: String = "MacOSX", osVersion: String = "14.4.1",
+        ipAddress: String = "203.0.113.10"
+    ) {
         self.appName = appName
         self.appVersion = appVersion
         self.platformName = platformName
@@ -97,8 +101,10 @@ public struct OnePasswordSession: Sendable, Equatable {
     public var deviceUUID: String
     public var ip: String
 
-    public init(uuid: String = "A5K6COGVRVEJXJW3XQZGS7VAMM", loginTime: Date, deviceUUID: String = "lc5fqgbrcm4plajd8mwncv2b3u",
-                ip: String = "203.0.113.10") {
+    public init(
+        uuid: String = "A5K6COGVRVEJXJW3XQZGS7VAMM", loginTime: Date, deviceUUID: String = "lc5fqgbrcm4plajd8mwncv2b3u",
+        ip: String = "203.0.113.10"
+    ) {
         self.uuid = uuid
         self.loginTime = loginTime
         self.deviceUUID = deviceUUID

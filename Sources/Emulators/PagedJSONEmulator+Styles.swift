@@ -39,9 +39,10 @@ extension PagedJSONEmulator {
             let more: Bool
             if newestFirst {
                 // Everything strictly before the cursor; the page is the newest of those.
-                let end = parameters.cursor.map { cursor in
-                    window.partitioningIndex { isAfter($0, cursor) || ($0.orderTime == cursor.time && $0.orderID == cursor.id) }
-                } ?? window.endIndex
+                let end =
+                    parameters.cursor.map { cursor in
+                        window.partitioningIndex { isAfter($0, cursor) || ($0.orderTime == cursor.time && $0.orderID == cursor.id) }
+                    } ?? window.endIndex
                 let start = max(window.startIndex, end - parameters.perPage)
                 page = window[start..<end]
                 more = start > window.startIndex

@@ -64,7 +64,8 @@ extension SlackAuditEmulator {
             // An org-wide setting: logged at the Enterprise Grid level, about one workspace.
             entry.location = slackEnterprise
             entry.entity = .workspace(id: workspace.id, name: workspace.name, domain: workspace.domain)
-            entry.details = n % 2 == 0
+            entry.details =
+                n % 2 == 0
                 ? #"{"previous_value":"optional","new_value":"required"}"#
                 : #"{"previous_value":"required","new_value":"optional"}"#
         default:  // user_login, user_logout: the user acts on themselves

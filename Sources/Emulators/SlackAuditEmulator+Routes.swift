@@ -45,12 +45,13 @@ extension SlackAuditEmulator {
     /// `.errorEnvelope` keeps its message as the code.
     static func faultError(_ status: Int, _ message: String) -> EmulatorResponse {
         guard message == FaultInjector.reason(status) else { return error(status, message) }
-        let code = switch status {
-        case 429: "ratelimited"
-        case 503: "service_unavailable"
-        case 500...: "internal_error"
-        default: "request_failed"
-        }
+        let code =
+            switch status {
+            case 429: "ratelimited"
+            case 503: "service_unavailable"
+            case 500...: "internal_error"
+            default: "request_failed"
+            }
         return error(status, code)
     }
 }

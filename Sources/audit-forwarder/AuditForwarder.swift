@@ -37,7 +37,9 @@ struct AuditForwarder: AsyncParsableCommand {
         } catch let error as ValidationError {
             // A misuse found once the command ran (an unknown source, a time in the future): the
             // usage shown is the subcommand's, not the whole tool's.
-            printError("Error: \(error.message)\nUsage: \(usageString(for: type(of: command)))\n  See 'audit-forwarder \(commandPath(of: type(of: command))) --help'.")
+            printError(
+                "Error: \(error.message)\nUsage: \(usageString(for: type(of: command)))\n  See 'audit-forwarder \(commandPath(of: type(of: command))) --help'."
+            )
             Foundation.exit(ExitStatus.usage)
         } catch {
             exit(withError: error)

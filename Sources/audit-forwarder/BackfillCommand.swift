@@ -29,7 +29,8 @@ struct BackfillCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard BackfillMode.concurrencyRange.contains(concurrency) else {
-            throw ValidationError("--concurrency must be between \(BackfillMode.concurrencyRange.lowerBound) and \(BackfillMode.concurrencyRange.upperBound)")
+            throw ValidationError(
+                "--concurrency must be between \(BackfillMode.concurrencyRange.lowerBound) and \(BackfillMode.concurrencyRange.upperBound)")
         }
         if resume == nil {
             guard source != nil, let from else { throw ValidationError("give --source and --from (and --to), or --resume ID") }
@@ -55,7 +56,9 @@ struct BackfillCommand: AsyncParsableCommand {
             await engine.shutdown()
             throw error
         }
-        print("backfill job \(job.id): \(job.source) from \(RFC3339.format(job.position)) to \(RFC3339.format(job.rangeEnd)), sinks: \(job.onlySinks?.joined(separator: ", ") ?? "all"), \(concurrency) window(s) at once")
+        print(
+            "backfill job \(job.id): \(job.source) from \(RFC3339.format(job.position)) to \(RFC3339.format(job.rangeEnd)), sinks: \(job.onlySinks?.joined(separator: ", ") ?? "all"), \(concurrency) window(s) at once"
+        )
         // The id must reach the operator even if the job is killed a moment later.
         fflush(nil)
         let display = ProgressDisplay(interactive: isatty(STDOUT_FILENO) == 1)
@@ -63,7 +66,9 @@ struct BackfillCommand: AsyncParsableCommand {
         display.finish()
         await engine.shutdown()
         let final = try engine.store.backfillJob(id: job.id)
-        print("backfill job \(job.id): \(final?.finishedAt == nil ? "interrupted" : "done"), \(final?.events ?? 0) events spooled\(final?.finishedAt == nil ? "; continue with --resume \(job.id)" : "")")
+        print(
+            "backfill job \(job.id): \(final?.finishedAt == nil ? "interrupted" : "done"), \(final?.events ?? 0) events spooled\(final?.finishedAt == nil ? "; continue with --resume \(job.id)" : "")"
+        )
         if configuration.state.isShared {
             // On a shared state this command spools; the source's owner delivers.
             print("backfill job \(job.id): the agents holding \(job.source) deliver its events (audit-forwarder status shows the owner)")
@@ -99,7 +104,8 @@ struct BackfillCommand: AsyncParsableCommand {
             start < now.addingTimeInterval(-retention)
         {
             throw ValidationError(
-                "--from \(RFC3339.format(start)) is older than \(source) keeps its audit log (\(Int(retention / 86400)) days); start at \(Int(retention / 86400))d or later")
+                "--from \(RFC3339.format(start)) is older than \(source) keeps its audit log (\(Int(retention / 86400)) days); start at \(Int(retention / 86400))d or later"
+            )
         }
         return try store.createBackfillJob(source: source, from: start, to: end, onlySinks: sink.isEmpty ? nil : sink)
     }

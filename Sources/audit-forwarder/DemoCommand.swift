@@ -8,7 +8,9 @@ import Logging
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Start a deploys.app emulator and a webhook receiver on loopback, forward seeded events to them and to a file, and show what arrived where.")
+        abstract:
+            "Start a deploys.app emulator and a webhook receiver on loopback, forward seeded events to them and to a file, and show what arrived where."
+    )
 
     @Option(help: "How many audit events to seed.")
     var events: Int = 250
@@ -30,7 +32,8 @@ struct DemoCommand: AsyncParsableCommand {
         let deploys = DeploysEmulator(token: deploysToken, project: "acme")
         let receiver = WebhookReceiver(signingSecret: signingSecret, bearerToken: webhookToken)
         let now = Date()
-        await deploys.seed(DeploysEmulator.generate(count: events, firstID: 1, from: now.addingTimeInterval(-3 * 3600), to: now.addingTimeInterval(-60)))
+        await deploys.seed(
+            DeploysEmulator.generate(count: events, firstID: 1, from: now.addingTimeInterval(-3 * 3600), to: now.addingTimeInterval(-60)))
         let deploysURL = try await deploys.start()
         let webhookURL = try await receiver.start()
 
@@ -75,7 +78,9 @@ struct DemoCommand: AsyncParsableCommand {
         let first = await OnceMode.run(engine: engine, deadline: .seconds(120))
         let afterFirst = await summary(receiver: receiver, outputPath: outputPath)
         print("run 1 (once): \(first == .complete ? "complete" : "\(first)")")
-        print("  webhook: \(afterFirst.webhookEvents) events in \(afterFirst.deliveries) signed deliveries, \(afterFirst.distinctWebhookIDs) distinct ids, all signatures valid: \(afterFirst.signaturesValid)")
+        print(
+            "  webhook: \(afterFirst.webhookEvents) events in \(afterFirst.deliveries) signed deliveries, \(afterFirst.distinctWebhookIDs) distinct ids, all signatures valid: \(afterFirst.signaturesValid)"
+        )
         print("  file:    \(afterFirst.fileLines) NDJSON lines")
 
         // A late event behind the cursor (inside `overlap`) and a repeat run: only the new event moves.
@@ -84,7 +89,9 @@ struct DemoCommand: AsyncParsableCommand {
         let second = await OnceMode.run(engine: engine, deadline: .seconds(120))
         let afterSecond = await summary(receiver: receiver, outputPath: outputPath)
         print("run 2 (once, one late event added upstream): \(second == .complete ? "complete" : "\(second)")")
-        print("  webhook: +\(afterSecond.webhookEvents - afterFirst.webhookEvents) event(s); file: +\(afterSecond.fileLines - afterFirst.fileLines) line(s); re-fetched overlap skipped as duplicates")
+        print(
+            "  webhook: +\(afterSecond.webhookEvents - afterFirst.webhookEvents) event(s); file: +\(afterSecond.fileLines - afterFirst.fileLines) line(s); re-fetched overlap skipped as duplicates"
+        )
         if let sample = afterSecond.lastLine { print("\nlast event written to the file (native encoding):\n" + sample) }
 
         await engine.shutdown()
@@ -92,9 +99,12 @@ struct DemoCommand: AsyncParsableCommand {
         await receiver.stop()
 
         let expected = events + 1
-        let ok = first == .complete && second == .complete && afterSecond.distinctWebhookIDs == expected
+        let ok =
+            first == .complete && second == .complete && afterSecond.distinctWebhookIDs == expected
             && afterSecond.fileLines == expected && afterSecond.signaturesValid
-        print("\n\(ok ? "OK" : "MISMATCH"): \(expected) events seeded, \(afterSecond.distinctWebhookIDs) arrived at the webhook, \(afterSecond.fileLines) in the file")
+        print(
+            "\n\(ok ? "OK" : "MISMATCH"): \(expected) events seeded, \(afterSecond.distinctWebhookIDs) arrived at the webhook, \(afterSecond.fileLines) in the file"
+        )
         if !ok { throw ExitCode(ExitStatus.failure) }
     }
 

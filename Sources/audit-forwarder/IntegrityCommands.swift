@@ -7,7 +7,9 @@ struct KeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
         abstract: "Print a new Ed25519 key pair for sinks[].integrity: the signing key (a secret) and its public key.",
-        discussion: "Line 1: signing_key <base64> (put it in the sink's integrity.signing_key, through a variable or a file). Line 2: public_key <base64> (give it to the auditor, for verify --public-key).")
+        discussion:
+            "Line 1: signing_key <base64> (put it in the sink's integrity.signing_key, through a variable or a file). Line 2: public_key <base64> (give it to the auditor, for verify --public-key)."
+    )
 
     func run() throws {
         let pair = IntegritySigner.generate()

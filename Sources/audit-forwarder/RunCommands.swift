@@ -109,7 +109,9 @@ struct CheckCommand: AsyncParsableCommand {
             printError("invalid configuration \(config.path):\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
             throw ExitCode(ExitStatus.config)
         }
-        print("configuration OK: \(configuration.sources.count) source(s), \(configuration.sinks.count) sink(s), state \(configuration.state.displayName)")
+        print(
+            "configuration OK: \(configuration.sources.count) source(s), \(configuration.sinks.count) sink(s), state \(configuration.state.displayName)"
+        )
         for warning in configuration.securityWarnings { print("warning: \(warning)") }
         for unavailable in configuration.unavailableSecretKeys {
             print("note: \(unavailable) — not needed to check, but run, once and check --connect will need it")

@@ -45,7 +45,8 @@ func alone(_ store: any StateBackend, source: String, _ change: () throws -> Voi
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Per source: cursor, lag, last success and error. Per sink: pending events, oldest pending, dead letters, last error.")
+        commandName: "status",
+        abstract: "Per source: cursor, lag, last success and error. Per sink: pending events, oldest pending, dead letters, last error.")
 
     @OptionGroup var config: ConfigOption
     @Flag(help: "Print JSON.") var json = false
@@ -90,7 +91,8 @@ struct CheckpointsCommand: AsyncParsableCommand {
             guard let time = TimeText.parse(to) else { throw ValidationError("--to: not a time: \(to)") }
             // A cursor ahead of now stops a source without a sign: its polls ask for nothing.
             if time.timeIntervalSinceNow > 60, !force {
-                throw ValidationError("--to \(RFC3339.format(time)) is in the future: \(source) would fetch nothing until then; add --force if that is what you want")
+                throw ValidationError(
+                    "--to \(RFC3339.format(time)) is in the future: \(source) would fetch nothing until then; add --force if that is what you want")
             }
             // A running poll would write its own position over this one.
             let lock = try await acquireLock(configuration, wait: .zero)
@@ -103,7 +105,8 @@ struct CheckpointsCommand: AsyncParsableCommand {
     }
 
     struct Reset: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Forget a source's cursor (its next poll reaches back lookback; dedupe skips what was already sent).")
+        static let configuration = CommandConfiguration(
+            abstract: "Forget a source's cursor (its next poll reaches back lookback; dedupe skips what was already sent).")
         @OptionGroup var config: ConfigOption
         @Option(help: "Source name.") var source: String
 

@@ -10,16 +10,22 @@ struct StateCommand: AsyncParsableCommand {
 
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Copy the configured SQLite state (state.path) into an empty PostgreSQL database: cursors, spool, offsets, dedupe, dead letters, jobs. Nothing is sent again.")
+            abstract:
+                "Copy the configured SQLite state (state.path) into an empty PostgreSQL database: cursors, spool, offsets, dedupe, dead letters, jobs. Nothing is sent again."
+        )
         @OptionGroup var config: ConfigOption
-        @Option(help: "The PostgreSQL database: postgresql://user:password@host:5432/db?sslmode=… (or the name of an environment variable holding it, as env:NAME).")
+        @Option(
+            help:
+                "The PostgreSQL database: postgresql://user:password@host:5432/db?sslmode=… (or the name of an environment variable holding it, as env:NAME)."
+        )
         var to: String
         @Option(help: "With sslmode=verify-ca or verify-full: the CA file of the database's certificate.") var caFile: String?
 
         func run() async throws {
             let configuration = try loadConfiguration(config, needsSecrets: false)
             guard !configuration.state.isShared else {
-                throw ValidationError("the configuration's state is already PostgreSQL (state.url); point -c at the configuration with the SQLite state.path")
+                throw ValidationError(
+                    "the configuration's state is already PostgreSQL (state.url); point -c at the configuration with the SQLite state.path")
             }
             guard FileManager.default.fileExists(atPath: configuration.state.path) else {
                 printError("audit-forwarder: no state file at \(configuration.state.path): nothing to copy")

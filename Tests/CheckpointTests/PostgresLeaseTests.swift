@@ -73,7 +73,9 @@ import Testing
         let a = try PostgresStateStore(location: location)
         let admin = try PostgresStateStore(location: location)
         try a.takeLeases(["s"], agent: "a", ttl: .seconds(60))
-        let busy = #expect(throws: SourceBusyError.self) { try admin.changeAlone(source: "s", as: "admin:x") { try admin.setCursor(source: "s", position: "c1") } }
+        let busy = #expect(throws: SourceBusyError.self) {
+            try admin.changeAlone(source: "s", as: "admin:x") { try admin.setCursor(source: "s", position: "c1") }
+        }
         #expect(busy?.owner == "a" && busy?.description.contains("leased to agent a") == true, "\(String(describing: busy))")
         #expect(try admin.cursor(source: "s") == nil)
 

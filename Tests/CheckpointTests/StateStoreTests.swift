@@ -48,7 +48,9 @@ enum BackendUnderTest: String, CaseIterable, CustomStringConvertible {
     @Test func aNewFileHasLargePagesAndAnOldOneKeepsItsOwn() throws {
         let store = try StateStore(path: temporaryStatePath())
         #expect(try store.pool.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == StateStore.newFilePageSize)
-        #expect(try store.pool.write { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == StateStore.backstopCheckpointBytes / StateStore.newFilePageSize)
+        #expect(
+            try store.pool.write { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == StateStore.backstopCheckpointBytes
+                / StateStore.newFilePageSize)
 
         // A state file made by an earlier release, with SQLite's 4 KiB pages.
         let oldPath = temporaryStatePath()
@@ -143,7 +145,9 @@ enum BackendUnderTest: String, CaseIterable, CustomStringConvertible {
 
     /// Events meant only for other sinks are passed over once nothing for this sink is left, and
     /// never while this sink's batch was cut short (the rest of its events may lie beyond them).
-    @Test(arguments: BackendUnderTest.allCases) func aBatchPassesOverOtherSinksEventsOnlyWhenNothingIsLeftForThisSink(_ backend: BackendUnderTest) throws {
+    @Test(arguments: BackendUnderTest.allCases) func aBatchPassesOverOtherSinksEventsOnlyWhenNothingIsLeftForThisSink(
+        _ backend: BackendUnderTest
+    ) throws {
         let store = try backend.make()
         try store.appendPage(source: "s", entries: (1...3).map { entry($0) }, cursor: nil)
         try store.appendPage(source: "b", entries: (4...6).map { entry($0) }, cursor: nil, onlySinks: ["archive"])

@@ -52,12 +52,13 @@ import Testing
         #expect(request.headers.first { $0.name == "DD-API-KEY" }?.isSecret == true)
         let entries = try entries(request)
         #expect(entries.count == 2)
-        #expect(entries[0] == [
-            "ddsource": .string("audit-forwarder"), "ddtags": .string("env:production,team:security"), "hostname": .string("fwd-1"),
-            "service": .string("deepintshield"), "status": .string("error"), "message": .string(String(decoding: event.body, as: UTF8.self)),
-            "id": .string("id-1"), "event_time": .string(RFC3339.format(event.time)),
-            "timestamp": .integer(Int64((event.time.timeIntervalSince1970 * 1000).rounded())),
-        ])
+        #expect(
+            entries[0] == [
+                "ddsource": .string("audit-forwarder"), "ddtags": .string("env:production,team:security"), "hostname": .string("fwd-1"),
+                "service": .string("deepintshield"), "status": .string("error"), "message": .string(String(decoding: event.body, as: UTF8.self)),
+                "id": .string("id-1"), "event_time": .string(RFC3339.format(event.time)),
+                "timestamp": .integer(Int64((event.time.timeIntervalSince1970 * 1000).rounded())),
+            ])
     }
 
     @Test(arguments: [("info", "info"), ("low", "notice"), ("medium", "warning"), ("high", "error"), ("critical", "critical"), (nil, "info")])
@@ -118,9 +119,10 @@ import Testing
             }
         }
         // Two stale dates, and a fresh one that stays.
-        let body = JSONWriter.write(.object([
-            "@timestamp": .string(RFC3339.format(old)), "date": .integer(millis), "timestamp": .string(RFC3339.format(now)),
-        ]))
+        let body = JSONWriter.write(
+            .object([
+                "@timestamp": .string(RFC3339.format(old)), "date": .integer(millis), "timestamp": .string(RFC3339.format(now)),
+            ]))
         let entry = try entries(sink().makeRequest(batch: [EncodedEvent(id: "a", time: now, body: body)], now: now))[0]
         let message = try JSONValue.parse(Data(entry["message"]!.stringValue!.utf8))
         #expect(Set(message.objectValue!.keys) == ["timestamp", "event_time", "event_date"])
@@ -160,7 +162,8 @@ import Testing
         let response = status < 300 ? WireResponse(status: status, body: Data("{}".utf8)) : error(status, "detail \(status)")
         switch try sink().classify(response, batch: batch) {
         case .delivered: #expect(expected == "delivered")
-        case .retry(let after, let reason): #expect(expected == "retry" && after == .seconds(4) && reason == "Datadog HTTP \(status): detail \(status)")
+        case .retry(let after, let reason):
+            #expect(expected == "retry" && after == .seconds(4) && reason == "Datadog HTTP \(status): detail \(status)")
         case .tooLarge(let reason): #expect(expected == "tooLarge" && reason.contains("detail 413"))
         case .rejected(let code, let reason):
             #expect(expected == "rejected" && code == status && reason.hasPrefix("Datadog HTTP \(status): detail \(status)"))

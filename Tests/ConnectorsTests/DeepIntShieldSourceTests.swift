@@ -19,7 +19,8 @@ import Testing
 
     func page(_ entries: [String], next: String?) -> WireResponse {
         let link = next.map { "\"\($0)\"" } ?? "null"
-        let body = #"{"total_count": 9, "returned_count": \#(entries.count), "page": 1, "limit": 2, "audit_logs": ["#
+        let body =
+            #"{"total_count": 9, "returned_count": \#(entries.count), "page": 1, "limit": 2, "audit_logs": ["#
             + entries.joined(separator: ",") + #"], "next_page": \#(link)}"#
         return WireResponse(status: 200, body: Data(body.utf8))
     }
@@ -41,7 +42,9 @@ import Testing
         #expect((filters["event_types"] as? [String]) == ["authentication"])
         #expect(((filters["actors"] as? [String: Any])?["user_ids"] as? [String]) == ["u1"])
 
-        let one = try poll.consume(page([entry("a", "2026-05-01T01:00:00.000Z"), entry("b", "2026-05-01T02:00:00.000Z")], next: "/api/enterprise/audit-logs/query?page=2"), receivedAt: Date())
+        let one = try poll.consume(
+            page([entry("a", "2026-05-01T01:00:00.000Z"), entry("b", "2026-05-01T02:00:00.000Z")], next: "/api/enterprise/audit-logs/query?page=2"),
+            receivedAt: Date())
         #expect(one.map(\.upstreamID) == ["a", "b"])
         #expect(poll.checkpoint == RFC3339.parse("2026-05-01T02:00:00Z"))
         let second = try #require(try poll.nextRequest())
@@ -55,10 +58,13 @@ import Testing
     @Test func aNextPageThatLoopsBackIsAnError() throws {
         var poll = DeepIntShieldSource(configuration: configuration).makePoll(window: window)
         _ = try poll.nextRequest()
-        _ = try poll.consume(page([entry("a", "2026-05-01T01:00:00Z"), entry("b", "2026-05-01T01:00:00Z")], next: "/api/audit-logs/query?page=2"), receivedAt: Date())
+        _ = try poll.consume(
+            page([entry("a", "2026-05-01T01:00:00Z"), entry("b", "2026-05-01T01:00:00Z")], next: "/api/audit-logs/query?page=2"), receivedAt: Date())
         _ = try poll.nextRequest()
         #expect {
-            try poll.consume(page([entry("c", "2026-05-01T01:00:00Z"), entry("d", "2026-05-01T01:00:00Z")], next: "/api/audit-logs/query?page=2"), receivedAt: Date())
+            try poll.consume(
+                page([entry("c", "2026-05-01T01:00:00Z"), entry("d", "2026-05-01T01:00:00Z")], next: "/api/audit-logs/query?page=2"),
+                receivedAt: Date())
         } throws: { ($0 as? SourceError)?.kind == .pagination && "\($0)".contains("loops back") }
     }
 
@@ -105,7 +111,8 @@ import Testing
 }
 
 @Suite struct LogfireSourceTests {
-    let configuration = LogfireConfiguration(name: "logfire", baseURL: URL(string: "https://api-us.pydantic.dev/api")!, token: Secret("lf"), fetchDetails: true)
+    let configuration = LogfireConfiguration(
+        name: "logfire", baseURL: URL(string: "https://api-us.pydantic.dev/api")!, token: Secret("lf"), fetchDetails: true)
 
     func list(_ entries: [String]) -> WireResponse { WireResponse(status: 200, body: Data(("[" + entries.joined(separator: ",") + "]").utf8)) }
 
@@ -126,7 +133,9 @@ import Testing
         var poll = LogfireSource(configuration: configuration).makePoll(
             window: PollWindow(start: RFC3339.parse("2026-01-01T00:00:00.700Z")!, end: RFC3339.parse("2026-01-02T00:00:00.300Z")!))
         let request = try #require(try poll.nextRequest())
-        #expect(request.url.absoluteString == "https://api-us.pydantic.dev/api/v1/audit-logs/?start_time=2026-01-01T00:00:00Z&end_time=2026-01-02T00:00:00Z")
+        #expect(
+            request.url.absoluteString
+                == "https://api-us.pydantic.dev/api/v1/audit-logs/?start_time=2026-01-01T00:00:00Z&end_time=2026-01-02T00:00:00Z")
         #expect(request.header("Authorization") == "Bearer lf")
     }
 
@@ -135,13 +144,19 @@ import Testing
         var poll = LogfireSource(configuration: configuration).makePoll(window: window)
         _ = try poll.nextRequest()
         let first = try poll.consume(
-            list([entry("c", "2026-01-01T03:00:00Z", action: "DELETE"), entry("b", "2026-01-01T02:00:00.123456Z", action: "UPDATE"), entry("a", "2026-01-01T01:00:00Z")]),
+            list([
+                entry("c", "2026-01-01T03:00:00Z", action: "DELETE"), entry("b", "2026-01-01T02:00:00.123456Z", action: "UPDATE"),
+                entry("a", "2026-01-01T01:00:00Z"),
+            ]),
             receivedAt: Date())
         #expect(first.isEmpty)  // held until the UPDATE's details arrive
         let detail = try #require(try poll.nextRequest())
         #expect(detail.url.absoluteString == "https://api-us.pydantic.dev/api/v1/audit-logs/b/")
         let entries = try poll.consume(
-            WireResponse(status: 200, body: Data(#"{"id": "b", "downgrade_patches": [{"op": "replace", "path": "/project_name", "value": "old"}], "metadata": {"k": 1}}"#.utf8)),
+            WireResponse(
+                status: 200,
+                body: Data(
+                    #"{"id": "b", "downgrade_patches": [{"op": "replace", "path": "/project_name", "value": "old"}], "metadata": {"k": 1}}"#.utf8)),
             receivedAt: Date())
         #expect(entries.map(\.upstreamID) == ["a", "b", "c"])
         #expect(entries[1].event.changes == [.object(["op": .string("replace"), "path": .string("/project_name"), "value": .string("old")])])
@@ -153,7 +168,8 @@ import Testing
     }
 
     @Test func aDetailThatVanishedKeepsItsEntry() throws {
-        var poll = LogfireSource(configuration: configuration).makePoll(window: PollWindow(start: Date(timeIntervalSince1970: 1_767_225_600), end: Date(timeIntervalSince1970: 1_767_312_000)))
+        var poll = LogfireSource(configuration: configuration).makePoll(
+            window: PollWindow(start: Date(timeIntervalSince1970: 1_767_225_600), end: Date(timeIntervalSince1970: 1_767_312_000)))
         _ = try poll.nextRequest()
         _ = try poll.consume(list([entry("b", "2026-01-01T02:00:00Z", action: "UPDATE")]), receivedAt: Date())
         _ = try poll.nextRequest()
@@ -164,15 +180,21 @@ import Testing
         #expect(try poll.consumeFailure(WireResponse(status: 403), receivedAt: Date()) == nil)
     }
 
-    @Test(arguments: [("LOGIN", AuditEvent.EventType.authentication), ("LOGOUT", .authentication), ("INSERT", .configuration), ("UPDATE", .configuration), ("DELETE", .configuration), ("OTHER", .other)])
+    @Test(arguments: [
+        ("LOGIN", AuditEvent.EventType.authentication), ("LOGOUT", .authentication), ("INSERT", .configuration), ("UPDATE", .configuration),
+        ("DELETE", .configuration), ("OTHER", .other),
+    ])
     func actionsMap(action: String, expected: AuditEvent.EventType) throws {
-        let event = try LogfireNormalizer.normalize(try JSONValue.parse(Data(entry("x", "2026-01-01T00:00:00Z", action: action).utf8)), configuration: configuration, receivedAt: Date())
+        let event = try LogfireNormalizer.normalize(
+            try JSONValue.parse(Data(entry("x", "2026-01-01T00:00:00Z", action: action).utf8)), configuration: configuration, receivedAt: Date())
         #expect(event.event.eventType == expected)
         #expect(event.event.actor.name == "carol" && event.event.organization == "acme" && event.event.project == nil)
     }
 
     @Test func detailMessagesAreSurfaced() {
         let source = LogfireSource(configuration: configuration)
-        #expect(source.upstreamMessage(in: WireResponse(status: 400, body: Data(#"{"detail": "time window must not exceed 90 days"}"#.utf8))) == "time window must not exceed 90 days")
+        #expect(
+            source.upstreamMessage(in: WireResponse(status: 400, body: Data(#"{"detail": "time window must not exceed 90 days"}"#.utf8)))
+                == "time window must not exceed 90 days")
     }
 }

@@ -46,16 +46,19 @@ import Testing
         var poll = DeploysSource(configuration: configuration).makePoll(window: window)
         _ = try poll.nextRequest()
         // Full page; its oldest second (10:00:05) has more rows upstream.
-        let first = try poll.consume(page([item(9, "2026-05-01T10:00:07Z"), item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z")]), receivedAt: Date())
+        let first = try poll.consume(
+            page([item(9, "2026-05-01T10:00:07Z"), item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z")]), receivedAt: Date())
         #expect(first.map(\.upstreamID) == ["9", "8", "7"])
         #expect(poll.checkpoint == nil)
         let second = try poll.nextRequest()
         #expect(try body(second)["before"] as? String == "2026-05-01T10:00:06Z")
         // The server repeats 8 and 7 (same second) and gives 6 from that second too.
-        let repeated = try poll.consume(page([item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z"), item(6, "2026-05-01T10:00:05Z")]), receivedAt: Date())
+        let repeated = try poll.consume(
+            page([item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z"), item(6, "2026-05-01T10:00:05Z")]), receivedAt: Date())
         #expect(repeated.map(\.upstreamID) == ["6"])
         _ = try poll.nextRequest()
-        let last = try poll.consume(page([item(7, "2026-05-01T10:00:05Z"), item(6, "2026-05-01T10:00:05Z"), item(5, "2026-05-01T10:00:05Z")]), receivedAt: Date())
+        let last = try poll.consume(
+            page([item(7, "2026-05-01T10:00:05Z"), item(6, "2026-05-01T10:00:05Z"), item(5, "2026-05-01T10:00:05Z")]), receivedAt: Date())
         #expect(last.map(\.upstreamID) == ["5"])
         _ = try poll.nextRequest()
         let tail = try poll.consume(page([item(5, "2026-05-01T10:00:05Z"), item(4, "2026-05-01T09:00:00Z")]), receivedAt: Date())
@@ -158,8 +161,12 @@ import Testing
         #expect(DeploysNormalizer.severity(outcome: .success, action: "project.deleted") == .info)
         #expect(DeploysNormalizer.severity(outcome: .success, action: "elete") == .info)
         #expect(DeploysNormalizer.severity(outcome: .denied, action: "project.delete") == .medium)
-        let item = { (json: String) in try DeploysNormalizer.normalize(JSONValue.parse(Data(json.utf8)), configuration: configuration, receivedAt: Date()).event.message }
-        #expect(try item(#"{"id": 1, "createdAt": "2026-05-01T10:00:00Z", "action": "a.b", "actor": {"email": "x@y"}, "resource": {"id": "r"}}"#) == "x@y a.b r")
+        let item = { (json: String) in
+            try DeploysNormalizer.normalize(JSONValue.parse(Data(json.utf8)), configuration: configuration, receivedAt: Date()).event.message
+        }
+        #expect(
+            try item(#"{"id": 1, "createdAt": "2026-05-01T10:00:00Z", "action": "a.b", "actor": {"email": "x@y"}, "resource": {"id": "r"}}"#)
+                == "x@y a.b r")
         #expect(try item(#"{"id": 1, "createdAt": "2026-05-01T10:00:00Z", "action": "a.b"}"#) == "unknown actor a.b")
         #expect(try item(#"{"id": 1, "createdAt": "2026-05-01T10:00:00Z", "actor": {"email": ""}, "resource": {"name": "web"}}"#) == "web")
         #expect(try item(#"{"id": 1, "createdAt": "2026-05-01T10:00:00Z", "detail": "said so"}"#) == "said so")
@@ -177,12 +184,15 @@ import Testing
         var poll = DeploysSource(configuration: configuration).makePoll(window: PollWindow(start: Date(timeIntervalSince1970: 0), end: Date()))
         _ = try poll.nextRequest()
         #expect {
-            try poll.consume(WireResponse(status: 200, body: Data(#"{"ok": false, "error": {"message": "api: unauthorized"}}"#.utf8)), receivedAt: Date())
+            try poll.consume(
+                WireResponse(status: 200, body: Data(#"{"ok": false, "error": {"message": "api: unauthorized"}}"#.utf8)), receivedAt: Date())
         } throws: { error in
             (error as? SourceError)?.kind == .upstream && "\(error)".contains("api: unauthorized")
         }
         #expect {
-            try poll.consume(WireResponse(status: 200, body: Data(#"{"ok": false, "error": {"message": "api: validate error", "items": ["limit"]}}"#.utf8)), receivedAt: Date())
+            try poll.consume(
+                WireResponse(status: 200, body: Data(#"{"ok": false, "error": {"message": "api: validate error", "items": ["limit"]}}"#.utf8)),
+                receivedAt: Date())
         } throws: { "\($0)".contains("api: validate error (limit)") }
     }
 
@@ -207,11 +217,13 @@ extension DeploysSourceTests {
         let window = PollWindow(start: RFC3339.parse("2026-05-01T09:00:00Z")!, end: RFC3339.parse("2026-05-01T11:00:00Z")!)
         var poll = DeploysSource(configuration: configuration).makePoll(window: window)
         _ = try poll.nextRequest()
-        let first = try poll.consumeDeferred(page([item(9, "2026-05-01T10:00:07Z"), item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z")]), receivedAt: Date())
+        let first = try poll.consumeDeferred(
+            page([item(9, "2026-05-01T10:00:07Z"), item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z")]), receivedAt: Date())
         // The next request is known while the first page's entries are still to be made.
         let second = try #require(try poll.nextRequest())
         #expect(try body(second)["before"] as? String == "2026-05-01T10:00:06Z")
-        let repeated = try poll.consumeDeferred(page([item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z"), item(6, "2026-05-01T10:00:05Z")]), receivedAt: Date())
+        let repeated = try poll.consumeDeferred(
+            page([item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z"), item(6, "2026-05-01T10:00:05Z")]), receivedAt: Date())
         #expect(try first.make().map(\.upstreamID) == ["9", "8", "7"])
         #expect(try repeated.make().map(\.upstreamID) == ["6"], "repeats of the boundary second are dropped at paging time")
         #expect(try repeated.make().first?.event.outcome == .success)

@@ -79,7 +79,9 @@ import Testing
         "session": ["start", "end", "info"],
         "configuration": ["access", "change", "creation", "deletion", "info"],
         "iam": ["admin", "change", "creation", "deletion", "group", "info", "user"],
-        "api": ["access", "admin", "allowed", "change", "creation", "deletion", "denied", "end", "info", "installation", "protocol", "start", "user"],
+        "api": [
+            "access", "admin", "allowed", "change", "creation", "deletion", "denied", "end", "info", "installation", "protocol", "start", "user",
+        ],
     ]
 
     @Test func everyMappedActionHasOnlyTypesItsCategoriesExpect() throws {
@@ -127,7 +129,8 @@ import Testing
     }
 
     @Test func keepsIdentityTimesAndTheOriginal() throws {
-        let event = Samples.event(changes: [.object(["op": .string("replace"), "path": .string("/name"), "value": .integer(3)])],
+        let event = Samples.event(
+            changes: [.object(["op": .string("replace"), "path": .string("/name"), "value": .integer(3)])],
             details: ["browser": .string("firefox")])
         let json = try ecs(event)
         #expect(json["event"]?["id"] == .string(event.id))

@@ -44,15 +44,18 @@ import Testing
     }
 
     @Test func basicAuthNoPipelineAndAPathPrefix() throws {
-        let plain = try sink(.init(
-            name: "e", endpoint: URL(string: "https://proxy.example/es/")!, auth: .basic(user: "elastic", password: Secret("pw")), index: "i"))
+        let plain = try sink(
+            .init(
+                name: "e", endpoint: URL(string: "https://proxy.example/es/")!, auth: .basic(user: "elastic", password: Secret("pw")), index: "i"))
         let request = try plain.makeRequest(batch: [batch[0]], now: Date())
         #expect(request.url.absoluteString == "https://proxy.example/es/_bulk")
         #expect(request.header("Authorization") == "Basic " + Data("elastic:pw".utf8).base64EncodedString())
         #expect(request.headers.first { $0.name == "Authorization" }?.isSecret == true)
         let open = try sink(.init(name: "e", endpoint: URL(string: "http://localhost:9200")!, index: "i"))
         #expect(try open.makeRequest(batch: [batch[0]], now: Date()).header("Authorization") == nil)
-        #expect(throws: ElasticsearchSinkError.self) { try ElasticsearchSink(configuration: .init(name: "e", endpoint: URL(string: "http://h")!, index: "")) }
+        #expect(throws: ElasticsearchSinkError.self) {
+            try ElasticsearchSink(configuration: .init(name: "e", endpoint: URL(string: "http://h")!, index: ""))
+        }
     }
 
     @Test func documentsAreKeptOnOneLine() {
@@ -96,12 +99,16 @@ import Testing
     }
 
     @Test func itemsAreJudgedOneByOneInRequestOrder() throws {
-        let response = bulk(errors: true, [
-            (201, nil), (409, "version_conflict_engine_exception"), (429, "es_rejected_execution_exception"),
-            (503, "unavailable_shards_exception"), (400, "mapper_parsing_exception"),
-        ])
-        #expect(try sink().classify(response, batch: batch) == .partial(
-            retry: [2, 3], rejected: [.init(index: 4, status: 400, reason: "mapper_parsing_exception: reason 400")], retryAfter: nil))
+        let response = bulk(
+            errors: true,
+            [
+                (201, nil), (409, "version_conflict_engine_exception"), (429, "es_rejected_execution_exception"),
+                (503, "unavailable_shards_exception"), (400, "mapper_parsing_exception"),
+            ])
+        #expect(
+            try sink().classify(response, batch: batch)
+                == .partial(
+                    retry: [2, 3], rejected: [.init(index: 4, status: 400, reason: "mapper_parsing_exception: reason 400")], retryAfter: nil))
     }
 
     @Test func answersThatLeaveNothingToRetry() throws {
@@ -111,8 +118,10 @@ import Testing
         let conflicts = bulk(errors: true, Array(repeating: (409, "version_conflict_engine_exception"), count: 5))
         #expect(sink.classify(conflicts, batch: batch) == .delivered)
         let oneBad = bulk(errors: true, [(201, nil), (200, nil), (404, "index_not_found_exception"), (201, nil), (201, nil)])
-        #expect(sink.classify(oneBad, batch: batch) == .partial(
-            retry: [], rejected: [.init(index: 2, status: 404, reason: "index_not_found_exception: reason 404")], retryAfter: nil))
+        #expect(
+            sink.classify(oneBad, batch: batch)
+                == .partial(
+                    retry: [], rejected: [.init(index: 2, status: 404, reason: "index_not_found_exception: reason 404")], retryAfter: nil))
     }
 
     @Test func answersThatCannotBeMatchedRetryTheWholeBatch() throws {

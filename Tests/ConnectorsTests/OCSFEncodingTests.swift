@@ -109,9 +109,12 @@ import Testing
 
     @Test func authenticationNamesTheUserTheServiceAndTheEndpoint() throws {
         let json = try ocsf(Samples.event())
-        #expect(json["user"] == .object([
-            "uid": .string("u1"), "name": .string("Bob"), "email_addr": .string("bob@acme.io"), "type_id": .integer(1), "type": .string("User"),
-        ]))
+        #expect(
+            json["user"]
+                == .object([
+                    "uid": .string("u1"), "name": .string("Bob"), "email_addr": .string("bob@acme.io"), "type_id": .integer(1),
+                    "type": .string("User"),
+                ]))
         #expect(json["service"] == .object(["name": .string("deepintshield")]))
         #expect(json["src_endpoint"] == .object(["ip": .string("203.0.113.42")]))
     }

@@ -18,9 +18,10 @@ import Testing
               {"z":-1.50e3,"y":"\\u00e9"} , 7, "t"
             ]}}
             """
-        #expect(try texts(page, at: ["result", "items"]) == [
-            #"{"b":1,"a":[{"items":[9]}],"s":"x y\" ]"}"#, #"{"z":-1.50e3,"y":"\u00e9"}"#, "7", #""t""#,
-        ])
+        #expect(
+            try texts(page, at: ["result", "items"]) == [
+                #"{"b":1,"a":[{"items":[9]}],"s":"x y\" ]"}"#, #"{"z":-1.50e3,"y":"\u00e9"}"#, "7", #""t""#,
+            ])
         #expect(try texts(page, at: ["items"]) == ["0"])
         #expect(try texts("[ {\"a\": 1} ,2]", at: []) == [#"{"a":1}"#, "2"])
         #expect(try texts(page, at: ["result", "missing"]).isEmpty)
@@ -70,7 +71,8 @@ import Testing
             """
         let entries = try poll.consume(WireResponse(status: 200, body: Data(body.utf8)), receivedAt: Date())
         let entry = try #require(entries.first)
-        let expected = #"{"id":7,"createdAt":"2026-05-01T10:30:00Z","action":"deployment.deploy","quota":123456789012345678901234567890,"outcome":"success"}"#
+        let expected =
+            #"{"id":7,"createdAt":"2026-05-01T10:30:00Z","action":"deployment.deploy","quota":123456789012345678901234567890,"outcome":"success"}"#
         #expect(entry.rawText.map { String(decoding: $0, as: UTF8.self) } == expected)
 
         let line = String(decoding: try NativeEncoding.encode(entry.event, rawText: entry.rawText), as: UTF8.self)
@@ -90,26 +92,34 @@ import Testing
         let window = PollWindow(start: RFC3339.parse("2026-05-01T00:00:00Z")!, end: RFC3339.parse("2026-05-02T00:00:00Z")!)
         let item = #"{"event_id":"e1","timestamp":"2026-05-01T01:00:00Z","action":"login","status":"success","n":1.50}"#
 
-        var shield = DeepIntShieldSource(configuration: DeepIntShieldConfiguration(
-            name: "shield", baseURL: URL(string: "https://shield.example")!, auth: .bearer(Secret("t")), pageSize: 2)).makePoll(window: window)
+        var shield = DeepIntShieldSource(
+            configuration: DeepIntShieldConfiguration(
+                name: "shield", baseURL: URL(string: "https://shield.example")!, auth: .bearer(Secret("t")), pageSize: 2)
+        ).makePoll(window: window)
         _ = try shield.nextRequest()
         let shieldPage = #"{"audit_logs": [ "# + item + #" ], "next_page": null}"#
         let shieldEntries = try shield.consume(WireResponse(status: 200, body: Data(shieldPage.utf8)), receivedAt: Date())
         #expect(shieldEntries.map { $0.rawText.map { String(decoding: $0, as: UTF8.self) } } == [item])
 
-        var logfire = LogfireSource(configuration: LogfireConfiguration(
-            name: "logfire", baseURL: URL(string: "https://api-us.pydantic.dev/api")!, token: Secret("lf"))).makePoll(window: window)
+        var logfire = LogfireSource(
+            configuration: LogfireConfiguration(
+                name: "logfire", baseURL: URL(string: "https://api-us.pydantic.dev/api")!, token: Secret("lf"))
+        ).makePoll(window: window)
         _ = try logfire.nextRequest()
         let logfireItem = #"{"id":"a","created_at":"2026-05-01T01:00:00Z","action":"LOGIN","user_name":"carol"}"#
         let logfireEntries = try logfire.consume(WireResponse(status: 200, body: Data(("[\n  " + logfireItem + "\n]").utf8)), receivedAt: Date())
         #expect(logfireEntries.map { $0.rawText.map { String(decoding: $0, as: UTF8.self) } } == [logfireItem])
 
         func generic(itemsPath: String, body: String) throws -> [String?] {
-            var poll = HTTPJSONSource(configuration: HTTPJSONConfiguration(
-                name: "api", url: URL(string: "https://api.example/logs")!, itemsPath: itemsPath, idField: "event_id", timeField: "timestamp"))
-                .makePoll(window: window)
+            var poll = HTTPJSONSource(
+                configuration: HTTPJSONConfiguration(
+                    name: "api", url: URL(string: "https://api.example/logs")!, itemsPath: itemsPath, idField: "event_id", timeField: "timestamp")
+            )
+            .makePoll(window: window)
             _ = try poll.nextRequest()
-            return try poll.consume(WireResponse(status: 200, body: Data(body.utf8)), receivedAt: Date()).map { $0.rawText.map { String(decoding: $0, as: UTF8.self) } }
+            return try poll.consume(WireResponse(status: 200, body: Data(body.utf8)), receivedAt: Date()).map {
+                $0.rawText.map { String(decoding: $0, as: UTF8.self) }
+            }
         }
         #expect(try generic(itemsPath: "data.logs", body: #"{"data": {"logs": ["# + item + "]}}") == [item])
         // A numeric part may index an array: located from the parsed value instead, no text kept.

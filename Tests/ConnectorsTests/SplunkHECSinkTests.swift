@@ -24,11 +24,12 @@ import Testing
         #expect(request.url.absoluteString == "https://splunk.example:8088/services/collector")
         #expect(request.header("Content-Type") == "application/json")
         let lines = String(decoding: request.body!, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        #expect(lines == [
-            #"{"event":{"action":"login","n":0},"fields":{"event_type":"authentication","id":"id-0","severity":"low","source_name":"shield"},"host":"fwd-1","index":"security","source":"audit-forwarder","sourcetype":"deepintshield:audit","time":1433188255.5}"#,
-            #"{"event":{"action":"login","n":1},"fields":{"event_type":"authentication","id":"id-1","severity":"low","source_name":"shield"},"host":"fwd-1","index":"security","source":"audit-forwarder","sourcetype":"deepintshield:audit","time":1433188256.5}"#,
-            "",
-        ])
+        #expect(
+            lines == [
+                #"{"event":{"action":"login","n":0},"fields":{"event_type":"authentication","id":"id-0","severity":"low","source_name":"shield"},"host":"fwd-1","index":"security","source":"audit-forwarder","sourcetype":"deepintshield:audit","time":1433188255.5}"#,
+                #"{"event":{"action":"login","n":1},"fields":{"event_type":"authentication","id":"id-1","severity":"low","source_name":"shield"},"host":"fwd-1","index":"security","source":"audit-forwarder","sourcetype":"deepintshield:audit","time":1433188256.5}"#,
+                "",
+            ])
     }
 
     @Test func optionalMetadataIsLeftOutAndTimeKeepsMilliseconds() throws {
@@ -140,9 +141,11 @@ import Testing
     @Test(arguments: [6, 12, 13, 15])
     func anInvalidEventIsRejectedAndTheOnesAfterItRetried(code: Int) throws {
         let outcome = try sink().classify(reply(code, status: 400, invalidEvent: 1), batch: batch)
-        #expect(outcome == .partial(
-            retry: [2, 3], rejected: [.init(index: 1, status: 400, reason: "Splunk HEC code \(code): Text \(code) (event 1 of the batch)")],
-            retryAfter: nil))
+        #expect(
+            outcome
+                == .partial(
+                    retry: [2, 3], rejected: [.init(index: 1, status: 400, reason: "Splunk HEC code \(code): Text \(code) (event 1 of the batch)")],
+                    retryAfter: nil))
         let last = try sink().classify(reply(code, status: 400, invalidEvent: 3), batch: batch)
         guard case .partial(let retry, let rejected, _) = last else { Issue.record("unexpected outcome"); return }
         #expect(retry.isEmpty && rejected.map(\.index) == [3])
@@ -165,7 +168,9 @@ import Testing
             Issue.record("unexpected outcome"); return
         }
         #expect(reason.contains("bad gateway"))
-        guard case .rejected(404, _) = sink.classify(WireResponse(status: 404, body: html), batch: batch) else { Issue.record("unexpected outcome"); return }
+        guard case .rejected(404, _) = sink.classify(WireResponse(status: 404, body: html), batch: batch) else {
+            Issue.record("unexpected outcome"); return
+        }
     }
 
     @Test func theHealthAnswerCountsAsReachable() throws {

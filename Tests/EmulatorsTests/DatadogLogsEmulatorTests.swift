@@ -43,10 +43,12 @@ private func body(_ entries: [[String: Any]]) throws -> Data {
                 #expect(error?["title"] as? String == "Forbidden")
                 #expect(error?["detail"] as? String == "API key is invalid")
             }
-            let plain = try await send(url, "/api/v2/logs", #"[{"message":"x"}]"#, headers: [("DD-API-KEY", "dd-test-key"), ("Content-Type", "text/plain")])
+            let plain = try await send(
+                url, "/api/v2/logs", #"[{"message":"x"}]"#, headers: [("DD-API-KEY", "dd-test-key"), ("Content-Type", "text/plain")])
             #expect(plain.status == 400)
             let charset = try await send(
-                url, "/api/v2/logs", #"[{"message":"x"}]"#, headers: [("DD-API-KEY", "dd-test-key"), ("Content-Type", "application/json; charset=utf-8")])
+                url, "/api/v2/logs", #"[{"message":"x"}]"#,
+                headers: [("DD-API-KEY", "dd-test-key"), ("Content-Type", "application/json; charset=utf-8")])
             #expect(charset.status == 202)
             #expect(await dd.acceptedLogs().count == 1)
         }
@@ -111,7 +113,8 @@ private func body(_ entries: [[String: Any]]) throws -> Data {
         try await withRunning(DatadogLogsEmulator()) { (dd, url) async throws in
             let data = try body([["message": "zipped"]])
             for (format, coding) in [(Zlib.Format.gzip, "gzip"), (.zlib, "deflate"), (.rawDeflate, "deflate")] {
-                let reply = try await send(url, "/api/v2/logs", Zlib.compress(data, format: format), headers: headers + [("Content-Encoding", coding)])
+                let reply = try await send(
+                    url, "/api/v2/logs", Zlib.compress(data, format: format), headers: headers + [("Content-Encoding", coding)])
                 #expect(reply.status == 202, "\(coding)")
             }
             let corrupt = try await send(url, "/api/v2/logs", data, headers: headers + [("Content-Encoding", "gzip")])

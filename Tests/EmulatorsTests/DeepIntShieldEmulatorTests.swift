@@ -4,18 +4,23 @@ import Testing
 
 /// Seven entries over four seconds; b–c and f–g share a millisecond timestamp.
 private let shieldEntries: [DeepIntShieldEntry] = [
-    .init(eventID: "evt-f", timestamp: at(4.125), eventType: "authorization", action: "access_denied", status: "denied",
-          severity: "low", actor: .init(userID: "usr_bob", email: "bob@acme.example", ipAddress: "198.51.100.7")),
+    .init(
+        eventID: "evt-f", timestamp: at(4.125), eventType: "authorization", action: "access_denied", status: "denied",
+        severity: "low", actor: .init(userID: "usr_bob", email: "bob@acme.example", ipAddress: "198.51.100.7")),
     .init(eventID: "evt-a", timestamp: at(0), details: #"{"reason":"first"}"#),
-    .init(eventID: "evt-c", timestamp: at(1.25), eventType: "security_event", action: "suspicious_login", status: "blocked",
-          severity: "high", actor: .init(userID: "usr_carol", email: "carol@acme.example", ipAddress: "2001:db8::42")),
-    .init(eventID: "evt-b", timestamp: at(1.25), eventType: "data_access", action: "export_created", status: "failed",
-          severity: "medium", resourceType: "dataset", resourceID: "ds_9",
-          actor: .init(userID: "usr_bob", email: "bob@acme.example", ipAddress: "198.51.100.7")),
-    .init(eventID: "evt-e", timestamp: at(3), eventType: "configuration_change", action: "policy_changed", severity: "medium",
-          resourceType: "policy", resourceID: "pol_1"),
-    .init(eventID: "evt-d", workspaceID: "ws_beta", timestamp: at(2.5), eventType: "security_incident",
-          action: "incident_opened", status: "denied", severity: "critical", details: #"{"ticket":"SEC-1"}"#),
+    .init(
+        eventID: "evt-c", timestamp: at(1.25), eventType: "security_event", action: "suspicious_login", status: "blocked",
+        severity: "high", actor: .init(userID: "usr_carol", email: "carol@acme.example", ipAddress: "2001:db8::42")),
+    .init(
+        eventID: "evt-b", timestamp: at(1.25), eventType: "data_access", action: "export_created", status: "failed",
+        severity: "medium", resourceType: "dataset", resourceID: "ds_9",
+        actor: .init(userID: "usr_bob", email: "bob@acme.example", ipAddress: "198.51.100.7")),
+    .init(
+        eventID: "evt-e", timestamp: at(3), eventType: "configuration_change", action: "policy_changed", severity: "medium",
+        resourceType: "policy", resourceID: "pol_1"),
+    .init(
+        eventID: "evt-d", workspaceID: "ws_beta", timestamp: at(2.5), eventType: "security_incident",
+        action: "incident_opened", status: "denied", severity: "critical", details: #"{"ticket":"SEC-1"}"#),
     .init(eventID: "evt-g", timestamp: at(4.125), eventType: "data_access", action: "record_viewed", resourceType: "dataset"),
 ]
 
@@ -27,12 +32,16 @@ private extension Reply {
     /// `nil` for JSON null or absent.
     var nextPage: String? { json?["next_page"] as? String }
     var shieldError: (Bool?, Int?, String?) {
-        (json?["is_deepintshield_error"] as? Bool, json?["status_code"] as? Int,
-         (json?["error"] as? [String: Any])?["message"] as? String)
+        (
+            json?["is_deepintshield_error"] as? Bool, json?["status_code"] as? Int,
+            (json?["error"] as? [String: Any])?["message"] as? String
+        )
     }
 }
 
-private func seeded(_ emulator: DeepIntShieldEmulator = DeepIntShieldEmulator(), _ body: (DeepIntShieldEmulator, URL) async throws -> Void) async throws {
+private func seeded(
+    _ emulator: DeepIntShieldEmulator = DeepIntShieldEmulator(), _ body: (DeepIntShieldEmulator, URL) async throws -> Void
+) async throws {
     try await withRunning(emulator) { (emulator, url) async throws in
         await emulator.seed(shieldEntries)
         try await body(emulator, url)
@@ -86,10 +95,11 @@ private func query(_ url: URL, _ body: [String: Any], path: String = "/api/audit
     @Test func entryWireForm() async throws {
         try await seeded { (_, url) async throws in
             let entry = try #require(try await get(url, "/api/audit-logs?search=SEC-1").logs.first)
-            #expect(Set(entry.keys) == [
-                "event_id", "workspace_id", "timestamp", "event_type", "action", "status", "severity",
-                "resource_type", "resource_id", "created_at", "actor", "details", "verification",
-            ])
+            #expect(
+                Set(entry.keys) == [
+                    "event_id", "workspace_id", "timestamp", "event_type", "action", "status", "severity",
+                    "resource_type", "resource_id", "created_at", "actor", "details", "verification",
+                ])
             #expect(entry["timestamp"] as? String == "2026-05-01T10:00:02.500Z")
             #expect(entry["created_at"] as? String == "2026-05-01T10:00:02.500Z")
             #expect(entry["workspace_id"] as? String == "ws_beta")
@@ -238,7 +248,8 @@ private func query(_ url: URL, _ body: [String: Any], path: String = "/api/audit
     ])
     func badBodiesAre400WithTheEnvelope(_ body: Data) async throws {
         try await seeded { (_, url) async throws in
-            let reply = try await call("POST", url, "/api/audit-logs/query", headers: bearer(token) + [("Content-Type", "application/json")], body: body)
+            let reply = try await call(
+                "POST", url, "/api/audit-logs/query", headers: bearer(token) + [("Content-Type", "application/json")], body: body)
             #expect(reply.status == 400)
             #expect(reply.shieldError.0 == false && reply.shieldError.1 == 400)
         }
@@ -292,8 +303,11 @@ private func query(_ url: URL, _ body: [String: Any], path: String = "/api/audit
             let body: [String: Any] = ["sort": ["field": "timestamp", "order": "asc"], "limit": 3]
             let (ids, paths) = try await walk(url, body, maxPages: 5)
             // A client that does not notice the loop reads the same entries again and again.
-            #expect(paths == ["/api/audit-logs/query", "/api/audit-logs/query?page=2", "/api/audit-logs/query?page=3",
-                              "/api/audit-logs/query?page=1", "/api/audit-logs/query?page=2"])
+            #expect(
+                paths == [
+                    "/api/audit-logs/query", "/api/audit-logs/query?page=2", "/api/audit-logs/query?page=3",
+                    "/api/audit-logs/query?page=1", "/api/audit-logs/query?page=2",
+                ])
             #expect(Set(ids).count == 7)
             #expect(ids.count == 13)
             await emulator.clearNextPageLoop()
@@ -306,7 +320,10 @@ private func query(_ url: URL, _ body: [String: Any], path: String = "/api/audit
     @Test func coversEveryEnumValueWithTiesAndAHashChain() async throws {
         let entries = DeepIntShieldEmulator.generate(count: 120, from: at(0), to: at(600))
         #expect(entries.count == 120)
-        #expect(Set(entries.map(\.eventType)) == ["authentication", "authorization", "configuration_change", "data_access", "security_event", "security_incident"])
+        #expect(
+            Set(entries.map(\.eventType)) == [
+                "authentication", "authorization", "configuration_change", "data_access", "security_event", "security_incident",
+            ])
         #expect(Set(entries.map(\.status)) == ["success", "failed", "denied", "blocked"])
         #expect(Set(entries.map(\.severity)) == ["low", "medium", "high", "critical"])
         #expect(Set(entries.map(\.eventID)).count == 120)
@@ -329,8 +346,9 @@ private func query(_ url: URL, _ body: [String: Any], path: String = "/api/audit
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             let served = reply.logs.compactMap { ($0["timestamp"] as? String).flatMap(formatter.date) }
             #expect(served.count == 40)
-            #expect(Set(served.map { Int(($0.timeIntervalSince1970 * 1000).rounded()) })
-                == Set(entries.map { Int(($0.timestamp.timeIntervalSince1970 * 1000).rounded()) }))
+            #expect(
+                Set(served.map { Int(($0.timeIntervalSince1970 * 1000).rounded()) })
+                    == Set(entries.map { Int(($0.timestamp.timeIntervalSince1970 * 1000).rounded()) }))
         }
     }
 }

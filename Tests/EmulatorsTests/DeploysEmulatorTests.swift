@@ -221,14 +221,15 @@ private let sixItems: [DeploysAuditItem] = [
         }
     }
 
-    @Test(arguments: [
-        (["before": ""], "before: invalid time"),
-        (["before": "2026-05-01"], "before: invalid time"),
-        (["after": "2026-05-01T10:00:00"], "after: invalid time"),
-        (["after": "yesterday"], "after: invalid time"),
-        (["limit": 101], "limit: must be between 1 and 100"),
-        (["limit": 0], "limit: must be between 1 and 100"),
-    ] as [([String: any Sendable], String)])
+    @Test(
+        arguments: [
+            (["before": ""], "before: invalid time"),
+            (["before": "2026-05-01"], "before: invalid time"),
+            (["after": "2026-05-01T10:00:00"], "after: invalid time"),
+            (["after": "yesterday"], "after: invalid time"),
+            (["limit": 101], "limit: must be between 1 and 100"),
+            (["limit": 0], "limit: must be between 1 and 100"),
+        ] as [([String: any Sendable], String)])
     func validationErrors(fields: [String: any Sendable], item: String) async throws {
         try await withDeploys { (_, url) async throws in
             var body: [String: Any] = ["project": "acme"]

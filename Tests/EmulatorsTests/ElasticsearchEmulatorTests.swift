@@ -45,7 +45,10 @@ private func items(_ reply: Reply) -> [(String, String, Int, String?)] {
             let body = String(create("a").dropLast())
             let reply = try await send(url, "/_bulk", body, headers: [apiKeyAuth, ndjson])
             #expect(reply.status == 400)
-            #expect(reply.text == #"{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"The bulk request must be terminated by a newline [\\n]"}],"type":"illegal_argument_exception","reason":"The bulk request must be terminated by a newline [\\n]"},"status":400}"#)
+            #expect(
+                reply.text
+                    == #"{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"The bulk request must be terminated by a newline [\\n]"}],"type":"illegal_argument_exception","reason":"The bulk request must be terminated by a newline [\\n]"},"status":400}"#
+            )
             #expect(await es.documentCount() == 0)
             #expect(await es.bulkRequests().isEmpty)
         }
@@ -56,7 +59,8 @@ private func items(_ reply: Reply) -> [(String, String, Int, String?)] {
             #expect(try await send(url, "/_bulk", create("dup"), headers: [apiKeyAuth, ndjson]).status == 200)
             await es.failItems(ids: ["busy"], status: 429, type: "es_rejected_execution_exception")
             let longID = String(repeating: "x", count: 513)
-            let body = create("new") + create("dup") + create("bad", "[1,2]") + create("busy") + create(longID)
+            let body =
+                create("new") + create("dup") + create("bad", "[1,2]") + create("busy") + create(longID)
                 + #"{"index":{"_index":"logs","_id":"dup"}}"# + "\n" + #"{"message":"replaced"}"# + "\n"
             let reply = try await send(url, "/_bulk", body, headers: [apiKeyAuth, ndjson])
             #expect(reply.status == 200)

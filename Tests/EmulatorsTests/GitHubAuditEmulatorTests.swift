@@ -33,7 +33,8 @@ private func get(_ url: URL, _ target: String) async throws -> Reply {
 /// Percent-encodes everything but unreserved characters, as a careful client does (`+`, `:`,
 /// `>` and spaces included).
 private func encoded(_ text: String) -> String {
-    text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
+    text.addingPercentEncoding(
+        withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
 }
 
 private extension Reply {
@@ -117,8 +118,11 @@ private final class ManualClock: @unchecked Sendable {
             #expect(first["@timestamp"] as? Int == 1_777_629_600_000 && first["created_at"] as? Int == 1_777_629_600_000)
             #expect(first["actor_ip"] as? String == "203.0.113.10" && first["user"] as? String == "alice")
             #expect((first["actor_location"] as? [String: Any])?["country_code"] as? String == "US")
-            #expect(Set(first.keys) == ["@timestamp", "_document_id", "action", "actor", "actor_id", "actor_ip", "actor_location",
-                                        "business", "created_at", "operation_type", "org", "user"])
+            #expect(
+                Set(first.keys) == [
+                    "@timestamp", "_document_id", "action", "actor", "actor_id", "actor_ip", "actor_location",
+                    "business", "created_at", "operation_type", "org", "user",
+                ])
         }
     }
 
@@ -267,10 +271,11 @@ private final class ManualClock: @unchecked Sendable {
         let events = GitHubAuditEmulator.generate(count: 130, from: at(0), to: at(3600))
         #expect(Set(events.map(\.documentID)).count == 130)
         #expect(events.map(\.documentID) != events.map(\.documentID).sorted())
-        #expect(Set(events.map(\.action)).isSuperset(of: [
-            "org.add_member", "org.remove_member", "repo.create", "repo.destroy", "team.add_member", "git.clone", "git.push",
-            "protected_branch.update", "oauth_application.create", "org.update_member", "business.set_actions_retention_limit",
-        ]))
+        #expect(
+            Set(events.map(\.action)).isSuperset(of: [
+                "org.add_member", "org.remove_member", "repo.create", "repo.destroy", "team.add_member", "git.clone", "git.push",
+                "protected_branch.update", "oauth_application.create", "org.update_member", "business.set_actions_retention_limit",
+            ]))
         #expect(Set(events.map(\.operationType)) == ["create", "modify", "remove", "access", "authentication", "transfer"])
         #expect(events.filter { $0.action.hasPrefix("business.") }.allSatisfy { $0.org == nil })
         #expect(events.filter { $0.action.hasPrefix("git.") }.allSatisfy { $0.transportProtocolName != nil && $0.repo != nil })

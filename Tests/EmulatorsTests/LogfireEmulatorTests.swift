@@ -8,12 +8,14 @@ private func uuid(_ n: Int) -> String { "00000000-0000-4000-8000-00000000000\(n)
 private let serverNow = at(10 * 86_400)
 
 private let logfireEntries: [LogfireEntry] = [
-    .init(id: uuid(3), createdAt: at(60), projectName: "web", userName: "bob", action: "INSERT",
-          resourceType: "write_tokens", recordID: "rec-3", ipAddress: "198.51.100.3"),
+    .init(
+        id: uuid(3), createdAt: at(60), projectName: "web", userName: "bob", action: "INSERT",
+        resourceType: "write_tokens", recordID: "rec-3", ipAddress: "198.51.100.3"),
     .init(id: uuid(1), createdAt: at(0), userName: "alice", action: "LOGIN", ipAddress: "198.51.100.1", metadata: #"{"method":"github"}"#),
-    .init(id: uuid(2), createdAt: at(1.5), projectName: "web", userName: "bob", action: "UPDATE", resourceType: "projects",
-          recordID: "rec-2", ipAddress: nil,
-          downgradePatches: #"[{"op":"replace","path":"/project_name","value":"old"}]"#, metadata: #"{"changed_fields":["project_name"]}"#),
+    .init(
+        id: uuid(2), createdAt: at(1.5), projectName: "web", userName: "bob", action: "UPDATE", resourceType: "projects",
+        recordID: "rec-2", ipAddress: nil,
+        downgradePatches: #"[{"op":"replace","path":"/project_name","value":"old"}]"#, metadata: #"{"changed_fields":["project_name"]}"#),
     .init(id: uuid(5), createdAt: at(7200), userName: "alice", action: "LOGOUT"),
     .init(id: uuid(4), createdAt: at(3600), userName: "carol", action: "DELETE"),
     // Another organization's record: never served to this token.
@@ -71,8 +73,11 @@ private func wire(_ date: Date) -> String {
             #expect(reply.status == 200)
             #expect(ids(reply) == [uuid(5), uuid(4), uuid(3), uuid(2), uuid(1)])
             let update = try #require(reply.array.first { $0["action"] as? String == "UPDATE" })
-            #expect(Set(update.keys) == ["id", "created_at", "organization_name", "project_name", "user_name", "action",
-                                          "resource_type", "record_id", "ip_address"])
+            #expect(
+                Set(update.keys) == [
+                    "id", "created_at", "organization_name", "project_name", "user_name", "action",
+                    "resource_type", "record_id", "ip_address",
+                ])
             #expect(update["created_at"] as? String == "2026-05-01T10:00:01.500000Z")
             #expect(update["ip_address"] is NSNull)
             let login = try #require(reply.array.last)

@@ -9,14 +9,17 @@ private func oktaUUID(_ n: Int) -> String { "00000000-0000-1000-8000-00000000000
 /// Seven events in the first two minutes of 2026-05-01T10:00Z; 2 and 3 share a millisecond.
 private let oktaEvents: [OktaLogEvent] = [
     .init(uuid: oktaUUID(1), published: at(0)),
-    .init(uuid: oktaUUID(2), published: at(0.5), eventType: "user.authentication.sso", displayMessage: "User single sign on to app",
-          target: [.init(id: "0oa6slack00000000003", type: "AppInstance", alternateID: "Slack", displayName: "Slack")]),
-    .init(uuid: oktaUUID(3), published: at(0.5), eventType: "user.account.lock", displayMessage: "Max sign in attempts exceeded",
-          severity: "WARN", outcome: .init(result: "FAILURE", reason: "LOCKED_OUT")),
+    .init(
+        uuid: oktaUUID(2), published: at(0.5), eventType: "user.authentication.sso", displayMessage: "User single sign on to app",
+        target: [.init(id: "0oa6slack00000000003", type: "AppInstance", alternateID: "Slack", displayName: "Slack")]),
+    .init(
+        uuid: oktaUUID(3), published: at(0.5), eventType: "user.account.lock", displayMessage: "Max sign in attempts exceeded",
+        severity: "WARN", outcome: .init(result: "FAILURE", reason: "LOCKED_OUT")),
     .init(uuid: oktaUUID(4), published: at(1), eventType: "user.lifecycle.create", displayMessage: "Create okta user"),
     .init(uuid: oktaUUID(5), published: at(2.25), eventType: "group.user_membership.add", displayMessage: "Add user to group membership"),
-    .init(uuid: oktaUUID(6), published: at(60), eventType: "policy.evaluate_sign_on", displayMessage: "Evaluation of sign-on policy",
-          outcome: .init(result: "ALLOW")),
+    .init(
+        uuid: oktaUUID(6), published: at(60), eventType: "policy.evaluate_sign_on", displayMessage: "Evaluation of sign-on policy",
+        outcome: .init(result: "ALLOW")),
     .init(uuid: oktaUUID(7), published: at(120)),
 ]
 
@@ -288,10 +291,11 @@ private func links(_ reply: Reply) -> [String: String] {
             #expect(published.allSatisfy { $0.utf8.count == 24 && $0.hasSuffix("Z") && $0.dropFirst(19).hasPrefix(".") })
 
             let first = try #require(served.first)
-            #expect(Set(first.keys).isSuperset(of: [
-                "uuid", "published", "eventType", "displayMessage", "severity", "outcome", "actor", "client", "target",
-                "transaction", "authenticationContext", "securityContext", "debugContext",
-            ]))
+            #expect(
+                Set(first.keys).isSuperset(of: [
+                    "uuid", "published", "eventType", "displayMessage", "severity", "outcome", "actor", "client", "target",
+                    "transaction", "authenticationContext", "securityContext", "debugContext",
+                ]))
             let system = try #require(served.first { ($0["actor"] as? [String: Any])?["type"] as? String == "SystemPrincipal" })
             #expect((system["client"] as? [String: Any])?["ipAddress"] is NSNull)
             #expect((system["transaction"] as? [String: Any])?["type"] as? String == "JOB")

@@ -133,8 +133,9 @@ private func instant(_ text: String) -> Date? {
     ])
     func invalidBodiesAre400WithAMessage(_ body: String, _ mentioned: String) async throws {
         try await seeded { (_, url) async throws in
-            let reply = try await call("POST", url, "/api/v2/auditevents",
-                                       headers: bearer(token) + [("Content-Type", "application/json")], body: Data(body.utf8))
+            let reply = try await call(
+                "POST", url, "/api/v2/auditevents",
+                headers: bearer(token) + [("Content-Type", "application/json")], body: Data(body.utf8))
             #expect(reply.status == 400)
             #expect(reply.opMessage?.contains(mentioned) == true, "\(reply.text)")
         }
@@ -168,10 +169,11 @@ private func instant(_ text: String) -> Date? {
             let items = try await post(url, [:]).opItems
             try #require(items.count == 5)
             let times = items.compactMap { $0["timestamp"] as? String }
-            #expect(times == [
-                "2026-05-01T07:00:00-03:00", "2026-05-01T12:00:01.5+02:00", "2026-05-01T10:01:00Z",
-                "2026-05-01T15:31:00+05:30", "2026-05-01T08:00:00-03:00",
-            ])
+            #expect(
+                times == [
+                    "2026-05-01T07:00:00-03:00", "2026-05-01T12:00:01.5+02:00", "2026-05-01T10:01:00Z",
+                    "2026-05-01T15:31:00+05:30", "2026-05-01T08:00:00-03:00",
+                ])
             #expect(instant(times[0]) == at(0) && instant(times[3]) == at(60) && instant(times[4]) == at(3600))
             let session = try #require(items[0]["session"] as? [String: Any])
             #expect(session["login_time"] as? String == "2026-05-01T07:00:00-03:00")
@@ -180,8 +182,11 @@ private func instant(_ text: String) -> Date? {
             #expect(grant["aux_id"] as? Int == 42 && grant["aux_info"] as? String == "32")
             #expect(items[0]["aux_id"] == nil && items[0]["aux_uuid"] == nil)
             #expect(items[1]["actor_type"] as? String == "service_account")
-            #expect(Set(items[0].keys) == ["uuid", "timestamp", "actor_uuid", "actor_details", "action", "object_type",
-                                           "object_uuid", "session", "location", "actor_type", "account_uuid"])
+            #expect(
+                Set(items[0].keys) == [
+                    "uuid", "timestamp", "actor_uuid", "actor_details", "action", "object_type",
+                    "object_uuid", "session", "location", "actor_type", "account_uuid",
+                ])
             let location = try #require(items[0]["location"] as? [String: Any])
             #expect(location["city"] as? String == "Toronto" && location["latitude"] as? Double == 43.6532)
         }
@@ -190,8 +195,9 @@ private func instant(_ text: String) -> Date? {
     @Test func theThreeStreamsAreSeparate() async throws {
         try await seeded { (emulator, url) async throws in
             await emulator.seed([
-                OnePasswordSignInAttempt(uuid: "SIGN1", timestamp: at(10), utcOffsetMinutes: 120, category: "firewall_failed",
-                                         type: "country_blocked", details: "Blocked countries", location: nil),
+                OnePasswordSignInAttempt(
+                    uuid: "SIGN1", timestamp: at(10), utcOffsetMinutes: 120, category: "firewall_failed",
+                    type: "country_blocked", details: "Blocked countries", location: nil),
                 OnePasswordSignInAttempt(uuid: "SIGN2", timestamp: at(20)),
             ])
             await emulator.seed([OnePasswordItemUsage(uuid: "USE1", timestamp: at(5), action: "secure-copy")])
@@ -226,8 +232,11 @@ private func instant(_ text: String) -> Date? {
         let events = OnePasswordEmulator.generate(count: 120, from: at(0), to: at(3600))
         #expect(Set(events.map(\.uuid)).count == 120)
         #expect(Set(events.map(\.utcOffsetMinutes)) == [-180, 120, 0, 330])
-        #expect(Set(events.map(\.action)).isSuperset(of: ["join", "create", "update", "delete", "grant", "revoke", "suspend",
-                                                          "reactivate", "begin", "complete", "provision"]))
+        #expect(
+            Set(events.map(\.action)).isSuperset(of: [
+                "join", "create", "update", "delete", "grant", "revoke", "suspend",
+                "reactivate", "begin", "complete", "provision",
+            ]))
         #expect(Set(events.map(\.actorType)) == ["user", "service_account"])
         #expect(events.allSatisfy { $0.timestamp >= at(0) && $0.timestamp <= at(3600) })
         #expect(events.contains { $0.auxUUID != nil } && events.contains { $0.auxUUID == nil })

@@ -16,7 +16,8 @@ enum PagedStyle: String, CaseIterable, Sendable {
 
     /// Every uuid served, in order, and how many requests it took. `window` is
     /// `since`/`until` as query parameters (or body fields for `/search`).
-    func walk(_ url: URL, window: [String: String] = [:], perPage: Int? = nil, maxRequests: Int = 60) async throws -> (uuids: [String], requests: Int) {
+    func walk(_ url: URL, window: [String: String] = [:], perPage: Int? = nil, maxRequests: Int = 60) async throws -> (uuids: [String], requests: Int)
+    {
         var parameters = window.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
         if let perPage { parameters.append(("per_page", String(perPage))) }
         func target(_ extra: [(name: String, value: String)]) -> String {

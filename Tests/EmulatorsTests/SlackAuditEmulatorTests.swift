@@ -12,17 +12,20 @@ private let admin = SlackAuditEntry.User(id: "W0ADMIN01", name: "Dana Admin", em
 /// Seven entries in the first 40 s of 2026-05-01T10:00Z; 2 and 3 share a second, so do 5 and 6.
 private let slackEntries: [SlackAuditEntry] = [
     .init(id: slackID(1), dateCreate: at(0), ipAddress: "203.0.113.1", sessionID: "847288190001"),
-    .init(id: slackID(2), dateCreate: at(10.7), action: "file_downloaded", actor: bob,
-          entity: .file(id: "F0REPORT1", name: "q3-report.pdf", filetype: "pdf", title: "Q3 report")),
-    .init(id: slackID(3), dateCreate: at(10), action: "user_channel_join",
-          actor: .init(id: "W078J9KLM", name: "Carol Chen", email: "carol@acme.example"),
-          entity: .channel(id: "C0GENERAL", name: "general")),
+    .init(
+        id: slackID(2), dateCreate: at(10.7), action: "file_downloaded", actor: bob,
+        entity: .file(id: "F0REPORT1", name: "q3-report.pdf", filetype: "pdf", title: "Q3 report")),
+    .init(
+        id: slackID(3), dateCreate: at(10), action: "user_channel_join",
+        actor: .init(id: "W078J9KLM", name: "Carol Chen", email: "carol@acme.example"),
+        entity: .channel(id: "C0GENERAL", name: "general")),
     .init(id: slackID(4), dateCreate: at(20), action: "user_logout"),
     .init(id: slackID(5), dateCreate: at(30), action: "user_created", actor: admin, entity: .user(bob)),
-    .init(id: slackID(6), dateCreate: at(30), action: "app_installed", actor: admin,
-          entity: .app(id: "A0JIRACLD", name: "Jira Cloud", scopes: ["chat:write"]),
-          location: .init(type: "enterprise", id: "E0ACMEGRD", name: "Acme Grid", domain: "acme-grid"),
-          details: #"{"reason":"request_approved"}"#),
+    .init(
+        id: slackID(6), dateCreate: at(30), action: "app_installed", actor: admin,
+        entity: .app(id: "A0JIRACLD", name: "Jira Cloud", scopes: ["chat:write"]),
+        location: .init(type: "enterprise", id: "E0ACMEGRD", name: "Acme Grid", domain: "acme-grid"),
+        details: #"{"reason":"request_approved"}"#),
     .init(id: slackID(7), dateCreate: at(40), actor: bob),
 ]
 

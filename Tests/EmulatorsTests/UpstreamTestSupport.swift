@@ -2,9 +2,9 @@ import Emulators
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One request to `base` + `target` (a path with its query, or an absolute URL). The default
@@ -69,9 +69,9 @@ func rawGET(_ base: URL, _ target: String, headers: [(String, String)]) async th
 
 private func blockingExchange(port: UInt16, message: String) throws -> String {
     #if canImport(Glibc)
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else
-    let fd = socket(AF_INET, SOCK_STREAM, 0)
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
     #endif
     guard fd >= 0 else { throw SocketFailure.failed }
     defer { close(fd) }

@@ -85,7 +85,9 @@ import Testing
         var big = AcknowledgementWindow(capacity: 8)
         var item = Self.item(1)
         item.event.body = Data(count: AcknowledgementWindow.maxBytes)
-        big.append(.init(passedThrough: 1, awaiting: [.init(ackID: 0, items: [item], sentAt: Self.start)], records: 1, matched: 1), now: Self.start, queryInterval: .seconds(1))
+        big.append(
+            .init(passedThrough: 1, awaiting: [.init(ackID: 0, items: [item], sentAt: Self.start)], records: 1, matched: 1), now: Self.start,
+            queryInterval: .seconds(1))
         #expect(!big.hasRoom)
     }
 }

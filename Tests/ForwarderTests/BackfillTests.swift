@@ -21,10 +21,11 @@ import Testing
             id: 1, source: "s", rangeStart: day(0), rangeEnd: day(5.5), position: day(1.25), onlySinks: nil, events: 0, finishedAt: nil)
         job.finishedAhead = [day(3)..<day(4)]
         let windows = BackfillPlan.pendingWindows(of: job, length: Self.day)
-        #expect(windows == [
-            PollWindow(start: day(1.25), end: day(2)), PollWindow(start: day(2), end: day(3)),
-            PollWindow(start: day(4), end: day(5)), PollWindow(start: day(5), end: day(5.5)),
-        ])
+        #expect(
+            windows == [
+                PollWindow(start: day(1.25), end: day(2)), PollWindow(start: day(2), end: day(3)),
+                PollWindow(start: day(4), end: day(5)), PollWindow(start: day(5), end: day(5.5)),
+            ])
         job.position = day(5.5)
         #expect(BackfillPlan.pendingWindows(of: job, length: Self.day).isEmpty)
     }
@@ -125,8 +126,10 @@ import Testing
         let expected = UpstreamHarness.ids(entries.map(\.id), source: "logfire")
         let config = harness.directory + "/config.yaml"
         // A long source timeout: the one window held back below must not be retried meanwhile.
-        try harness.configText(sources: UpstreamHarness.logfireSource(url, "    lookback: 1h").replacingOccurrences(of: "timeout: 30s", with: "timeout: 60s"))
-            .write(toFile: config, atomically: true, encoding: .utf8)
+        try harness.configText(
+            sources: UpstreamHarness.logfireSource(url, "    lookback: 1h").replacingOccurrences(of: "timeout: 30s", with: "timeout: 60s")
+        )
+        .write(toFile: config, atomically: true, encoding: .utf8)
         let env = harness.environment
         let state = harness.statePath
         // The live tail first: a cursor at now, nothing of the history.
@@ -152,7 +155,8 @@ import Testing
         // flight, arriving in any order, as late as window 41's; the position stops at its start (day 41).
         #expect(
             interrupted.position < interrupted.rangeStart.addingTimeInterval(41.5 * Self.day) && !interrupted.finishedAhead.isEmpty,
-            "position \(interrupted.position.timeIntervalSince(interrupted.rangeStart) / Self.day) days into the range, \(interrupted.finishedAhead.count) windows finished ahead")
+            "position \(interrupted.position.timeIntervalSince(interrupted.rangeStart) / Self.day) days into the range, \(interrupted.finishedAhead.count) windows finished ahead"
+        )
 
         // The resume reaches the emulator as `localhost`: its requests are told from the killed
         // run's by the host they address, whenever those were read or answered.
@@ -171,7 +175,8 @@ import Testing
             let query = queryParameters(request.path)
             return [query["start_time"], query["end_time"]].map { $0.flatMap(Connectors.RFC3339.parse).map(seconds) ?? -1 }
         }
-        let done = [[seconds(interrupted.rangeStart), seconds(interrupted.position)]]
+        let done =
+            [[seconds(interrupted.rangeStart), seconds(interrupted.position)]]
             + interrupted.finishedAhead.map { [seconds($0.lowerBound), seconds($0.upperBound)] }
         let tiles = (done + again).sorted { $0[0] < $1[0] }
         #expect(again.count > 0 && again.count < 200)

@@ -1,9 +1,9 @@
 import Checkpoint
-@testable import Connectors
 import Emulators
 import Foundation
 import Testing
 
+@testable import Connectors
 @testable import Forwarder
 
 /// The catalog sources (Okta, 1Password, GitHub, Slack) end to end over loopback against their
@@ -19,7 +19,8 @@ import Testing
             case "okta": "type: okta\n    base_url: \(url.absoluteString)\n    token: ${CATALOG_TOKEN}\n    page_size: 50"
             case "onepassword":
                 "type: onepassword\n    base_url: \(url.absoluteString)\n    token: ${CATALOG_TOKEN}\n    page_size: 50\n    streams: [auditevents, signinattempts]"
-            case "github": "type: github\n    base_url: \(url.absoluteString)\n    enterprise: acme\n    token: ${CATALOG_TOKEN}\n    include: all\n    page_size: 50"
+            case "github":
+                "type: github\n    base_url: \(url.absoluteString)\n    enterprise: acme\n    token: ${CATALOG_TOKEN}\n    include: all\n    page_size: 50"
             default: "type: slack\n    base_url: \(url.absoluteString)\n    token: ${CATALOG_TOKEN}\n    page_size: 50"
             }
         return "  - name: \(type)\n    \(keys)\n    lookback: 2d\n    timeout: 30s\n\(extra)"
@@ -165,7 +166,8 @@ import Testing
         await slack.rateLimit(times: 1, retryAfter: 1)
         // Real waits: the emulators' budgets come back on the wall clock (Okta's reset in 2 s).
         let sleeper = CountingSleeper(sleeps: true) { 0 }
-        let engine = try harness.engine(sources: source("okta", oktaURL) + "\n" + source("slack", slackURL), sleeper: sleeper, environment: Self.environment)
+        let engine = try harness.engine(
+            sources: source("okta", oktaURL) + "\n" + source("slack", slackURL), sleeper: sleeper, environment: Self.environment)
         let outcome = await harness.once(engine)
         #expect(outcome == .complete, "\(outcome)")
         #expect(try harness.fileEventIDs().count == 240)
@@ -180,7 +182,8 @@ import Testing
             Data(
                 #"{"uuid":"u1","published":"2026-05-01T10:00:00.123Z","eventType":"user.session.start","displayMessage":"User login to Okta","severity":"WARN","outcome":{"result":"DENY","reason":"Policy"},"actor":{"id":"00u1","type":"User","alternateId":"ana@acme.io","displayName":"Ana"},"client":{"ipAddress":"203.0.113.9","userAgent":{"rawUserAgent":"curl"}},"target":[{"id":"0oa1","type":"AppInstance","displayName":"Slack"}]}"#
                     .utf8))
-        let entry = try OktaNormalizer.normalize(item, configuration: .init(name: "okta", baseURL: URL(string: "https://x")!, auth: .bearer(Secret("t"))), receivedAt: Date())
+        let entry = try OktaNormalizer.normalize(
+            item, configuration: .init(name: "okta", baseURL: URL(string: "https://x")!, auth: .bearer(Secret("t"))), receivedAt: Date())
         let event = entry.event
         #expect(event.eventType == .authentication && event.outcome == .denied && event.severity == .medium)
         #expect(event.actor == .init(id: "00u1", name: "Ana", email: "ana@acme.io", type: .user, ip: "203.0.113.9"))
@@ -190,7 +193,9 @@ import Testing
         #expect(OktaNormalizer.eventType("user.account.lock") == .security)
         #expect(OktaNormalizer.eventType("user.lifecycle.create") == .configuration)
         #expect(OktaNormalizer.eventType("something.else") == .other)
-        for (result, outcome) in [("SUCCESS", AuditEvent.Outcome.success), ("ALLOW", .success), ("FAILURE", .failure), ("DENY", .denied), ("CHALLENGE", .unknown)] {
+        for (result, outcome) in [
+            ("SUCCESS", AuditEvent.Outcome.success), ("ALLOW", .success), ("FAILURE", .failure), ("DENY", .denied), ("CHALLENGE", .unknown),
+        ] {
             #expect(OktaNormalizer.outcomes[result] == outcome)
         }
     }
@@ -207,7 +212,9 @@ import Testing
         #expect(event.actor.email == "ana@acme.io" && event.actor.ip == "198.51.100.4")
         #expect(event.target == .init(type: "vault", id: "V1"))
         let signIn = try JSONValue.parse(
-            Data(#"{"uuid":"s1","timestamp":"2026-01-05T10:00:00+05:30","category":"firewall_failed","target_user":{"uuid":"U2","email":"bo@acme.io"}}"#.utf8))
+            Data(
+                #"{"uuid":"s1","timestamp":"2026-01-05T10:00:00+05:30","category":"firewall_failed","target_user":{"uuid":"U2","email":"bo@acme.io"}}"#
+                    .utf8))
         let attempt = try OnePasswordNormalizer.normalize(signIn, stream: "signinattempts", configuration: configuration, receivedAt: Date()).event
         #expect(attempt.eventType == .authentication && attempt.outcome == .denied && attempt.action == "signin.firewall_failed")
         #expect(RFC3339.format(attempt.time) == "2026-01-05T04:30:00.000Z")
@@ -215,9 +222,12 @@ import Testing
 
     @Test func gitHubAndSlackMapTimesActorsAndCategories() throws {
         let github = try JSONValue.parse(
-            Data(#"{"_document_id":"d1","@timestamp":1767610800123,"action":"org.add_member","actor":"ana","actor_id":7,"actor_ip":"192.0.2.1","user":"bo","org":"acme-org"}"#.utf8))
+            Data(
+                #"{"_document_id":"d1","@timestamp":1767610800123,"action":"org.add_member","actor":"ana","actor_id":7,"actor_ip":"192.0.2.1","user":"bo","org":"acme-org"}"#
+                    .utf8))
         let event = try GitHubNormalizer.normalize(
-            github, configuration: .init(name: "gh", scope: .enterprise("acme"), token: Secret("t")), receivedAt: Date()).event
+            github, configuration: .init(name: "gh", scope: .enterprise("acme"), token: Secret("t")), receivedAt: Date()
+        ).event
         #expect(event.time == Date(timeIntervalSince1970: 1_767_610_800.123))
         #expect(event.eventType == .authorization && event.actor.name == "ana" && event.actor.ip == "192.0.2.1")
         #expect(event.target == .init(type: "user", name: "bo") && event.organization == "acme-org")
@@ -258,7 +268,8 @@ import Testing
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let delivered = Set(try harness.fileEventIDs())
         #expect(delivered == UpstreamHarness.ids(ids, source: type), "\(delivered.count) delivered of \(ids.count)")
-        let check = try await ChildProcess.run(["check", "--connect", "-c", config], environment: [variable: Self.token], directory: harness.directory)
+        let check = try await ChildProcess.run(
+            ["check", "--connect", "-c", config], environment: [variable: Self.token], directory: harness.directory)
         #expect(check.stdout.contains("source  \(type)") && check.stdout.contains("OK"), "\(check.stdout)")
         // From a day back: the cursor is at now after the run, with nothing new behind it.
         let dryRun = try await ChildProcess.run(

@@ -27,7 +27,9 @@ struct ChildProcess {
     }
 
     /// Runs to completion and returns the exit status.
-    static func run(_ arguments: [String], environment: [String: String] = [:], directory: String) async throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], directory: String
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
         let child = try ChildProcess(arguments, environment: environment, directory: directory)
         let status = await child.wait(timeout: .seconds(120))
         return (status ?? -1, child.stdout, child.stderr)

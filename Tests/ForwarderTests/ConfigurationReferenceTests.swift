@@ -38,10 +38,12 @@ import Testing
         let reference = try String(contentsOf: Self.root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
         var asked: Set<String> = []
         let environment = ProcessInfo.processInfo.environment.merging(
-            ["DEPLOYS_TOKEN": "t", "WEBHOOK_AUTH_TOKEN": "t", "WEBHOOK_SIGNING_SECRET": "whsec_dGVzdA==", "SPLUNK_HEC_TOKEN": "t",
-             "DATADOG_API_KEY": "t", "ELASTIC_API_KEY": "t", "DEEPINTSHIELD_TOKEN": "t", "LOGFIRE_TOKEN": "t", "OKTA_TOKEN": "t",
-             "OP_EVENTS_TOKEN": "t", "GITHUB_TOKEN": "t", "SLACK_AUDIT_TOKEN": "t", "VENDOR_TOKEN": "t",
-             "STATE_URL": "postgresql://u:p@h/d?sslmode=verify-full"]) { $1 }
+            [
+                "DEPLOYS_TOKEN": "t", "WEBHOOK_AUTH_TOKEN": "t", "WEBHOOK_SIGNING_SECRET": "whsec_dGVzdA==", "SPLUNK_HEC_TOKEN": "t",
+                "DATADOG_API_KEY": "t", "ELASTIC_API_KEY": "t", "DEEPINTSHIELD_TOKEN": "t", "LOGFIRE_TOKEN": "t", "OKTA_TOKEN": "t",
+                "OP_EVENTS_TOKEN": "t", "GITHUB_TOKEN": "t", "SLACK_AUDIT_TOKEN": "t", "VENDOR_TOKEN": "t",
+                "STATE_URL": "postgresql://u:p@h/d?sslmode=verify-full",
+            ]) { $1 }
         for document in try Self.documents() {
             asked.formUnion(ConfigurationLoader.askedKeys(document, environment: environment))
         }

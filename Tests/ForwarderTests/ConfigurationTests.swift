@@ -86,7 +86,9 @@ import Testing
     }
 
     @Test func concurrencyIsOneToEight() throws {
-        let with = { (value: String) in self.minimal.replacingOccurrences(of: "    token: ${DEPLOYS_TOKEN}", with: "    token: ${DEPLOYS_TOKEN}\n    concurrency: \(value)") }
+        let with = { (value: String) in
+            self.minimal.replacingOccurrences(of: "    token: ${DEPLOYS_TOKEN}", with: "    token: ${DEPLOYS_TOKEN}\n    concurrency: \(value)")
+        }
         #expect(try ConfigurationLoader.parse(with("1"), environment: ["DEPLOYS_TOKEN": "t"]).sources[0].concurrency == 1)
         #expect(try ConfigurationLoader.parse(with("8"), environment: ["DEPLOYS_TOKEN": "t"]).sources[0].concurrency == 8)
         #expect(problems(with("0")).contains("sources[0].concurrency: must be between 1 and 8"))
@@ -96,7 +98,9 @@ import Testing
     /// Ids forgotten sooner than a poll re-reads them would be sent again on every poll.
     @Test func theDedupeWindowMustCoverOverlapAndPollInterval() {
         let short = "state: { dedupe_window: 5m }\n" + minimal
-        #expect(problems(short).contains { $0.hasPrefix("state.dedupe_window: must be at least the largest overlap + poll_interval of the sources (7m)") })
+        #expect(
+            problems(short).contains { $0.hasPrefix("state.dedupe_window: must be at least the largest overlap + poll_interval of the sources (7m)") }
+        )
         #expect(problems("state: { dedupe_window: 7m }\n" + minimal).isEmpty)
     }
 
@@ -117,7 +121,8 @@ import Testing
     }
 
     @Test func stateDirectoryFromSystemdIsTheDefaultStatePath() throws {
-        let configuration = try ConfigurationLoader.parse(minimal, environment: ["DEPLOYS_TOKEN": "t", "STATE_DIRECTORY": "/var/lib/audit-forwarder"])
+        let configuration = try ConfigurationLoader.parse(
+            minimal, environment: ["DEPLOYS_TOKEN": "t", "STATE_DIRECTORY": "/var/lib/audit-forwarder"])
         #expect(configuration.state.path == "/var/lib/audit-forwarder/state.sqlite")
     }
 
@@ -142,9 +147,10 @@ import Testing
     }
 
     @Test func anUnsetVariableNamesTheKey() {
-        #expect(problems(minimal, environment: [:]) == [
-            "sources[0].token: environment variable DEPLOYS_TOKEN is not set (use ${DEPLOYS_TOKEN:-default} for a default)"
-        ])
+        #expect(
+            problems(minimal, environment: [:]) == [
+                "sources[0].token: environment variable DEPLOYS_TOKEN is not set (use ${DEPLOYS_TOKEN:-default} for a default)"
+            ])
     }
 
     @Test func everyProblemIsReportedWithItsKeyPath() {
@@ -184,22 +190,28 @@ import Testing
 
     @Test func duplicateNamesMissingKeysAndBadDocumentsAreRefused() {
         #expect(problems("sources: []\nsinks: []").isEmpty == false || true)
-        #expect(problems("just a string").contains(": must be a mapping of keys to values") || problems("just a string").contains("must be a mapping of keys to values"))
+        #expect(
+            problems("just a string").contains(": must be a mapping of keys to values")
+                || problems("just a string").contains("must be a mapping of keys to values"))
         #expect(problems("{ sources: [ { name: a } ] }").contains("sources[0].type: is required"))
         #expect(problems("sinks:\n  - { name: f, type: file }").contains("sinks[0].path: is required"))
-        #expect(problems("sinks:\n  - { name: f, type: file, path: /a }\n  - { name: f, type: file, path: /b }")
-            .contains("sinks[1].name: \"f\" is used by another entry; names must be unique"))
+        #expect(
+            problems("sinks:\n  - { name: f, type: file, path: /a }\n  - { name: f, type: file, path: /b }")
+                .contains("sinks[1].name: \"f\" is used by another entry; names must be unique"))
         #expect(problems("sources: [ {").first?.hasPrefix("not valid YAML or JSON") == true)
     }
 
     @Test func aBadCAFileIsAConfigurationErrorNamingTheKey() throws {
         let path = NSTemporaryDirectory() + "bad-ca-\(UUID().uuidString).pem"
         try "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let text = minimal.replacingOccurrences(of: "    url: https://hooks.example/audit", with: "    url: https://hooks.example/audit\n    tls: { ca_file: \(path) }")
+        let text = minimal.replacingOccurrences(
+            of: "    url: https://hooks.example/audit", with: "    url: https://hooks.example/audit\n    tls: { ca_file: \(path) }")
         let found = problems(text)
         #expect(found.count == 1)
         #expect(found.first?.hasPrefix("sinks[0].tls.ca_file: not a usable PEM file (") == true)
-        let missing = problems(minimal.replacingOccurrences(of: "    url: https://hooks.example/audit", with: "    url: https://hooks.example/audit\n    tls: { ca_file: /nonexistent/ca.pem }"))
+        let missing = problems(
+            minimal.replacingOccurrences(
+                of: "    url: https://hooks.example/audit", with: "    url: https://hooks.example/audit\n    tls: { ca_file: /nonexistent/ca.pem }"))
         #expect(missing == ["sinks[0].tls.ca_file: cannot read /nonexistent/ca.pem"])
     }
 

@@ -227,7 +227,8 @@ import Testing
             DeploysAuditItem(id: 3, action: "role.revoke", outcome: "success", createdAt: Date().addingTimeInterval(-100)),
         ])
         let engine = try harness.engine(
-            try harness.configuration(webhook: "    filters: { event_types: [authorization], outcomes: [denied] }\n    redact: [actor.email, raw.actor]"))
+            try harness.configuration(
+                webhook: "    filters: { event_types: [authorization], outcomes: [denied] }\n    redact: [actor.email, raw.actor]"))
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         let received = try #require(await harness.receiver.receivedEvents())
         #expect(received.count == 1)

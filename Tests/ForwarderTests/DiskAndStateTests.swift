@@ -15,7 +15,8 @@ import Testing
     static func seedMoreThanAFreshStateFileHolds(_ harness: Harness) async -> [DeploysAuditItem] {
         let now = Date()
         let items = (0..<300).map { index in
-            DeploysAuditItem(id: Int64(1 + index), detail: String(repeating: "x", count: 4000), createdAt: now.addingTimeInterval(-Double(600 - index)))
+            DeploysAuditItem(
+                id: Int64(1 + index), detail: String(repeating: "x", count: 4000), createdAt: now.addingTimeInterval(-Double(600 - index)))
         }
         await harness.deploys.seed(items)
         return items
@@ -123,7 +124,10 @@ import Testing
         case "another program's SQLite":
             let python = try await ChildProcess.runTool(
                 "/usr/bin/env",
-                ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()", harness.statePath])
+                [
+                    "python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()",
+                    harness.statePath,
+                ])
             try #require(python.status == 0, "\(python.output)")
             expected = "an SQLite database of another program"
         default:

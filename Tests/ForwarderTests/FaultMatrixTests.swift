@@ -42,7 +42,9 @@ extension FaultMatrixTests {
             Row(name: "HTTP 504", fault: .status(504), retried: true, reported: "HTTP 504"),
             Row(name: "timeout", fault: .delay(.seconds(10)), retried: true, reported: "timed out after 1500ms", timeout: "1500ms"),
             // Headers at once, then the body stalls: the timeout covers the whole exchange.
-            Row(name: "body stalled past timeout", fault: .stallMidBody(.seconds(10)), retried: true, reported: "timed out after 1500ms", timeout: "1500ms"),
+            Row(
+                name: "body stalled past timeout", fault: .stallMidBody(.seconds(10)), retried: true, reported: "timed out after 1500ms",
+                timeout: "1500ms"),
             Row(name: "connection reset mid-body", fault: .resetMidBody, retried: true, reported: "page request failed"),
             Row(name: "truncated JSON", fault: .truncatedJSON, retried: false, reported: "deploys.app page is not valid JSON"),
             Row(name: "HTML instead of JSON", fault: .garbage, retried: false, reported: "deploys.app page is not valid JSON"),
@@ -66,8 +68,10 @@ extension FaultMatrixTests {
             let log = LogRecorder()
             let sleeper = RecordingSleeper()
             // One request at a time: the fault hits the second page of one walk (sliced walks: PagePipelineTests).
-            let text = harness.configText(source: "    page_size: 100\n    concurrency: 1").replacingOccurrences(of: "timeout: 5s", with: "timeout: \(row.timeout)")
-            let engine = try harness.engine(try ConfigurationLoader.parse(text, environment: harness.environment), sleeper: sleeper, logger: log.logger)
+            let text = harness.configText(source: "    page_size: 100\n    concurrency: 1").replacingOccurrences(
+                of: "timeout: 5s", with: "timeout: \(row.timeout)")
+            let engine = try harness.engine(
+                try ConfigurationLoader.parse(text, environment: harness.environment), sleeper: sleeper, logger: log.logger)
             Teardown.add { await engine.shutdown() }
 
             let first = await OnceMode.run(engine: engine, deadline: .seconds(60))
@@ -255,7 +259,8 @@ extension FaultMatrixTests {
                 let common = "batch_size: 10, timeout: \(timeout), retry: { max_attempts: 3, initial_backoff: 10ms, max_backoff: 50ms }"
                 switch kind {
                 case .splunk:
-                    return "  - { name: sut, type: splunk, hec_endpoint: \(base)/services/collector, hec_token: hec-token, index: security, \(common) }"
+                    return
+                        "  - { name: sut, type: splunk, hec_endpoint: \(base)/services/collector, hec_token: hec-token, index: security, \(common) }"
                 case .datadog:
                     return "  - { name: sut, type: datadog, endpoint: \(base)/api/v2/logs, api_key: dd-key, \(common) }"
                 case .elastic:
@@ -296,7 +301,9 @@ extension FaultMatrixTests {
         func row(_ row: Row) async throws {
             let harness = try await Harness.start()
             let target = try await Target.start(row.sink)
-            Teardown.add { await harness.stop(); await target.stop() }
+            Teardown.add {
+                await harness.stop(); await target.stop()
+            }
             let items = await harness.seed(30)
             let expected = harness.expectedIDs(items)
             switch row.fault {

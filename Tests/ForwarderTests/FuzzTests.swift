@@ -174,7 +174,8 @@ import Testing
         try #require(connectors.count == 4)
         let batch = (0..<3).map { EncodedEvent(id: "e\($0)", time: Date(), body: Data("{}".utf8)) }
         Fuzz.run("sinks") { random, iteration in
-            let body = Bool.random(using: &random)
+            let body =
+                Bool.random(using: &random)
                 ? Self.sinkBodies.randomElement(using: &random)! : Mutator.mutate(Self.sinkBodies.randomElement(using: &random)!, using: &random)
             var retryAfter = Self.retryAfters.randomElement(using: &random)!
             if Int.random(in: 0..<4, using: &random) == 0 {

@@ -112,7 +112,8 @@ import Testing
 
         // The tail after the last signature is not proved: cut the file one event after a signed one.
         let signed = try #require(lines.firstIndex { $0.contains("\"sig\":") })
-        #expect(verify(Array(lines.prefix(signed + 2))).firstProblem?.contains("seq \(signed + 2)…\(signed + 2) come after the last signature") == true)
+        #expect(
+            verify(Array(lines.prefix(signed + 2))).firstProblem?.contains("seq \(signed + 2)…\(signed + 2) come after the last signature") == true)
         // An unknown key, and an export that starts mid-chain.
         let unknown = VerifyMode(keys: [IntegrityVerifierKey(base64: IntegritySigner.generate().publicKey)!]).verify(
             lines: lines.enumerated().map { ($0.offset + 1, Substring($0.element)) })
@@ -152,7 +153,9 @@ import Testing
         let harness = try await Harness.start()
         let elastic = ElasticsearchEmulator(apiKey: nil)
         let url = try await elastic.start()
-        Teardown.add { await harness.stop(); await elastic.stop() }
+        Teardown.add {
+            await harness.stop(); await elastic.stop()
+        }
         await harness.seed(30)
         let sinks = """
               - { name: es, type: elastic, endpoint: "\(url.absoluteString)", index: audit, integrity: { signing_key: "\(keys.signingKey)" } }
@@ -190,7 +193,8 @@ import Testing
         #expect(bad.stdout.contains("NOT verified: archive/deploys: gap: seq 4…4 missing"), "\(bad.stdout)")
         #expect(!(good.stdout + bad.stdout).contains(signingKey))
         // A key that is not base64 Ed25519 is a configuration error naming the key.
-        let broken = try await ChildProcess.run(["check", "-c", config], environment: harness.environment.merging(["INTEGRITY_KEY": "nope"]) { $1 }, directory: harness.directory)
+        let broken = try await ChildProcess.run(
+            ["check", "-c", config], environment: harness.environment.merging(["INTEGRITY_KEY": "nope"]) { $1 }, directory: harness.directory)
         #expect(broken.status == 78 && broken.stderr.contains("sinks[1].integrity.signing_key"), "\(broken.stderr)")
     }
 }
@@ -200,7 +204,8 @@ import Testing
     /// re-serializes and one that cuts the appended text off agree.
     @Test func theAppendedLinkIsCanonicalJSON() throws {
         for link in [
-            IntegrityChain.Link(sink: "s-1.a_b", source: "deploys", seq: 42, previous: IntegrityChain.genesis, hash: String(repeating: "ab", count: 32)),
+            IntegrityChain.Link(
+                sink: "s-1.a_b", source: "deploys", seq: 42, previous: IntegrityChain.genesis, hash: String(repeating: "ab", count: 32)),
             IntegrityChain.Link(
                 sink: "hook", source: "okta", seq: 1, previous: String(repeating: "0f", count: 32), hash: String(repeating: "9c", count: 32),
                 signature: "MEUCIQD+/x==", keyID: "a3f09c1d2e4b5a67"),

@@ -25,7 +25,8 @@ import Testing
         await harness.deploys.insert(DeploysAuditItem(id: 777, action: "role.grant", createdAt: Date().addingTimeInterval(-20)))
         let before = digest(harness.statePath)
         let deliveriesBefore = await harness.receiver.requests().count
-        let result = try await ChildProcess.run(["dry-run", "-c", config, "--limit", "100"], environment: harness.environment, directory: harness.directory)
+        let result = try await ChildProcess.run(
+            ["dry-run", "-c", config, "--limit", "100"], environment: harness.environment, directory: harness.directory)
         #expect(result.status == 0, "\(result.stderr)")
         let expectedLate = AuditEvent.stableID(sourceName: "deploys", upstreamID: "777")
         #expect(result.stdout.contains("# source deploys:"))
@@ -45,14 +46,17 @@ import Testing
         #expect(digest(harness.statePath) == before)
         #expect(try harness.fileEventIDs().count == items.count)
 
-        let json = try await ChildProcess.run(["dry-run", "-c", config, "--sink", "hook", "--format", "json", "--from", "2h"], environment: harness.environment, directory: harness.directory)
+        let json = try await ChildProcess.run(
+            ["dry-run", "-c", config, "--sink", "hook", "--format", "json", "--from", "2h"], environment: harness.environment,
+            directory: harness.directory)
         #expect(json.status == 0)
         for line in json.stdout.split(separator: "\n") {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
             #expect(object?["sink"] as? String == "hook")
             #expect((object?["headers"] as? [String: String])?["Authorization"] == "<redacted>")
         }
-        let unknown = try await ChildProcess.run(["dry-run", "-c", config, "--sink", "nope"], environment: harness.environment, directory: harness.directory)
+        let unknown = try await ChildProcess.run(
+            ["dry-run", "-c", config, "--sink", "nope"], environment: harness.environment, directory: harness.directory)
         #expect(unknown.status == 64)
     }
 
@@ -122,7 +126,9 @@ import Testing
         let header = try #require(lines.first { $0.hasPrefix("SINK") })
         let hook = try #require(lines.first { $0.hasPrefix("hook ") })
         let column = header.range(of: "PENDING")!.lowerBound.utf16Offset(in: header)
-        #expect(hook.count > column && hook[hook.index(hook.startIndex, offsetBy: column - 1)] == " " && hook[hook.index(hook.startIndex, offsetBy: column)] != " ", "\(text.stdout)")
+        #expect(
+            hook.count > column && hook[hook.index(hook.startIndex, offsetBy: column - 1)] == " "
+                && hook[hook.index(hook.startIndex, offsetBy: column)] != " ", "\(text.stdout)")
         #expect(text.stdout.contains("SOURCE  ") && text.stdout.contains("dead letter(s); the newest: HTTP 422"), "\(text.stdout)")
 
         let letters = try await ChildProcess.run(["deadletters", "list", "-c", config], environment: env, directory: dir)
@@ -131,7 +137,8 @@ import Testing
         #expect(replay.stdout.contains("replayed 1"))
         #expect(try await ChildProcess.run(["once", "-c", config], environment: env, directory: dir).status == 0)
         #expect(Set(await harness.receiver.receivedEventIDs()).count == 10)
-        #expect(try await ChildProcess.run(["deadletters", "purge", "--all", "-c", config], environment: env, directory: dir).stdout.contains("purged 0"))
+        #expect(
+            try await ChildProcess.run(["deadletters", "purge", "--all", "-c", config], environment: env, directory: dir).stdout.contains("purged 0"))
 
         // Dead letters of a sink no longer configured are never replayed into nobody's queue.
         let store = try StateStore(path: harness.statePath)
@@ -148,14 +155,17 @@ import Testing
         // A cursor is not moved under a running poll: set and reset take the run lock.
         let lock = RunLock(statePath: harness.statePath)
         try await lock.acquire()
-        let locked = try await ChildProcess.run(["checkpoints", "set", "-c", config, "--source", "deploys", "--to", "2026-01-01T00:00:00Z"], environment: env, directory: dir)
+        let locked = try await ChildProcess.run(
+            ["checkpoints", "set", "-c", config, "--source", "deploys", "--to", "2026-01-01T00:00:00Z"], environment: env, directory: dir)
         #expect(locked.status == 75)
         lock.release()
-        let set = try await ChildProcess.run(["checkpoints", "set", "-c", config, "--source", "deploys", "--to", "2026-01-01T00:00:00Z"], environment: env, directory: dir)
+        let set = try await ChildProcess.run(
+            ["checkpoints", "set", "-c", config, "--source", "deploys", "--to", "2026-01-01T00:00:00Z"], environment: env, directory: dir)
         #expect(set.status == 0)
         let list = try await ChildProcess.run(["checkpoints", "list", "-c", config], environment: env, directory: dir)
         #expect(list.stdout.contains("deploys\t2026-01-01T00:00:00.000Z"))
-        #expect(try await ChildProcess.run(["checkpoints", "reset", "-c", config, "--source", "deploys"], environment: env, directory: dir).status == 0)
+        #expect(
+            try await ChildProcess.run(["checkpoints", "reset", "-c", config, "--source", "deploys"], environment: env, directory: dir).status == 0)
         #expect(try await ChildProcess.run(["checkpoints", "list", "-c", config], environment: env, directory: dir).stdout.contains("(none"))
     }
 
@@ -164,7 +174,8 @@ import Testing
         Teardown.add { await harness.stop() }
         let config = try harness.writeConfig()
         var env = harness.environment
-        let good = try await ChildProcess.run(["check", "-c", config, "--connect", "--send-test-event"], environment: env, directory: harness.directory)
+        let good = try await ChildProcess.run(
+            ["check", "-c", config, "--connect", "--send-test-event"], environment: env, directory: harness.directory)
         #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
         #expect(good.stdout.contains("source  deploys  OK"))
         #expect(await harness.receiver.deliveries().count == 1)
@@ -291,7 +302,8 @@ import Testing
         #expect(await eventually { (try? harness.fileEventIDs().count) == 25 })
         let base = URL(string: "http://127.0.0.1:\(port)")!
         let fetch: @Sendable () async -> String = {
-            guard let reply = try? await EmulatorHTTPClient.send(method: "GET", url: base.appendingPathComponent("metrics"), headers: [], body: Data())
+            guard
+                let reply = try? await EmulatorHTTPClient.send(method: "GET", url: base.appendingPathComponent("metrics"), headers: [], body: Data())
             else { return "" }
             return String(decoding: reply.body, as: UTF8.self)
         }
@@ -302,7 +314,10 @@ import Testing
         for line in metrics.split(separator: "\n") where !line.hasPrefix("#") {
             #expect(String(line).wholeMatch(of: sample) != nil || line.hasSuffix(" +Inf") || line.hasSuffix(" NaN"), "bad line: \(line)")
         }
-        for name in ["audit_forwarder_events_fetched_total{source=\"deploys\"}", "audit_forwarder_events_spooled_total", "audit_forwarder_poll_duration_seconds", "audit_forwarder_spool_depth"] {
+        for name in [
+            "audit_forwarder_events_fetched_total{source=\"deploys\"}", "audit_forwarder_events_spooled_total",
+            "audit_forwarder_poll_duration_seconds", "audit_forwarder_spool_depth",
+        ] {
             #expect(metrics.contains(name), "missing \(name)")
         }
         #expect(!metrics.contains("event_id") && !metrics.contains(harness.deploysToken))
@@ -326,10 +341,12 @@ import Testing
         let harness = try await Harness.start()
         Teardown.add { await harness.stop() }
         let now = Date()
-        let items = DeploysEmulator.generate(count: 2000, firstID: 1, from: now.addingTimeInterval(-200 * 86400), to: now.addingTimeInterval(-2 * 86400))
+        let items = DeploysEmulator.generate(
+            count: 2000, firstID: 1, from: now.addingTimeInterval(-200 * 86400), to: now.addingTimeInterval(-2 * 86400))
         await harness.deploys.seed(items)
         let config = harness.directory + "/config.yaml"
-        try harness.configText().replacingOccurrences(of: "lookback: 30d", with: "lookback: 1h").write(toFile: config, atomically: true, encoding: .utf8)
+        try harness.configText().replacingOccurrences(of: "lookback: 30d", with: "lookback: 1h").write(
+            toFile: config, atomically: true, encoding: .utf8)
         let env = harness.environment
         // The live tail first: a cursor at now, nothing of the history.
         #expect(try await ChildProcess.run(["once", "-c", config], environment: env, directory: harness.directory).status == 0)
@@ -395,7 +412,8 @@ import Testing
             try text.write(toFile: staging + "/" + unit, atomically: true, encoding: .utf8)
         }
         let verify = try await ChildProcess.runTool(
-            analyze, ["verify"] + ["audit-forwarder.service", "audit-forwarder-once.service", "audit-forwarder-once.timer"].map { staging + "/" + $0 })
+            analyze,
+            ["verify"] + ["audit-forwarder.service", "audit-forwarder-once.service", "audit-forwarder-once.timer"].map { staging + "/" + $0 })
         #expect(verify.status == 0, "\(verify.output)")
 
         let text = try await ChildProcess.runTool(analyze, ["security", "--offline=true", staging + "/audit-forwarder.service"]).output

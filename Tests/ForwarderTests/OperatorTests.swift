@@ -26,7 +26,8 @@ import Testing
         let config = try harness.writeConfig()
         // The HTTP client retries a refused connection for its 10 s connect timeout before it
         // reports it: the deadline lets that happen once.
-        let result = try await ChildProcess.run(["once", "-c", config, "--deadline", "13s"], environment: harness.environment, directory: harness.directory)
+        let result = try await ChildProcess.run(
+            ["once", "-c", config, "--deadline", "13s"], environment: harness.environment, directory: harness.directory)
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("sink hook delivered nothing this run"), "\(result.stderr)")
         #expect(result.stderr.contains("connection refused by 127.0.0.1:\(harness.webhookURL.port!)"), "\(result.stderr)")
@@ -42,7 +43,8 @@ import Testing
         // One event per request, each answered after 300 ms: 60 take 18 s, the deadline is 8 s.
         for _ in 0..<60 { await harness.receiver.faults.enqueue(.delay(.milliseconds(300))) }
         let config = try harness.writeConfig()
-        let result = try await ChildProcess.run(["once", "-c", config, "--deadline", "8s"], environment: harness.environment, directory: harness.directory)
+        let result = try await ChildProcess.run(
+            ["once", "-c", config, "--deadline", "8s"], environment: harness.environment, directory: harness.directory)
         #expect(result.status == 75, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("deadline passed"), "\(result.stderr)")
     }
@@ -58,7 +60,8 @@ import Testing
         try (try String(contentsOfFile: config, encoding: .utf8)).replacingOccurrences(of: "level: warning", with: "level: debug")
             .write(toFile: config, atomically: true, encoding: .utf8)
         let script = "'\(ChildProcess.binary)' once -c '\(config)' 2>'\(harness.directory)/stderr.log' | head -1; echo \"status=${PIPESTATUS[0]}\""
-        let result = try await ChildProcess.runTool("/bin/bash", ["-c", "cd '\(harness.directory)' && " + script], environment: harness.environment).output
+        let result = try await ChildProcess.runTool("/bin/bash", ["-c", "cd '\(harness.directory)' && " + script], environment: harness.environment)
+            .output
         #expect(result.contains("status=0"), "\(result)")
         let stderr = (try? String(contentsOfFile: harness.directory + "/stderr.log", encoding: .utf8)) ?? ""
         #expect(!stderr.contains("Fatal error"), "\(stderr)")
@@ -108,7 +111,9 @@ import Testing
         #expect(try ConfigurationLoader.parse(text, environment: [:], systemStatePath: system).state.path == "./audit-forwarder.sqlite")
         FileManager.default.createFile(atPath: system, contents: nil)
         #expect(try ConfigurationLoader.parse(text, environment: [:], systemStatePath: system).state.path == system)
-        #expect(try ConfigurationLoader.parse(text, environment: ["STATE_DIRECTORY": "/srv/af"], systemStatePath: system).state.path == "/srv/af/state.sqlite")
+        #expect(
+            try ConfigurationLoader.parse(text, environment: ["STATE_DIRECTORY": "/srv/af"], systemStatePath: system).state.path
+                == "/srv/af/state.sqlite")
     }
 
     @Test func checkpointsSetIntoTheFutureIsRefusedUnlessForcedAndThenReported() async throws {
@@ -117,10 +122,12 @@ import Testing
         let config = try harness.writeConfig()
         let env = harness.environment
         // Before any run: setting where to start creates the state.
-        let early = try await ChildProcess.run(["checkpoints", "set", "-c", config, "--source", "deploys", "--to", "2d"], environment: env, directory: harness.directory)
+        let early = try await ChildProcess.run(
+            ["checkpoints", "set", "-c", config, "--source", "deploys", "--to", "2d"], environment: env, directory: harness.directory)
         #expect(early.status == 0, "\(early.stderr)")
         let future = RFC3339.format(Date().addingTimeInterval(3 * 86400))
-        let refused = try await ChildProcess.run(["checkpoints", "set", "-c", config, "--source", "deploys", "--to", future], environment: env, directory: harness.directory)
+        let refused = try await ChildProcess.run(
+            ["checkpoints", "set", "-c", config, "--source", "deploys", "--to", future], environment: env, directory: harness.directory)
         #expect(refused.status == 64)
         #expect(refused.stderr.contains("is in the future") && refused.stderr.contains("Usage: audit-forwarder checkpoints set"), "\(refused.stderr)")
         let forced = try await ChildProcess.run(
@@ -134,7 +141,8 @@ import Testing
         Teardown.add { await engine.shutdown() }
         let (ready, reason) = engine.readiness()
         #expect(!ready && reason.contains("ahead of now"), "\(reason)")
-        let unknown = try await ChildProcess.run(["checkpoints", "reset", "-c", config, "--source", "typo"], environment: env, directory: harness.directory)
+        let unknown = try await ChildProcess.run(
+            ["checkpoints", "reset", "-c", config, "--source", "typo"], environment: env, directory: harness.directory)
         #expect(unknown.status == 64, "\(unknown.stdout)")
     }
 
@@ -146,7 +154,8 @@ import Testing
         let bare = try await ChildProcess.run(["deadletters", "purge", "-c", config], environment: harness.environment, directory: harness.directory)
         #expect(bare.status == 64)
         #expect(bare.stderr.contains("--all"), "\(bare.stderr)")
-        let all = try await ChildProcess.run(["deadletters", "purge", "--all", "-c", config], environment: harness.environment, directory: harness.directory)
+        let all = try await ChildProcess.run(
+            ["deadletters", "purge", "--all", "-c", config], environment: harness.environment, directory: harness.directory)
         #expect(all.status == 0)
     }
 
@@ -160,7 +169,9 @@ import Testing
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         listen(listener, 1)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
@@ -194,7 +205,9 @@ import Testing
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(reserved, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(reserved, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(reserved, $0, &length) } }
         let port = Int(UInt16(bigEndian: address.sin_port))
@@ -209,7 +222,10 @@ import Testing
     /// A wrong type, or an unset secret, is one error: not also "unknown key" for every key after.
     @Test(arguments: [
         ("sinks: [{ name: s, type: splunkk, hec_endpoint: \"https://x:8088\", hec_token: t, index: main, source_type: a }]", "sinks[0].type"),
-        ("sinks: [{ name: s, type: splunk, hec_endpoint: \"https://x:8088\", hec_token: \"${UNSET_TOKEN}\", index: main, source_type: a, acknowledgements: true }]", "sinks[0].hec_token"),
+        (
+            "sinks: [{ name: s, type: splunk, hec_endpoint: \"https://x:8088\", hec_token: \"${UNSET_TOKEN}\", index: main, source_type: a, acknowledgements: true }]",
+            "sinks[0].hec_token"
+        ),
         ("sinks: [{ name: d, type: datadog, api_key: \"${UNSET_TOKEN}\", service: s, tags: [a], source: x, hostname: h }]", "sinks[0].api_key"),
         ("sinks: [{ name: e, type: elastic, index: i, pipeline: p }]", "sinks[0].endpoint"),
     ])
@@ -227,7 +243,8 @@ import Testing
         let harness = try await Harness.start()
         Teardown.add { await harness.stop() }
         let config = try harness.writeConfig()
-        let result = try await ChildProcess.run(["once", "-c", config, "--deadline", "-5m"], environment: harness.environment, directory: harness.directory)
+        let result = try await ChildProcess.run(
+            ["once", "-c", config, "--deadline", "-5m"], environment: harness.environment, directory: harness.directory)
         #expect(result.status == 64)
         #expect(result.stderr.contains("a duration cannot be negative: -5m"), "\(result.stderr)")
         #expect(result.stderr.contains("Usage: audit-forwarder once"), "\(result.stderr)")
@@ -238,8 +255,10 @@ import Testing
         Teardown.add { await harness.stop() }
         await harness.seed(4)
         let config = try harness.writeConfig()
-        try (try String(contentsOfFile: config, encoding: .utf8)).replacingOccurrences(of: "log: { level: warning, format: text }", with: "log: { level: info, format: json }")
-            .write(toFile: config, atomically: true, encoding: .utf8)
+        try (try String(contentsOfFile: config, encoding: .utf8)).replacingOccurrences(
+            of: "log: { level: warning, format: text }", with: "log: { level: info, format: json }"
+        )
+        .write(toFile: config, atomically: true, encoding: .utf8)
         let result = try await ChildProcess.run(["once", "-c", config], environment: harness.environment, directory: harness.directory)
         #expect(result.status == 0)
         let finished = try #require(result.stdout.split(separator: "\n").first { $0.contains("\"poll finished\"") || $0.contains("poll.spooled") })

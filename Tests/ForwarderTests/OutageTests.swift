@@ -53,7 +53,9 @@ extension ReliabilityTests {
             #expect(try store.deadLetters().isEmpty)
             #expect(try store.integrityCheck() == "ok")
             fleet.expectNoSecrets(in: daemon.stdout + daemon.stderr)
-            print("reliability[\(profile.name)] outage: \(fleet.expectedIDs(sink: "file").count) events, 0 lost, spool drained; " + report.joined(separator: "; "))
+            print(
+                "reliability[\(profile.name)] outage: \(fleet.expectedIDs(sink: "file").count) events, 0 lost, spool drained; "
+                    + report.joined(separator: "; "))
             await fleet.stop()
         }
 
@@ -93,7 +95,9 @@ extension ReliabilityTests {
             #expect(log.contains("spool has room again, polling resumed"))
             #expect(try store.deadLetters().isEmpty)
             fleet.expectNoSecrets(in: log)
-            print("reliability[\(profile.name)] full spool: limit \(limit), deepest \(deepest), \(spooled) of \(produced) events fetched while elastic was down, then all delivered")
+            print(
+                "reliability[\(profile.name)] full spool: limit \(limit), deepest \(deepest), \(spooled) of \(produced) events fetched while elastic was down, then all delivered"
+            )
             await fleet.stop()
         }
 

@@ -13,7 +13,8 @@ struct PackageTests {
     static var package: String? { builtPackage }
     let root = NSTemporaryDirectory() + "af-dpkg-root-\(UUID().uuidString)"
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String)
+    {
         try await ChildProcess.runTool(executable, arguments, environment: environment)
     }
 
@@ -85,7 +86,8 @@ struct PackageTests {
             for unit in units {
                 let text = try String(contentsOfFile: root + "/lib/systemd/system/" + unit, encoding: .utf8)
                 #expect(text.contains("/usr/bin/audit-forwarder") || unit.hasSuffix(".timer"))
-                try text.replacingOccurrences(of: "/usr/bin/audit-forwarder", with: binary).write(toFile: staging + "/" + unit, atomically: true, encoding: .utf8)
+                try text.replacingOccurrences(of: "/usr/bin/audit-forwarder", with: binary).write(
+                    toFile: staging + "/" + unit, atomically: true, encoding: .utf8)
             }
             let verify = try await Self.run("/usr/bin/systemd-analyze", ["verify"] + units.map { staging + "/" + $0 })
             #expect(verify.status == 0, "\(verify.output)")

@@ -33,7 +33,8 @@ import Testing
         }
         await engine.shutdown()
         #expect(groups.first == 1)
-        #expect(groups.dropFirst().first == PageWalker.pagesAhead, "the pages fetched during the slow store come together, no more than the queue holds")
+        #expect(
+            groups.dropFirst().first == PageWalker.pagesAhead, "the pages fetched during the slow store come together, no more than the queue holds")
         #expect(groups.allSatisfy { $0 <= PageWalker.pagesAhead })
         #expect(ids.count == 2_000)
         #expect(ids == items.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.map { String($0.id) }, "newest first, page order kept")

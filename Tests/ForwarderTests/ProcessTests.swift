@@ -62,7 +62,9 @@ import Testing
             #expect(verify.status == 0, "\(output): \(verify.stdout)")
             #expect(verify.stdout.contains("3000 event(s) verified"), "\(verify.stdout)")
         }
-        print("crash test: \(kills) kills, \(expected.count) events, 0 lost, duplicates webhook \(webhook.count - expected.count), file \(file.count - expected.count)")
+        print(
+            "crash test: \(kills) kills, \(expected.count) events, 0 lost, duplicates webhook \(webhook.count - expected.count), file \(file.count - expected.count)"
+        )
     }
 
     @Test func daemonDeliversKeepsPollingAndDrainsOnSigterm() async throws {
@@ -107,11 +109,11 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/bad.yaml"
         try """
-            sources:
-              - { name: d, type: deploys, project: acme, token: "${UNSET_TOKEN_FOR_TEST}" }
-            sinks:
-              - { name: f, type: file, path: /tmp/x, batch_size: 0 }
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        sources:
+          - { name: d, type: deploys, project: acme, token: "${UNSET_TOKEN_FOR_TEST}" }
+        sinks:
+          - { name: f, type: file, path: /tmp/x, batch_size: 0 }
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         for command in ["check", "once", "run"] {
             let result = try await ChildProcess.run([command, "-c", path], directory: directory)
             #expect(result.status == 78)
@@ -131,7 +133,8 @@ import Testing
         let config = try harness.writeConfig()
         let lock = RunLock(statePath: harness.statePath)
         try await lock.acquire()
-        let result = try await ChildProcess.run(["once", "-c", config, "--lock-wait", "300ms"], environment: harness.environment, directory: harness.directory)
+        let result = try await ChildProcess.run(
+            ["once", "-c", config, "--lock-wait", "300ms"], environment: harness.environment, directory: harness.directory)
         #expect(result.status == 75)
         #expect(result.stderr.contains("another audit-forwarder is running on this state file"))
         lock.release()

@@ -76,7 +76,9 @@ import Testing
 
     @Test func oneSourceFansOutToEverySinkOnceWithTheRightEnvelope() async throws {
         let (harness, siems) = try await Self.start()
-        Teardown.add { await harness.stop(); await siems.stop() }
+        Teardown.add {
+            await harness.stop(); await siems.stop()
+        }
         // Two days old: Datadog silently drops entries whose reserved date is over 18 h old.
         let now = Date()
         let items = DeploysEmulator.generate(count: 300, firstID: 1, from: now.addingTimeInterval(-3 * 86400), to: now.addingTimeInterval(-2 * 86400))
@@ -91,7 +93,9 @@ import Testing
     /// The daemon fans out the same way: every sink gets every event once, and SIGTERM drains.
     @Test func daemonFansOneSourceOutToEverySink() async throws {
         let (harness, siems) = try await Self.start()
-        Teardown.add { await harness.stop(); await siems.stop() }
+        Teardown.add {
+            await harness.stop(); await siems.stop()
+        }
         let now = Date()
         let items = DeploysEmulator.generate(count: 250, firstID: 1, from: now.addingTimeInterval(-3 * 86400), to: now.addingTimeInterval(-2 * 86400))
         await harness.deploys.seed(items)
@@ -99,11 +103,12 @@ import Testing
         let daemon = try ChildProcess(["run", "-c", config], environment: harness.environment, directory: harness.directory)
         let (splunk, datadog, elastic) = (siems.splunk, siems.datadog, siems.elastic)
         #expect(await eventually { await elastic.documents(index: "audit").count >= 250 && ((try? harness.fileEventIDs().count) ?? 0) >= 250 })
-        #expect(await eventually {
-            let indexed = await splunk.indexedEvents().count
-            let logs = await datadog.acceptedLogs().count
-            return indexed >= 250 && logs >= 250
-        })
+        #expect(
+            await eventually {
+                let indexed = await splunk.indexedEvents().count
+                let logs = await datadog.acceptedLogs().count
+                return indexed >= 250 && logs >= 250
+            })
         daemon.signal(SIGTERM)
         #expect(await daemon.wait(timeout: .seconds(30)) == 0, "stderr: \(daemon.stderr)")
         try await Self.expectEverySinkHolds(harness.expectedIDs(items), siems: siems, harness: harness)
@@ -114,7 +119,9 @@ import Testing
     /// (an empty array: the key is checked, nothing is indexed), and names each wrong credential.
     @Test func checkConnectReachesEverySIEMWithoutIndexingAndNamesAWrongKey() async throws {
         let (harness, siems) = try await Self.start()
-        Teardown.add { await harness.stop(); await siems.stop() }
+        Teardown.add {
+            await harness.stop(); await siems.stop()
+        }
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let siemNames: Set = ["splunk", "datadog", "elastic"]
 
@@ -161,7 +168,9 @@ import Testing
 
     @Test func gzipBodiesArriveIntactAtEverySIEM() async throws {
         let (harness, siems) = try await Self.start()
-        Teardown.add { await harness.stop(); await siems.stop() }
+        Teardown.add {
+            await harness.stop(); await siems.stop()
+        }
         let items = await harness.seed(120)
         let gzip = "    compression: gzip"
         let engine = try harness.engine(
@@ -180,7 +189,9 @@ import Testing
 
     @Test func elasticsearchRetriesOnlyThe429ItemDeadLettersThe400AndReplaysWithoutDuplicates() async throws {
         let (harness, siems) = try await Self.start()
-        Teardown.add { await harness.stop(); await siems.stop() }
+        Teardown.add {
+            await harness.stop(); await siems.stop()
+        }
         let items = await harness.seed(20)
         let ids = items.map { AuditEvent.stableID(sourceName: "deploys", upstreamID: String($0.id)) }
         await siems.elastic.failItems(ids: [ids[3]], status: 429, type: "es_rejected_execution_exception")
@@ -211,7 +222,9 @@ import Testing
 
     @Test func datadogDeadLettersAnEntryOverOneMegabyteAndSplitsOn413() async throws {
         let (harness, siems) = try await Self.start()
-        Teardown.add { await harness.stop(); await siems.stop() }
+        Teardown.add {
+            await harness.stop(); await siems.stop()
+        }
         let now = Date()
         var items = (1...40).map { DeploysAuditItem(id: Int64($0), createdAt: now.addingTimeInterval(-Double(600 - $0))) }
         items.append(DeploysAuditItem(id: 99, detail: String(repeating: "x", count: 1_500_000), createdAt: now.addingTimeInterval(-100)))
@@ -234,7 +247,9 @@ import Testing
     /// 5 MB before sending, so no request is refused and nothing is dead-lettered.
     @Test func aSixMegabyteDatadogBatchIsSplitUnderTheIntakeLimit() async throws {
         let (harness, siems) = try await Self.start()
-        Teardown.add { await harness.stop(); await siems.stop() }
+        Teardown.add {
+            await harness.stop(); await siems.stop()
+        }
         let now = Date()
         // Each entry carries the detail twice (message and raw): about 600 KB, 6 MB in all.
         let items = (1...10).map {
@@ -253,7 +268,9 @@ import Testing
 
     @Test func splunkOffsetsWaitForIndexerAcknowledgementAndALostAckIsResent() async throws {
         let (harness, siems) = try await Self.start(acknowledgements: true)
-        Teardown.add { await harness.stop(); await siems.stop() }
+        Teardown.add {
+            await harness.stop(); await siems.stop()
+        }
         let items = await harness.seed(250)
         await siems.splunk.setAckDelayPolls(1)
         await siems.splunk.loseAck(1)
@@ -279,12 +296,15 @@ import Testing
     /// about several ackIds. (The default, one batch in flight, is the test above.)
     @Test func splunkKeepsBatchesInFlightAndAsksForTheirAcksTogether() async throws {
         let (harness, siems) = try await Self.start(acknowledgements: true)
-        Teardown.add { await harness.stop(); await siems.stop() }
+        Teardown.add {
+            await harness.stop(); await siems.stop()
+        }
         let items = await harness.seed(1000)
         await siems.splunk.setAckDelayPolls(1)
         let engine = try harness.engine(
             try harness.configuration(
-                file: siems.sinks(splunkExtra: "    acknowledgements: true\n    ack_query_interval: 300ms\n    ack_timeout: 60s\n    ack_max_in_flight: 8")))
+                file: siems.sinks(
+                    splunkExtra: "    acknowledgements: true\n    ack_query_interval: 300ms\n    ack_timeout: 60s\n    ack_max_in_flight: 8")))
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         let requests = await siems.splunk.requests()
         let ackQueries = requests.filter { $0.path.hasPrefix("/services/collector/ack?channel=") }
@@ -306,7 +326,9 @@ import Testing
     /// came back), so they go again with the rest; only event 3 is dead-lettered.
     @Test func splunkWithAcksResendsTheEventsBeforeARejectedOne() async throws {
         let (harness, siems) = try await Self.start(acknowledgements: true)
-        Teardown.add { await harness.stop(); await siems.stop() }
+        Teardown.add {
+            await harness.stop(); await siems.stop()
+        }
         let items = await harness.seed(250)
         await siems.splunk.setAckDelayPolls(0)
         await siems.splunk.rejectEvent(at: 3)
@@ -329,7 +351,9 @@ import Testing
     /// and the operator is told why.
     @Test func splunkAcksAskedForButOffOnTheTokenDeliversOnceAndSaysSo() async throws {
         let (harness, siems) = try await Self.start(acknowledgements: false)
-        Teardown.add { await harness.stop(); await siems.stop() }
+        Teardown.add {
+            await harness.stop(); await siems.stop()
+        }
         let items = await harness.seed(250)
         let log = LogRecorder()
         let engine = try harness.engine(

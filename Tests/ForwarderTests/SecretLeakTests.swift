@@ -14,7 +14,9 @@ import Testing
         let elastic = ElasticsearchEmulator(apiKey: nil, basic: ("elastic", "the-right-password"))
         let paged = PagedJSONEmulator(apiKey: "the-right-api-key")
         let urls = (try await splunk.start(), try await datadog.start(), try await elastic.start(), try await paged.start())
-        Teardown.add { await harness.stop(); await splunk.stop(); await datadog.stop(); await elastic.stop(); await paged.stop() }
+        Teardown.add {
+            await harness.stop(); await splunk.stop(); await datadog.stop(); await elastic.stop(); await paged.stop()
+        }
         await harness.seed(12)
 
         // Wrong values for the SIEMs (their errors are where a secret would slip out); right ones

@@ -56,17 +56,22 @@ import Testing
         let upstream = HostileServer { _, _ in
             switch style {
             case .linkHeader:
-                return (200, [("Content-Type", "application/json"), ("Link", "<\(steal)>; rel=\"next\"")], Data(#"{"items":[\#(Self.items(3))]}"#.utf8))
+                return (
+                    200, [("Content-Type", "application/json"), ("Link", "<\(steal)>; rel=\"next\"")], Data(#"{"items":[\#(Self.items(3))]}"#.utf8)
+                )
             case .nextLink:
                 return (200, [("Content-Type", "application/json")], Data(#"{"items":[\#(Self.items(3))],"next":"\#(steal)"}"#.utf8))
             case .deepIntShield:
                 let now = RFC3339.format(Date().addingTimeInterval(-600))
-                let log = #"{"event_id":"d1","timestamp":"\#(now)","event_type":"authentication","action":"login","status":"success","severity":"low","user":{"id":"u1","email":"a@b.c"},"resource":{"type":"session","id":"s1"}}"#
+                let log =
+                    #"{"event_id":"d1","timestamp":"\#(now)","event_type":"authentication","action":"login","status":"success","severity":"low","user":{"id":"u1","email":"a@b.c"},"resource":{"type":"session","id":"s1"}}"#
                 return (200, [("Content-Type", "application/json")], Data(#"{"audit_logs":[\#(log)],"next_page":"\#(steal)"}"#.utf8))
             }
         }
         let upstreamURL = try await upstream.start()
-        Teardown.add { await thief.stop(); await upstream.stop() }
+        Teardown.add {
+            await thief.stop(); await upstream.stop()
+        }
         let source =
             switch style {
             case .linkHeader:
@@ -91,8 +96,11 @@ import Testing
 
     @Test func originsCompareSchemeHostAndPort() throws {
         let configured = URL(string: "https://API.example.com/v1/logs")!
-        #expect(ForeignOriginError(connector: "s", request: URL(string: "https://api.example.com:443/v1/logs?page=2")!, configured: configured) == nil)
-        for other in ["http://api.example.com/v1/logs", "https://api.example.com:8443/v1", "https://evil.example.com/v1", "https://api.example.com.evil.net/"] {
+        #expect(
+            ForeignOriginError(connector: "s", request: URL(string: "https://api.example.com:443/v1/logs?page=2")!, configured: configured) == nil)
+        for other in [
+            "http://api.example.com/v1/logs", "https://api.example.com:8443/v1", "https://evil.example.com/v1", "https://api.example.com.evil.net/",
+        ] {
             let error = try #require(ForeignOriginError(connector: "s", request: URL(string: other)!, configured: configured), "\(other)")
             #expect(error.description.contains(URL(string: other)!.host!))
         }
@@ -107,9 +115,13 @@ import Testing
         let previous = umask(0o022)
         defer { umask(previous) }
         let config = try writeConfig(
-            source: #"type: http_json, url: "\#(url)/events", auth: { type: bearer, token: "${HOSTILE_TOKEN}" }, items: items, id_field: id, time_field: ts"#)
+            source:
+                #"type: http_json, url: "\#(url)/events", auth: { type: bearer, token: "${HOSTILE_TOKEN}" }, items: items, id_field: id, time_field: ts"#
+        )
         // A second sink for a group reader (a Splunk forwarder): mode 0640.
-        try (try String(contentsOfFile: config, encoding: .utf8) + "\n  - { name: shared, type: file, path: \(directory)/shared/events.ndjson, mode: \"0640\" }\n")
+        try
+            (try String(contentsOfFile: config, encoding: .utf8)
+            + "\n  - { name: shared, type: file, path: \(directory)/shared/events.ndjson, mode: \"0640\" }\n")
             .write(toFile: config, atomically: true, encoding: .utf8)
         let result = try await ChildProcess.run(["once", "-c", config], environment: ["HOSTILE_TOKEN": token], directory: directory)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
@@ -154,7 +166,9 @@ import Testing
         let url = try await upstream.start()
         Teardown.add { await upstream.stop() }
         let config = try writeConfig(
-            source: #"type: http_json, url: "\#(url)/events", auth: { type: bearer, token: "${HOSTILE_TOKEN}" }, items: items, id_field: id, time_field: ts, max_page_items: 1000"#)
+            source:
+                #"type: http_json, url: "\#(url)/events", auth: { type: bearer, token: "${HOSTILE_TOKEN}" }, items: items, id_field: id, time_field: ts, max_page_items: 1000"#
+        )
         let result = try await ChildProcess.run(["once", "-c", config], environment: ["HOSTILE_TOKEN": token], directory: directory)
         let output = result.stdout + result.stderr
         #expect(result.status == 1, "\(output)")
@@ -170,7 +184,9 @@ import Testing
         let url = try await upstream.start()
         Teardown.add { await upstream.stop() }
         let config = try writeConfig(
-            source: #"type: http_json, url: "\#(url)/events", auth: { type: bearer, token: "${HOSTILE_TOKEN}" }, items: items, id_field: id, time_field: ts, max_page_bytes: 4096"#)
+            source:
+                #"type: http_json, url: "\#(url)/events", auth: { type: bearer, token: "${HOSTILE_TOKEN}" }, items: items, id_field: id, time_field: ts, max_page_bytes: 4096"#
+        )
         let result = try await ChildProcess.run(["once", "-c", config], environment: ["HOSTILE_TOKEN": token], directory: directory)
         let output = result.stdout + result.stderr
         #expect(result.status == 1, "\(output)")
@@ -255,7 +271,8 @@ import Testing
         let entry = SpoolEntry(
             upstreamID: "u1", eventID: "e1", eventTime: Date(), eventType: "other", severity: "info", action: "a", outcome: "success",
             payload: Data("{}".utf8))
-        try engine.store.appendPage(source: "deploys", entries: [entry], cursor: nil, onlySinks: nil, walk: .unchanged, now: Date().addingTimeInterval(-60))
+        try engine.store.appendPage(
+            source: "deploys", entries: [entry], cursor: nil, onlySinks: nil, walk: .unchanged, now: Date().addingTimeInterval(-60))
         try engine.store.recordSinkError(sink: "hook", error: "HTTP 500: \(marker)")
         let (ready, reason) = engine.readiness(failingFor: -1)
         #expect(!ready)
@@ -278,9 +295,11 @@ import Testing
         #expect(old.requests.isEmpty)
         // The same server with TLS 1.2 answers: the refusal above is the version, not the setup.
         let modern = HostileServer { _, _ in (200, [], Data("{}".utf8)) }
-        let modernURL = try await modern.start(tls: EmulatorTLS(certificateChainFile: files.certificate, privateKeyFile: files.key, maximumVersion: .tlsv12))
+        let modernURL = try await modern.start(
+            tls: EmulatorTLS(certificateChainFile: files.certificate, privateKeyFile: files.key, maximumVersion: .tlsv12))
         Teardown.add { await modern.stop() }
-        let answer = try await client.send(WireRequest(method: "GET", url: URL(string: "https://localhost:\(modernURL.port!)/")!), timeout: .seconds(5))
+        let answer = try await client.send(
+            WireRequest(method: "GET", url: URL(string: "https://localhost:\(modernURL.port!)/")!), timeout: .seconds(5))
         #expect(answer.status == 200)
         // min_version: "1.3" refuses that TLS 1.2 server too.
         options.minimumVersion = .tls13
@@ -319,7 +338,9 @@ import Testing
     /// A thousand sources with inline tokens make one short warning, not a 30 KB line.
     @Test func theInlineSecretsWarningNamesFiveKeysAndCountsTheRest() {
         let keys = (0..<1000).map { "sources[\($0)].token" }
-        #expect(ForwarderConfiguration.keyList(keys) == "sources[0].token, sources[1].token, sources[2].token, sources[3].token, sources[4].token and 995 more")
+        #expect(
+            ForwarderConfiguration.keyList(keys)
+                == "sources[0].token, sources[1].token, sources[2].token, sources[3].token, sources[4].token and 995 more")
         #expect(ForwarderConfiguration.keyList(["state.url"]) == "state.url")
     }
 
@@ -351,7 +372,8 @@ import Testing
         #expect(both.status == 78)
         #expect(both.stderr.contains("sources[0].token_file: give token or token_file, not both"), "\(both.stderr)")
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        let missing = try await ChildProcess.run(["check", "--connect", "-c", config], environment: ["SIGNING_SECRET": harness.signingSecret], directory: directory)
+        let missing = try await ChildProcess.run(
+            ["check", "--connect", "-c", config], environment: ["SIGNING_SECRET": harness.signingSecret], directory: directory)
         #expect(missing.status == 78)
         #expect(missing.stderr.contains("sources[0].token_file: cannot read deploys_token: no such file"), "\(missing.stderr)")
     }
@@ -398,7 +420,8 @@ import Testing
         #expect(proxy.requests.contains { $0.path.contains(harness.deploysURL.host!) || $0.path.hasPrefix("/") }, "\(proxy.requests.map(\.path))")
         #expect(!proxy.requests.isEmpty)
         let direct = try await ChildProcess.run(
-            ["check", "--connect", "-c", config], environment: harness.environment.merging(["HTTP_PROXY": proxyURL.absoluteString, "NO_PROXY": "127.0.0.1"]) { $1 },
+            ["check", "--connect", "-c", config],
+            environment: harness.environment.merging(["HTTP_PROXY": proxyURL.absoluteString, "NO_PROXY": "127.0.0.1"]) { $1 },
             directory: directory)
         #expect(direct.stdout.contains("deploys") && direct.stdout.contains("OK"), "\(direct.stdout)")
     }

@@ -82,7 +82,8 @@ import Testing
         #expect((report["agents"] as? [Any])?.isEmpty == true)
         // With no agent running, an operator moves a cursor: the change takes the lease (epoch 3)
         // and hands it back.
-        let set = try await ChildProcess.run(["checkpoints", "set", "-c", path, "--source", "d1", "--to", "1h"], environment: env, directory: harness.directory)
+        let set = try await ChildProcess.run(
+            ["checkpoints", "set", "-c", path, "--source", "d1", "--to", "1h"], environment: env, directory: harness.directory)
         #expect(set.status == 0, "\(set.stderr)")
         let leases = try PostgresStateStore(location: database).sourceLeases()
         #expect(leases.first { $0.source == "d1" }.map { $0.epoch == 3 && $0.expiresAt < Date() } == true, "\(leases)")
@@ -142,7 +143,9 @@ import Testing
         // Taking a's two raised their epochs.
         #expect(leases.filter { $0.epoch >= 2 }.count >= 2)
         let received = await harness.receiver.receivedEventIDs()
-        print("several agents: \(everything.count) events, 0 lost, \(received.count - everything.count) duplicates, all delivered \(String(format: "%.1f", tookOver)) s after the kill")
+        print(
+            "several agents: \(everything.count) events, 0 lost, \(received.count - everything.count) duplicates, all delivered \(String(format: "%.1f", tookOver)) s after the kill"
+        )
 
         b.signal(SIGTERM)
         #expect(await b.wait(timeout: .seconds(30)) == 0, "\(b.stderr)")
@@ -151,7 +154,9 @@ import Testing
         let spans = PollSpan.read(a.stdout, agent: "a", endOfLog: killedAt) + PollSpan.read(b.stdout, agent: "b", endOfLog: Date())
         #expect(Set(spans.map(\.agent)) == ["a", "b"] && spans.count > 8, "\(spans.count) polls")
         PollSpan.expectOnePollerAtATime(spans)
-        print("several agents: \(spans.count) polls logged by a and b over \(Set(spans.map { "\($0.source)@\($0.epoch)" }).count) (source, epoch) pairs")
+        print(
+            "several agents: \(spans.count) polls logged by a and b over \(Set(spans.map { "\($0.source)@\($0.epoch)" }).count) (source, epoch) pairs"
+        )
         // A clean stop hands the leases back at once.
         #expect(try store.sourceLeases().allSatisfy { $0.expiresAt < Date() })
         #expect(!(a.stdout + a.stderr + b.stdout + b.stderr).contains("db-secret-password"))
@@ -191,10 +196,11 @@ import Testing
         // a woke holding leases it no longer had: its first changes were refused and it let go.
         #expect(await eventually { a.stdout.contains("no longer leased to agent a") || a.stdout.contains("lease lost") }, "\(a.stdout)")
         // Then the two share the sources again.
-        #expect(await eventually {
-            let owners = ((try? store.sourceLeases()) ?? []).map(\.owner)
-            return owners.filter { $0 == "a" }.count == 2 && owners.filter { $0 == "b" }.count == 2
-        })
+        #expect(
+            await eventually {
+                let owners = ((try? store.sourceLeases()) ?? []).map(\.owner)
+                return owners.filter { $0 == "a" }.count == 2 && owners.filter { $0 == "b" }.count == 2
+            })
         let received = await harness.receiver.receivedEventIDs()
         print("frozen agent: \(everything.count) events, 0 lost, \(received.count - everything.count) duplicates")
     }
@@ -263,10 +269,11 @@ import Testing
         #expect((a.stdout + b.stdout).contains("lease renewal failed"), "\(a.stdout)")
         // Both go on with a share each.
         let store = try PostgresStateStore(location: database)
-        #expect(await eventually {
-            let owners = ((try? store.sourceLeases()) ?? []).filter { $0.expiresAt > Date() }.map(\.owner)
-            return owners.filter { $0 == "a" }.count == 2 && owners.filter { $0 == "b" }.count == 2
-        })
+        #expect(
+            await eventually {
+                let owners = ((try? store.sourceLeases()) ?? []).filter { $0.expiresAt > Date() }.map(\.owner)
+                return owners.filter { $0 == "a" }.count == 2 && owners.filter { $0 == "b" }.count == 2
+            })
         let received = await harness.receiver.receivedEventIDs()
         print(
             "database restart: \(everything.count) events, 0 lost, \(received.count - everything.count) duplicates, "
@@ -294,7 +301,9 @@ import Testing
         let copy = try await ChildProcess.run(
             ["state", "copy", "-c", sqliteConfig, "--to", "env:STATE_URL"], environment: env, directory: harness.directory)
         #expect(copy.status == 0, "\(copy.stderr)")
-        #expect(copy.stdout.contains("1 cursor(s)") && copy.stdout.contains("2 sink offset(s)") && copy.stdout.contains("50 dedupe key(s)"), "\(copy.stdout)")
+        #expect(
+            copy.stdout.contains("1 cursor(s)") && copy.stdout.contains("2 sink offset(s)") && copy.stdout.contains("50 dedupe key(s)"),
+            "\(copy.stdout)")
         #expect(!(copy.stdout + copy.stderr).contains("db-secret-password"))
 
         let again = try await ChildProcess.run(
@@ -324,7 +333,8 @@ import Testing
         Teardown.add { await harness.stop() }
         let recent = await harness.seed(10)
         let now = Date()
-        let old = DeploysEmulator.generate(count: 30, firstID: 5000, from: now.addingTimeInterval(-10 * 86400), to: now.addingTimeInterval(-5 * 86400))
+        let old = DeploysEmulator.generate(
+            count: 30, firstID: 5000, from: now.addingTimeInterval(-10 * 86400), to: now.addingTimeInterval(-5 * 86400))
         await harness.deploys.seed(old)
         let path = try config(harness, database, lookback: "1d")
         let a = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: "a"), directory: harness.directory)
@@ -367,7 +377,8 @@ import Testing
             extraSinks: "  - { name: elastic, type: elastic, endpoint: \"\(elasticURL.absoluteString)\", api_key: es-key, index: audit }")
         var agents: [String: ChildProcess] = [:]
         for name in ["a", "b", "c"] {
-            agents[name] = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: name), directory: harness.directory)
+            agents[name] = try ChildProcess(
+                ["run", "-c", path], environment: environment(harness, database, agent: name), directory: harness.directory)
         }
         defer { for agent in agents.values { agent.signal(SIGKILL) } }
         #expect(await eventually { await harness.receiver.receivedEventIDs().count >= 120 })
@@ -393,7 +404,8 @@ import Testing
                 let name = ["a", "b", "c"][kills % 3]
                 agents[name]?.signal(SIGKILL)
                 _ = await agents[name]?.wait(timeout: .seconds(10))
-                agents[name] = try ChildProcess(["run", "-c", path], environment: environment(harness, database, agent: name), directory: harness.directory)
+                agents[name] = try ChildProcess(
+                    ["run", "-c", path], environment: environment(harness, database, agent: name), directory: harness.directory)
                 kills += 1
                 nextKill = Date().addingTimeInterval(3)
             }
@@ -485,14 +497,18 @@ struct PollSpan {
             let ordered = polls.sorted { $0.start < $1.start }
             for (index, earlier) in ordered.enumerated() {
                 for later in ordered[(index + 1)...] where later.agent != earlier.agent {
-                    #expect(earlier.end <= later.start, "\(source): \(earlier.agent) polled until \(earlier.end), \(later.agent) from \(later.start)", sourceLocation: sourceLocation)
+                    #expect(
+                        earlier.end <= later.start, "\(source): \(earlier.agent) polled until \(earlier.end), \(later.agent) from \(later.start)",
+                        sourceLocation: sourceLocation)
                 }
             }
             for (earlier, later) in zip(ordered, ordered.dropFirst()) {
                 #expect(earlier.epoch <= later.epoch, "\(source): epoch \(later.epoch) after \(earlier.epoch)", sourceLocation: sourceLocation)
             }
             for (epoch, same) in Dictionary(grouping: polls, by: \.epoch) {
-                #expect(Set(same.map(\.agent)).count == 1, "\(source) epoch \(epoch): polled by \(Set(same.map(\.agent)))", sourceLocation: sourceLocation)
+                #expect(
+                    Set(same.map(\.agent)).count == 1, "\(source) epoch \(epoch): polled by \(Set(same.map(\.agent)))", sourceLocation: sourceLocation
+                )
             }
         }
     }

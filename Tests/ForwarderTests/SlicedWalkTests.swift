@@ -68,8 +68,10 @@ import Testing
     @Test func aSliceStandsInTheWholeWalk() {
         let window = PollWindow(start: Date(timeIntervalSince1970: 1000), end: Date(timeIntervalSince1970: 9000))
         let slice = PollWindow(start: Date(timeIntervalSince1970: 5000), end: window.end)
-        let poll = DeploysSource(configuration: DeploysConfiguration(
-            name: "d", baseURL: URL(string: "http://127.0.0.1:9")!, project: "p", auth: .bearer(Secret("t")))).makePoll(window: slice)
+        let poll = DeploysSource(
+            configuration: DeploysConfiguration(
+                name: "d", baseURL: URL(string: "http://127.0.0.1:9")!, project: "p", auth: .bearer(Secret("t")))
+        ).makePoll(window: slice)
         let newer = PageWalker.Piece(poll: poll, seam: .init(window: slice, walkEnd: window.end, resumeOlder: "older"))
         let oldest = PageWalker.Piece(poll: poll, seam: .init(window: window, walkEnd: window.end, resumeOlder: nil))
         let whole = PageWalker.Piece(poll: poll, seam: nil)
@@ -125,7 +127,10 @@ import Testing
         let ids = try harness.fileEventIDs()
         #expect(ids.count == items.count && Set(ids) == harness.expectedIDs(items), "each event once")
         #expect(await harness.deploys.peakConcurrentRequests() == 2)
-        let afters = Set(try await harness.deploys.requests().map { try JSONSerialization.jsonObject(with: $0.body) as! [String: Any] }.compactMap { $0["after"] as? String })
+        let afters = Set(
+            try await harness.deploys.requests().map { try JSONSerialization.jsonObject(with: $0.body) as! [String: Any] }.compactMap {
+                $0["after"] as? String
+            })
         #expect(afters.count > 2, "several slices: \(afters.count)")
         #expect(try engine.store.cursor(source: "deploys") != nil)
         #expect(try engine.store.walkProgress(source: "deploys") == nil)

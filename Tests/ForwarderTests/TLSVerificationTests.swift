@@ -34,7 +34,9 @@ import Testing
         let files = try TLSFixtures.write(to: harness.directory)
         let secure = WebhookReceiver()
         let url = try await secure.start(tls: EmulatorTLS(certificateChainFile: files.certificate, privateKeyFile: files.key))
-        Teardown.add { await harness.stop(); await secure.stop() }
+        Teardown.add {
+            await harness.stop(); await secure.stop()
+        }
         let items = await harness.seed(20)
         let port = try #require(url.port)
         let tls = check.tls.replacingOccurrences(of: "{OTHER}", with: files.otherCA).replacingOccurrences(of: "{CA}", with: files.ca)

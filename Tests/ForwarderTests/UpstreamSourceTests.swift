@@ -16,7 +16,9 @@ import Testing
 extension UpstreamSourceTests {
     @Suite struct DeepIntShield {
         /// Entries over the last `span` seconds, ending `endingAgo` seconds ago.
-        static func entries(_ count: Int, span: TimeInterval = 3 * 3600, endingAgo: TimeInterval = 60, firstIndex: Int = 0)
+        static func entries(
+            _ count: Int, span: TimeInterval = 3 * 3600, endingAgo: TimeInterval = 60, firstIndex: Int = 0
+        )
             -> [DeepIntShieldEntry]
         {
             let now = Date()
@@ -256,7 +258,11 @@ extension UpstreamSourceTests {
                 #expect(event["organization"] as? String == "ws_norm")
                 #expect(event["source"] as? [String: String] == ["name": "shield", "type": "deepintshield", "event_id": "norm-\(index)"])
                 let actor = try #require(event["actor"] as? [String: String])
-                #expect(actor == ["id": "usr_\(index)", "name": "u\(index)@acme.example", "email": "u\(index)@acme.example", "type": "user", "ip": "192.0.2.\(index + 1)"])
+                #expect(
+                    actor == [
+                        "id": "usr_\(index)", "name": "u\(index)@acme.example", "email": "u\(index)@acme.example", "type": "user",
+                        "ip": "192.0.2.\(index + 1)",
+                    ])
                 #expect(event["target"] as? [String: String] == ["type": "res_\(index)", "id": "rid_\(index)"])
                 let details = try #require(event["details"] as? [String: Any])
                 #expect(details["upstream_event_type"] as? String == c.0)
@@ -420,44 +426,58 @@ extension UpstreamSourceTests {
         }
 
         static let routes: [Route] = [
-            Route(path: "/next-link", yaml: """
-                    url: {BASE}/next-link?per_page=7
-                    items: data.items
-                    pagination: { type: next_link, path: links.next }
-                """),
-            Route(path: "/link-header", yaml: """
-                    url: {BASE}/link-header?per_page=7
-                    items: ""
-                    pagination: { type: link_header }
-                """),
-            Route(path: "/page-number", yaml: """
-                    url: {BASE}/page-number
-                    items: results
-                    pagination: { type: page, param: page, size_param: per_page, size: 7 }
-                """),
-            Route(path: "/offset", yaml: """
-                    url: {BASE}/offset
-                    items: items
-                    pagination: { type: offset, param: offset, size_param: per_page, size: 7 }
-                """),
-            Route(path: "/cursor", yaml: """
-                    url: {BASE}/cursor?per_page=7
-                    items: entries
-                    pagination: { type: cursor, param: cursor, path: next_cursor }
-                """),
-            Route(path: "/newest", yaml: """
-                    url: {BASE}/newest?per_page=7
-                    items: data.items
-                    order: newest_first
-                    pagination: { type: next_link, path: links.next }
-                """),
-            Route(path: "/search", yaml: """
-                    method: POST
-                    url: {BASE}/search
-                    body: { per_page: 7 }
-                    items: entries
-                    pagination: { type: cursor, param: cursor, path: next_cursor, in: body }
-                """),
+            Route(
+                path: "/next-link",
+                yaml: """
+                        url: {BASE}/next-link?per_page=7
+                        items: data.items
+                        pagination: { type: next_link, path: links.next }
+                    """),
+            Route(
+                path: "/link-header",
+                yaml: """
+                        url: {BASE}/link-header?per_page=7
+                        items: ""
+                        pagination: { type: link_header }
+                    """),
+            Route(
+                path: "/page-number",
+                yaml: """
+                        url: {BASE}/page-number
+                        items: results
+                        pagination: { type: page, param: page, size_param: per_page, size: 7 }
+                    """),
+            Route(
+                path: "/offset",
+                yaml: """
+                        url: {BASE}/offset
+                        items: items
+                        pagination: { type: offset, param: offset, size_param: per_page, size: 7 }
+                    """),
+            Route(
+                path: "/cursor",
+                yaml: """
+                        url: {BASE}/cursor?per_page=7
+                        items: entries
+                        pagination: { type: cursor, param: cursor, path: next_cursor }
+                    """),
+            Route(
+                path: "/newest",
+                yaml: """
+                        url: {BASE}/newest?per_page=7
+                        items: data.items
+                        order: newest_first
+                        pagination: { type: next_link, path: links.next }
+                    """),
+            Route(
+                path: "/search",
+                yaml: """
+                        method: POST
+                        url: {BASE}/search
+                        body: { per_page: 7 }
+                        items: entries
+                        pagination: { type: cursor, param: cursor, path: next_cursor, in: body }
+                    """),
         ]
 
         static func source(_ route: Route, _ url: URL) -> String {
@@ -561,8 +581,10 @@ extension UpstreamSourceTests {
                     count: 5 * (requests - 1) + 2, from: now.addingTimeInterval(-3600), to: now.addingTimeInterval(-60))
                 await shield.seed(entries)
                 let url = try await start(shield)
-                return (UpstreamHarness.shieldSource(url, "    page_size: 5\n" + extra), "shield",
-                        UpstreamHarness.ids(entries.map(\.eventID), source: "shield"))
+                return (
+                    UpstreamHarness.shieldSource(url, "    page_size: 5\n" + extra), "shield",
+                    UpstreamHarness.ids(entries.map(\.eventID), source: "shield")
+                )
             case .logfire:
                 // One request per window: 90-day windows and a shorter last one.
                 let days = 90 * (requests - 1) + 20
@@ -571,8 +593,10 @@ extension UpstreamSourceTests {
                     count: 12, from: now.addingTimeInterval(-Double(days - 1) * 86400), to: now.addingTimeInterval(-60))
                 await logfire.seed(entries)
                 let url = try await start(logfire)
-                return (UpstreamHarness.logfireSource(url, "    lookback: \(days)d\n" + extra), "logfire",
-                        UpstreamHarness.ids(entries.map(\.id), source: "logfire"))
+                return (
+                    UpstreamHarness.logfireSource(url, "    lookback: \(days)d\n" + extra), "logfire",
+                    UpstreamHarness.ids(entries.map(\.id), source: "logfire")
+                )
             case .httpJSON:
                 let paged = PagedJSONEmulator(apiKey: harness.pagedKey)
                 let items = PagedJSONEmulator.generate(

@@ -48,7 +48,9 @@ public final class PostgresTestServer: Sendable {
         asUser = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : []
         if getuid() == 0 { chown(directory, 65534, 65534) }
         let initdb = try Self.spawn(
-            asUser + [binDirectory + "/initdb", "-D", directory + "/data", "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"],
+            asUser + [
+                binDirectory + "/initdb", "-D", directory + "/data", "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions",
+            ],
             log: directory + "/server.log")
         guard initdb.reap() == 0 else {
             throw Unavailable(description: "initdb failed: \((try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? "")")
@@ -59,7 +61,8 @@ public final class PostgresTestServer: Sendable {
         try start()
         // The watchdog: once the test process is gone, however it ended, the server stops and
         // its directory goes.
-        let stop = (asUser + [binDirectory + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "stop"]).map(Self.shellQuoted).joined(separator: " ")
+        let stop = (asUser + [binDirectory + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "stop"]).map(Self.shellQuoted).joined(
+            separator: " ")
         let watchdog = """
             while kill -0 \(getpid()) 2>/dev/null && [ -d \(Self.shellQuoted(directory)) ]; do sleep 1; done
             \(stop) >/dev/null 2>&1; rm -rf \(Self.shellQuoted(directory))
@@ -77,7 +80,9 @@ public final class PostgresTestServer: Sendable {
             "-c", "ssl=on", "-c", "ssl_cert_file=\(directory)/tls/server.pem", "-c", "ssl_key_file=\(directory)/tls/server.key",
         ].joined(separator: " ")
         let started = try Self.spawn(
-            asUser + [binDirectory + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/postgres.log", "-o", options, "-w", "-t", "60", "start"],
+            asUser + [
+                binDirectory + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/postgres.log", "-o", options, "-w", "-t", "60", "start",
+            ],
             log: log)
         guard started.reap() == 0 else {
             throw Unavailable(description: "the test PostgreSQL server did not start: \(serverLog())")
@@ -114,7 +119,10 @@ public final class PostgresTestServer: Sendable {
         let log = directory + "/psql-\(counter.next()).log"
         defer { unlink(log) }
         let process = try Self.spawn(
-            [binDirectory + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", database, "-c", sql],
+            [
+                binDirectory + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", database, "-c",
+                sql,
+            ],
             log: log)
         guard process.reap() == 0 else {
             throw Unavailable(description: "psql \(sql): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
@@ -138,7 +146,8 @@ public final class PostgresTestServer: Sendable {
             """
         let process = try spawn(["/bin/sh", "-c", script], log: log)
         guard process.reap() == 0 else {
-            throw Unavailable(description: "cannot make the test certificates with openssl: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            throw Unavailable(
+                description: "cannot make the test certificates with openssl: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
     }
 

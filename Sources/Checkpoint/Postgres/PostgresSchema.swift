@@ -13,7 +13,9 @@ enum PostgresSchema {
     static let migrationLockKey: Int64 = 0x4146_5744
 
     static let migrations: [(version: Int, sql: String)] = [
-        (1, """
+        (
+            1,
+            """
             CREATE TABLE source_cursor (
                 source TEXT PRIMARY KEY,
                 position TEXT,
@@ -105,8 +107,11 @@ enum PostgresSchema {
                 hash TEXT NOT NULL,
                 PRIMARY KEY (sink, source)
             );
-            """),
-        (2, """
+            """
+        ),
+        (
+            2,
+            """
             -- Each source is leased to one agent at a time (DESIGN.md §8). Taking a free or expired
             -- lease raises its epoch; every change to the source checks the epoch first.
             CREATE TABLE source_lease (
@@ -130,7 +135,8 @@ enum PostgresSchema {
             );
             -- An agent reads and prunes only its own sources' events.
             CREATE INDEX spool_source_seq ON spool (source, seq);
-            """),
+            """
+        ),
     ]
 
     /// A migration's statements: each ends with a semicolon at the end of a line (comments may
@@ -149,16 +155,19 @@ enum PostgresSchema {
     static func migrate(_ connector: PostgresConnector) throws {
         try connector.transaction { session in
             try session.execute("SELECT pg_advisory_xact_lock(\(migrationLockKey))")
-            let ours = try session.scalar(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = \(versionTable)",
-                as: Int64.self) ?? 0
+            let ours =
+                try session.scalar(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = \(versionTable)",
+                    as: Int64.self) ?? 0
             var current = 0
             if ours == 0 {
-                let others = try session.scalar(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()", as: Int64.self) ?? 0
+                let others =
+                    try session.scalar(
+                        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()", as: Int64.self) ?? 0
                 guard others == 0 else {
                     throw PostgresStateError(
-                        "PostgreSQL state \(connector.location.redacted) holds \(others) table(s) of something else; refusing to touch it — point state.url at an empty database")
+                        "PostgreSQL state \(connector.location.redacted) holds \(others) table(s) of something else; refusing to touch it — point state.url at an empty database"
+                    )
                 }
                 try session.execute("CREATE TABLE \(unescaped: versionTable) (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
             } else {
@@ -166,7 +175,8 @@ enum PostgresSchema {
             }
             guard current <= latestVersion else {
                 throw PostgresStateError(
-                    "PostgreSQL state \(connector.location.redacted) was written by a newer audit-forwarder (schema version \(current), this build knows \(latestVersion)); upgrade this binary")
+                    "PostgreSQL state \(connector.location.redacted) was written by a newer audit-forwarder (schema version \(current), this build knows \(latestVersion)); upgrade this binary"
+                )
             }
             for migration in migrations where migration.version > current {
                 // One statement at a time: the extended protocol PostgresNIO speaks takes one per query.
@@ -174,7 +184,8 @@ enum PostgresSchema {
                     _ = try session.run(PostgresQuery(unsafeSQL: statement))
                 }
                 try session.execute(
-                    "INSERT INTO \(unescaped: versionTable) (version, applied_at) VALUES (\(Int32(migration.version)), \(Date().timeIntervalSince1970))")
+                    "INSERT INTO \(unescaped: versionTable) (version, applied_at) VALUES (\(Int32(migration.version)), \(Date().timeIntervalSince1970))"
+                )
             }
         }
     }

@@ -26,7 +26,8 @@ public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
         if let error = error as? PostgresStateError { return error }
         let place = "PostgreSQL state \(location.redacted)"
         if let timeout = error as? PostgresTimeout {
-            return PostgresStateError("\(place): no answer within \(timeout.after.nanoseconds / 1_000_000_000) s (connection dropped; the next call reconnects)")
+            return PostgresStateError(
+                "\(place): no answer within \(timeout.after.nanoseconds / 1_000_000_000) s (connection dropped; the next call reconnects)")
         }
         guard let error = error as? PSQLError else {
             return PostgresStateError("\(place): \(connecting ? "cannot connect: " : "")\(error)")

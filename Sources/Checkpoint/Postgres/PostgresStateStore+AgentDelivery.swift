@@ -38,7 +38,9 @@ extension PostgresStateStore {
 
     /// The scope's events for `sink` after `seq` and after each source's own offset, oldest
     /// first: `columns` of at most `limit` of them.
-    private func scopedRows(_ session: PostgresSession, sink: String, scope: [String], after seq: Int64, limit: Int, columns: String) throws
+    private func scopedRows(
+        _ session: PostgresSession, sink: String, scope: [String], after seq: Int64, limit: Int, columns: String
+    ) throws
         -> PostgresQueryResult
     {
         try session.run(

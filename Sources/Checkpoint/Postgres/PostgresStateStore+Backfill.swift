@@ -5,11 +5,12 @@ extension PostgresStateStore {
     public func createBackfillJob(source: String, from start: Date, to end: Date, onlySinks: [String]?, now: Date) throws -> BackfillJob {
         try connector.withSession { session in
             let (s, e, t) = (start.timeIntervalSince1970, end.timeIntervalSince1970, now.timeIntervalSince1970)
-            let id = try session.scalar(
-                """
-                INSERT INTO backfill_job (source, range_start, range_end, position, only_sinks, created_at, updated_at)
-                VALUES (\(source), \(s), \(e), \(s), \(onlySinks.map(SinkList.text)), \(t), \(t)) RETURNING id
-                """, as: Int64.self) ?? 0
+            let id =
+                try session.scalar(
+                    """
+                    INSERT INTO backfill_job (source, range_start, range_end, position, only_sinks, created_at, updated_at)
+                    VALUES (\(source), \(s), \(e), \(s), \(onlySinks.map(SinkList.text)), \(t), \(t)) RETURNING id
+                    """, as: Int64.self) ?? 0
             return BackfillJob(
                 id: id, source: source, rangeStart: start, rangeEnd: end, position: start, onlySinks: onlySinks, events: 0, finishedAt: nil)
         }
@@ -38,7 +39,9 @@ extension PostgresStateStore {
 
     /// As the SQLite store's: the page's events for the job's sinks, and the job's position moved
     /// only when `window` is the first unfinished one, in one transaction.
-    public func appendBackfillPage(job: BackfillJob, window: Range<Date>, entries: [SpoolEntry], checkpoint: Date?, now: Date) throws
+    public func appendBackfillPage(
+        job: BackfillJob, window: Range<Date>, entries: [SpoolEntry], checkpoint: Date?, now: Date
+    ) throws
         -> AppendResult
     {
         try connector.transaction { session in

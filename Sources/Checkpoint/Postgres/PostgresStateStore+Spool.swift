@@ -20,7 +20,9 @@ extension PostgresStateStore {
     /// Dedupes and spools one page inside the caller's transaction, in three statements whatever
     /// the page's size: the dedupe keys (returning the new ones), the few ids seen before for
     /// other sinks only, and every new event in one multi-row insert, in page order.
-    static func insert(_ session: PostgresSession, source: String, entries: [SpoolEntry], onlySinks: [String]?, now: Date) throws
+    static func insert(
+        _ session: PostgresSession, source: String, entries: [SpoolEntry], onlySinks: [String]?, now: Date
+    ) throws
         -> AppendResult
     {
         guard !entries.isEmpty else { return AppendResult(inserted: 0, duplicates: 0) }
@@ -38,7 +40,8 @@ extension PostgresStateStore {
             ).map { try $0.column(0, as: String.self) })
         // Ids seen before: spooled again only for sinks they have not been spooled for yet.
         let seenBefore = Set(ids).subtracting(fresh)
-        let stillMissing = seenBefore.isEmpty
+        let stillMissing =
+            seenBefore.isEmpty
             ? [:] : try sinksStillMissing(session, source: source, upstreamIDs: Array(seenBefore), wanted: onlySinks)
 
         var handled = Set<String>()
@@ -87,7 +90,9 @@ extension PostgresStateStore {
     /// For ids already in the dedupe index: the sinks among `wanted` (nil: every registered sink)
     /// each was not yet spooled for, recorded as covered now. Ids spooled for every sink (the
     /// common duplicate, an overlap re-read) and ids missing nothing are left out.
-    private static func sinksStillMissing(_ session: PostgresSession, source: String, upstreamIDs: [String], wanted: [String]?) throws
+    private static func sinksStillMissing(
+        _ session: PostgresSession, source: String, upstreamIDs: [String], wanted: [String]?
+    ) throws
         -> [String: [String]]
     {
         let partial = try session.run(
@@ -194,11 +199,12 @@ extension PostgresStateStore {
         if agent != nil { return try agentPrune(activeSinks: activeSinks, held: held) }
         return try connector.transaction { session in
             // A configured sink without an offset row has passed nothing.
-            let minimum = try session.scalar(
-                """
-                SELECT CASE WHEN count(*) < \(activeSinks.count) THEN 0 ELSE min(delivered_seq) END
-                FROM sink_offset WHERE sink = ANY(\(activeSinks)::text[])
-                """, as: Int64.self) ?? 0
+            let minimum =
+                try session.scalar(
+                    """
+                    SELECT CASE WHEN count(*) < \(activeSinks.count) THEN 0 ELSE min(delivered_seq) END
+                    FROM sink_offset WHERE sink = ANY(\(activeSinks)::text[])
+                    """, as: Int64.self) ?? 0
             return try session.execute("DELETE FROM spool WHERE seq <= \(minimum)")
         }
     }

@@ -23,8 +23,9 @@ public final class PostgresStateStore: StateBackend {
     /// other tables, or a newer schema, is refused and left untouched.
     public init(location: PostgresLocation, statementTimeout: Duration = .seconds(30)) throws {
         self.location = location
-        let timeout = TimeAmount.nanoseconds(Int64(statementTimeout.components.seconds) * 1_000_000_000
-            + statementTimeout.components.attoseconds / 1_000_000_000)
+        let timeout = TimeAmount.nanoseconds(
+            Int64(statementTimeout.components.seconds) * 1_000_000_000
+                + statementTimeout.components.attoseconds / 1_000_000_000)
         connector = try PostgresConnector(location: location, statementTimeout: timeout)
         reader = try PostgresConnector(location: location, statementTimeout: timeout)
         try PostgresSchema.migrate(connector)
@@ -64,7 +65,9 @@ public final class PostgresStateStore: StateBackend {
     public var storageWarnings: [String] {
         location.tlsMode.verifiesCertificate || ["localhost", "127.0.0.1", "::1"].contains(location.host)
             ? []
-            : ["the state database \(location.redacted) is reached without checking its certificate; audit events cross the network: use sslmode=verify-full"]
+            : [
+                "the state database \(location.redacted) is reached without checking its certificate; audit events cross the network: use sslmode=verify-full"
+            ]
     }
 }
 

@@ -48,7 +48,8 @@ public enum StateCopy {
             let rows = try session.scalar("SELECT count(*) FROM (SELECT 1 FROM \(unescaped: table) LIMIT 1) AS any_row", as: Int64.self) ?? 0
             if rows > 0 {
                 throw PostgresStateError(
-                    "PostgreSQL state \(target.location.redacted) is not empty (\(table) has rows); copy only into a new database, before any agent runs on it")
+                    "PostgreSQL state \(target.location.redacted) is not empty (\(table) has rows); copy only into a new database, before any agent runs on it"
+                )
             }
         }
     }
@@ -184,7 +185,9 @@ public enum StateCopy {
     private static func copyBackfill(_ db: Database, _ session: PostgresSession) throws -> Int {
         let jobs = try Row.fetchAll(
             db,
-            sql: "SELECT id, source, range_start, range_end, position, only_sinks, events, created_at, updated_at, finished_at FROM backfill_job ORDER BY id")
+            sql:
+                "SELECT id, source, range_start, range_end, position, only_sinks, events, created_at, updated_at, finished_at FROM backfill_job ORDER BY id"
+        )
         for row in jobs {
             let (id, source, start, end, position): (Int64, String, Double, Double, Double) = (row[0], row[1], row[2], row[3], row[4])
             let (sinks, events, created, updated, finished): (String?, Int64, Double, Double, Double?) = (row[5], row[6], row[7], row[8], row[9])

@@ -110,7 +110,7 @@ extension JSONValue {
     static func parse(_ data: Data, elementsAt path: [String]?) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
         do {
             return try JSONParser.parse(data, elementsAt: path)
-        } catch where error.isOverLimit {
+        } catch  where error.isOverLimit {
             throw MalformedPayload(
                 reason: "over the page limits: \(error.reason) (sources[].max_page_items bounds it)", excerpt: "\(data.count) bytes")
         } catch {

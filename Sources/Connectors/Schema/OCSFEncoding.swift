@@ -153,7 +153,9 @@ public enum OCSFEncoding {
 
     /// An OCSF `user`. It needs a `uid` or a `name`; an address that fails OCSF's email pattern
     /// is kept in `unmapped` rather than failing the event.
-    static func user(id: String?, name: String?, email: String?, type: AuditEvent.ActorType, unmapped: inout [String: JSONValue])
+    static func user(
+        id: String?, name: String?, email: String?, type: AuditEvent.ActorType, unmapped: inout [String: JSONValue]
+    )
         -> JSONValue
     {
         var fields: [String: JSONValue] = [:]

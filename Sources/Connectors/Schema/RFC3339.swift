@@ -25,7 +25,8 @@ public enum RFC3339 {
         let (year, month, day) = civil(fromDays: days)
         guard (0...9999).contains(year) else {
             // Outside four-digit years (never from a real upstream): the plain, slower spelling.
-            let base = "\(year)-\(pad(month))-\(pad(day))T\(pad(Int(secondOfDay / 3600))):\(pad(Int(secondOfDay % 3600 / 60))):\(pad(Int(secondOfDay % 60)))"
+            let base =
+                "\(year)-\(pad(month))-\(pad(day))T\(pad(Int(secondOfDay / 3600))):\(pad(Int(secondOfDay % 3600 / 60))):\(pad(Int(secondOfDay % 60)))"
             return base + (milliseconds.map { "." + String(String($0 + 1000).dropFirst()) } ?? "") + "Z"
         }
         let length = milliseconds == nil ? 20 : 24

@@ -15,7 +15,8 @@ public enum ConfigurationLoader {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigurationError(path: "", "cannot read the configuration file \(path): \(Self.reason(path)) (give another with -c FILE or $AUDIT_FORWARDER_CONFIG)")
+            throw ConfigurationError(
+                path: "", "cannot read the configuration file \(path): \(Self.reason(path)) (give another with -c FILE or $AUDIT_FORWARDER_CONFIG)")
         }
         var configuration = try parse(text, environment: environment, secretsOptional: secretsOptional)
         var info = stat()
@@ -102,7 +103,9 @@ public enum ConfigurationLoader {
         let logReader = document.mapping("log")
         var level = Logger.Level.info
         if let text = logReader?.string("level") {
-            if let parsed = Logger.Level(rawValue: text.lowercased()) { level = parsed } else {
+            if let parsed = Logger.Level(rawValue: text.lowercased()) {
+                level = parsed
+            } else {
                 logReader?.fail("level", "must be one of trace, debug, info, notice, warning, error, critical")
             }
         }
@@ -122,7 +125,8 @@ public enum ConfigurationLoader {
         if state.dedupeWindow < mustRemember {
             document.fail(
                 "state.dedupe_window",
-                "must be at least the largest overlap + poll_interval of the sources (\(DurationText.format(mustRemember))), else re-read events are sent again on every poll")
+                "must be at least the largest overlap + poll_interval of the sources (\(DurationText.format(mustRemember))), else re-read events are sent again on every poll"
+            )
         }
         return ForwarderConfiguration(state: state, telemetry: telemetry, log: log, sources: sources, sinks: sinks)
     }

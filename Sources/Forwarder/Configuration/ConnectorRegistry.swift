@@ -46,9 +46,10 @@ enum ConnectorRegistry {
 
     /// A kind of sink: its defaults, and the reader of its own keys.
     struct SinkType: Sendable {
-        typealias Reader = @Sendable (ConfigReader, _ name: String, _ batchSize: Int) -> (
-            target: any SinkTarget, acknowledgement: SinkConfiguration.Acknowledgement?
-        )?
+        typealias Reader =
+            @Sendable (ConfigReader, _ name: String, _ batchSize: Int) -> (
+                target: any SinkTarget, acknowledgement: SinkConfiguration.Acknowledgement?
+            )?
 
         let type: String
         var defaults = Defaults()

@@ -20,7 +20,8 @@ extension ForwarderConfiguration {
         for (index, source) in sources.enumerated() {
             let key = "sources[\(index)] (\(source.name))"
             if source.tls.insecureSkipVerify {
-                warnings.append("\(key): tls.insecure_skip_verify is on: any server can pose as \(Origin(source.connector.origin)) and read its token")
+                warnings.append(
+                    "\(key): tls.insecure_skip_verify is on: any server can pose as \(Origin(source.connector.origin)) and read its token")
             }
             if Self.isPlainHTTPOffHost(source.connector.origin), Self.sendsCredentials(source.connector) {
                 warnings.append("\(key): its credentials go over plain http:// to \(Origin(source.connector.origin)); use https://")

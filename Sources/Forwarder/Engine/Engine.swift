@@ -109,7 +109,10 @@ public final class Engine: Sendable {
                 // Named, not quoted: the last error holds part of the sink's answer, and /readyz is
                 // not the place to repeat what a remote server said; `status` and the logs have it.
                 if sink.lastError != nil, let oldest = sink.oldestPendingSpooledAt, now.timeIntervalSince(oldest) > threshold {
-                    return (false, "sink \(sink.sink) failing with events pending for \(Int(now.timeIntervalSince(oldest)))s (its last error: audit-forwarder status)")
+                    return (
+                        false,
+                        "sink \(sink.sink) failing with events pending for \(Int(now.timeIntervalSince(oldest)))s (its last error: audit-forwarder status)"
+                    )
                 }
             }
             return (true, "ready")

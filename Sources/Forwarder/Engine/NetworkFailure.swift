@@ -9,7 +9,8 @@ enum NetworkFailure {
         let host = url.host ?? "?"
         let address = "\(host):\(url.port ?? (url.scheme == "https" ? 443 : 80))"
         if let client = error as? HTTPClientError, client == .connectTimeout {
-            return "could not connect to \(address) within the 10 s connect timeout (a firewall dropping packets, or the wrong address or port in the URL)"
+            return
+                "could not connect to \(address) within the 10 s connect timeout (a firewall dropping packets, or the wrong address or port in the URL)"
         }
         let text = String(reflecting: error)
         if text.contains("Connection refused") || text.contains("errno: 111") {

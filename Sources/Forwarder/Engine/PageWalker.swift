@@ -19,7 +19,8 @@ struct PageWalker: Sendable {
     /// The window of a poll: from `cursor` less `overlap` (or `lookback` when there is none) to now
     /// less `settle_delay`, fixed here so paging never chases new events.
     func window(cursor: Date?, now: Date) -> PollWindow {
-        let start = cursor.map { $0.addingTimeInterval(-configuration.overlap.seconds) }
+        let start =
+            cursor.map { $0.addingTimeInterval(-configuration.overlap.seconds) }
             ?? now.addingTimeInterval(-configuration.lookback.seconds)
         return PollWindow(start: start, end: now.addingTimeInterval(-configuration.settleDelay.seconds))
     }
@@ -62,7 +63,10 @@ struct PageWalker: Sendable {
         onPages: ([FetchedPage<Content>]) async throws -> Bool
     ) async throws {
         var first: Piece? = Piece(poll: start, seam: nil)
-        try await walk(pieces: { defer { first = nil }; return first }, open: 1, pagesAhead: pagesAhead, prepare: prepare, count: { _ in 0 }, onPages: onPages)
+        try await walk(
+            pieces: {
+                defer { first = nil }; return first
+            }, open: 1, pagesAhead: pagesAhead, prepare: prepare, count: { _ in 0 }, onPages: onPages)
     }
 
     /// Walks a new poll's `window` like `walk(_:)`, in slices fetched `concurrency` at a time when
@@ -88,7 +92,8 @@ struct PageWalker: Sendable {
             pieces: {
                 guard let slice = planner.next() else { return nil }
                 let older = slice.isLast ? nil : connector.resumePosition(olderThan: slice.window.start)
-                return Piece(poll: connector.makePoll(window: slice.window), seam: .init(window: slice.window, walkEnd: window.end, resumeOlder: older))
+                return Piece(
+                    poll: connector.makePoll(window: slice.window), seam: .init(window: slice.window, walkEnd: window.end, resumeOlder: older))
             },
             open: configuration.concurrency, pagesAhead: pagesAhead, prepare: prepare,
             count: { content in
@@ -255,7 +260,8 @@ struct PageWalker: Sendable {
                 }
             } catch let error as WireError {
                 if error.isOverLimit {
-                    throw SourceError(.malformed, "\(name): a page over max_page_bytes (\(configuration.maxPageBytes)): \(error); the cursor stays where it was")
+                    throw SourceError(
+                        .malformed, "\(name): a page over max_page_bytes (\(configuration.maxPageBytes)): \(error); the cursor stays where it was")
                 }
                 failure = error.description
             }

@@ -65,7 +65,9 @@ final class RateLimiter: Sendable {
 
     /// Reads the upstream's rate-limit headers; an exhausted budget blocks until its reset.
     func observe(_ response: WireResponse, sleeper: any Sleeper, logger: Logger, now: Date = Date()) async throws {
-        guard let remainingText = response.header("X-RateLimit-Remaining") ?? response.header("X-Rate-Limit-Remaining") ?? response.header("RateLimit-Remaining"),
+        guard
+            let remainingText = response.header("X-RateLimit-Remaining") ?? response.header("X-Rate-Limit-Remaining")
+                ?? response.header("RateLimit-Remaining"),
             let remaining = Int(remainingText.trimmingCharacters(in: .whitespaces)), remaining <= 0,
             let resetText = response.header("X-RateLimit-Reset") ?? response.header("X-Rate-Limit-Reset") ?? response.header("RateLimit-Reset"),
             let reset = Double(resetText.trimmingCharacters(in: .whitespaces))

@@ -17,7 +17,9 @@ public struct RetryPolicy: Sendable, Equatable {
         case constant
     }
 
-    public init(maxAttempts: Int? = nil, backoff: Backoff = .exponential, initialBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(300)) {
+    public init(
+        maxAttempts: Int? = nil, backoff: Backoff = .exponential, initialBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(300)
+    ) {
         self.maxAttempts = maxAttempts
         self.backoff = backoff
         self.initialBackoff = initialBackoff

@@ -70,7 +70,8 @@ extension SinkWorker {
         }
         let expired = acknowledgementWindow.withLock { $0.takeExpired(now: .now, timeout: settings.timeout) }
         for (batch, awaited) in expired {
-            let reason = awaited.superseded
+            let reason =
+                awaited.superseded
                 ? "Splunk handed out ackId \(awaited.ackID) again (its ack channel was reset)"
                 : "Splunk ackId \(awaited.ackID) not acknowledged within ack_timeout \(DurationText.format(settings.timeout))"
             try? store.recordSinkError(sink: name, error: reason)

@@ -237,7 +237,8 @@ final class SinkWorker: Sendable {
     func noteMissingAck() {
         guard !warnedMissingAck.value else { return }
         warnedMissingAck.set()
-        let reason = "Splunk accepted a batch without an ackId: indexer acknowledgement is off for this token (or a proxy drops it); accepted batches count as delivered. Turn acknowledgement on for the token, or set acknowledgements: false"
+        let reason =
+            "Splunk accepted a batch without an ackId: indexer acknowledgement is off for this token (or a proxy drops it); accepted batches count as delivered. Turn acknowledgement on for the token, or set acknowledgements: false"
         try? store.recordSinkError(sink: name, error: reason)
         logger.error("\(reason)")
     }

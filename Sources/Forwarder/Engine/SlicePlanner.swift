@@ -33,13 +33,14 @@ struct SlicePlanner {
     /// The next slice, older than all before it; nil once the window is handed out.
     mutating func next() -> Slice? {
         guard upper > window.start else { return nil }
-        var length = lastLength.map { last in
-            guard readSeconds > 0 else { return last }
-            // An empty stretch (before the source existed, a quiet weekend) is crossed in big steps.
-            guard readEvents > 0, !lastReadWasEmpty else { return last * maximumGrowth }
-            let fitting = Double(targetEvents) * readSeconds / Double(readEvents)
-            return min(fitting, last * maximumGrowth)
-        } ?? firstLength
+        var length =
+            lastLength.map { last in
+                guard readSeconds > 0 else { return last }
+                // An empty stretch (before the source existed, a quiet weekend) is crossed in big steps.
+                guard readEvents > 0, !lastReadWasEmpty else { return last * maximumGrowth }
+                let fitting = Double(targetEvents) * readSeconds / Double(readEvents)
+                return min(fitting, last * maximumGrowth)
+            } ?? firstLength
         length = max(length, minimumLength)
         // Whole seconds, so slices meet where the API's second-precision bounds meet; and no slice
         // shorter than the minimum left over at the window start.

@@ -78,7 +78,7 @@ public final class WireClient: Sendable {
                 body: response.body.map { Data($0.readableBytesView) } ?? Data())
         } catch is CancellationError {
             throw CancellationError()
-        } catch where Task.isCancelled {
+        } catch  where Task.isCancelled {
             // A cancelled request surfaces as HTTPClientError.cancelled: report the cancellation,
             // not a failed request to retry.
             throw CancellationError()
@@ -87,7 +87,10 @@ public final class WireClient: Sendable {
         } catch is ResponseAccumulator.ResponseTooBigError {
             throw WireError(url: request.url, reason: "response larger than \(limit) bytes", isOverLimit: true)
         } catch {
-            throw WireError(url: request.url, reason: TLSFailure.describe(error, host: request.url.host ?? "") ?? NetworkFailure.describe(error, url: request.url) ?? String(describing: error))
+            throw WireError(
+                url: request.url,
+                reason: TLSFailure.describe(error, host: request.url.host ?? "") ?? NetworkFailure.describe(error, url: request.url)
+                    ?? String(describing: error))
         }
     }
 

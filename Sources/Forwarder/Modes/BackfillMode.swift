@@ -38,7 +38,9 @@ public enum BackfillMode {
         if let leasing = engine.leasing {
             do {
                 guard try leasing.takeJob(job.id) else {
-                    return .failed(["backfill job \(job.id) is running on another agent (its lease is held); wait for it, or resume it once that agent is gone"])
+                    return .failed([
+                        "backfill job \(job.id) is running on another agent (its lease is held); wait for it, or resume it once that agent is gone"
+                    ])
                 }
             } catch {
                 return .failed(["backfill job \(job.id): \(error)"])
@@ -103,7 +105,8 @@ public enum BackfillMode {
             let elapsed = (clock.now - started).seconds
             let rate = elapsed > 0 ? Double(current.events - start.events) / elapsed : 0
             let doneShare = current.progress - start.progress
-            let eta: Duration? = doneShare > 0 && elapsed > 0
+            let eta: Duration? =
+                doneShare > 0 && elapsed > 0
                 ? .milliseconds(Int64(elapsed * (1 - current.progress) / doneShare * 1000)) : nil
             return Progress(job: current, eventsPerSecond: rate, eta: eta)
         }

@@ -16,7 +16,8 @@ public enum DaemonMode {
 
     /// Runs until SIGTERM/SIGINT (`.stopped`) or SIGHUP (`.reloadRequested`); on either, sources stop
     /// first and sinks flush what is spooled within the grace period.
-    public static func run(engine: Engine, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier()) async throws -> Ending {
+    public static func run(engine: Engine, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier()) async throws -> Ending
+    {
         // On a shared state, take this agent's share of the sources before the pollers start.
         engine.leasing?.tickLogged()
         let group = serviceGroup(engine: engine, gracePeriod: gracePeriod, notifier: notifier)

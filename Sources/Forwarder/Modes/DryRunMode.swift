@@ -35,7 +35,8 @@ public enum DryRunMode {
                 configuration: source, client: client, sleeper: TaskSleeper(),
                 rateLimiter: RateLimiter(limit: source.rateLimit), logger: logger)
             let now = Date()
-            let window = options.from.map { PollWindow(start: $0, end: now.addingTimeInterval(-source.settleDelay.seconds)) }
+            let window =
+                options.from.map { PollWindow(start: $0, end: now.addingTimeInterval(-source.settleDelay.seconds)) }
                 ?? walker.window(cursor: cursors[source.name].flatMap(RFC3339.parse), now: now)
             // Entries, not just events: each keeps the upstream's own text, written as `raw` as the spool would.
             var collected: [NormalizedEntry] = []

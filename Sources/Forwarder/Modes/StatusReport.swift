@@ -136,7 +136,10 @@ public struct StatusReport: Sendable {
                 Self.table(
                     ["BACKFILL", "SOURCE", "RANGE", "DONE", "EVENTS", "STATE"],
                     backfills.map { b in
-                        ["\(b.id)", b.source, "\(b.from) .. \(b.to)", "\(Int(b.done * 100))%", "\(b.events)", b.finished ? "done" : "interrupted (--resume \(b.id))"]
+                        [
+                            "\(b.id)", b.source, "\(b.from) .. \(b.to)", "\(Int(b.done * 100))%", "\(b.events)",
+                            b.finished ? "done" : "interrupted (--resume \(b.id))",
+                        ]
                     }))
         }
         return sections.joined(separator: "\n\n")

@@ -130,7 +130,8 @@ public struct VerifyMode {
         chain.firstSeq = first
         chain.lastSeq = last
         if fromSeq == nil, first != 1 {
-            chain.problems.append("the chain starts at seq \(first), not 1: events 1…\(first - 1) are missing (an export that starts mid-chain: --from-seq \(first))")
+            chain.problems.append(
+                "the chain starts at seq \(first), not 1: events 1…\(first - 1) are missing (an export that starts mid-chain: --from-seq \(first))")
         }
         if fromSeq == nil, first == 1, bySeq[1]?.link.previous != IntegrityChain.genesis {
             chain.problems.append("seq 1 does not start a chain (its prev is not the genesis hash)")
@@ -142,13 +143,15 @@ public struct VerifyMode {
             if seq != expected {
                 chain.problems.append("gap: seq \(expected)…\(seq - 1) missing (\(seq - expected) event(s) before line \(entry.line))")
             } else if let previous = bySeq[seq - 1], previous.link.hash != entry.link.previous {
-                chain.problems.append("line \(entry.line): seq \(seq) does not follow seq \(seq - 1) (broken link: an event edited, replaced or moved)")
+                chain.problems.append(
+                    "line \(entry.line): seq \(seq) does not follow seq \(seq - 1) (broken link: an event edited, replaced or moved)")
             }
             expected = seq + 1
             if let signature = entry.link.signature {
                 let message = IntegrityChain.signedMessage(sink: chain.sink, source: chain.source, seq: seq, hash: entry.link.hash)
                 guard let key = keys.first(where: { $0.keyID == entry.link.keyID }) else {
-                    chain.problems.append("line \(entry.line): seq \(seq) is signed by key \(entry.link.keyID ?? "?"), which is not among the --public-key given")
+                    chain.problems.append(
+                        "line \(entry.line): seq \(seq) is signed by key \(entry.link.keyID ?? "?"), which is not among the --public-key given")
                     continue
                 }
                 if key.verifies(signature, for: message) {

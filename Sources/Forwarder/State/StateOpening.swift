@@ -14,7 +14,9 @@ extension ForwarderConfiguration.State {
     public func open() throws -> any StateBackend {
         if databaseUnreadable {
             throw StateOpeningError(
-                description: "state.url cannot be read in this shell (a variable or credential file only the service sees); run with the service's environment")
+                description:
+                    "state.url cannot be read in this shell (a variable or credential file only the service sees); run with the service's environment"
+            )
         }
         if let database { return try PostgresStateStore(location: database) }
         return try StateStore(path: path)

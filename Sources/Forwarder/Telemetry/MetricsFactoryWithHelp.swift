@@ -63,7 +63,8 @@ enum MetricHelp {
         "audit_forwarder_sink_pending_events": "Events waiting for this sink.",
         "audit_forwarder_sink_last_success_timestamp_seconds": "When this sink last accepted a batch (Unix time; 0: not since start).",
         "audit_forwarder_sink_dead_letters": "Dead letters held for this sink now (replay or purge them).",
-        "audit_forwarder_sink_in_flight_limit": "Batches this sink is sent at once now, adapted to its latency and back-pressure within max_in_flight.",
+        "audit_forwarder_sink_in_flight_limit":
+            "Batches this sink is sent at once now, adapted to its latency and back-pressure within max_in_flight.",
         "audit_forwarder_leases_held": "Sources this agent leases now (PostgreSQL state).",
         "audit_forwarder_lease_takeovers_total": "Leases this agent took from another agent after theirs ran out (PostgreSQL state).",
         "audit_forwarder_stale_epoch_rejections_total": "Changes refused because another agent had taken the source over (PostgreSQL state).",

@@ -41,7 +41,8 @@ public struct WebhookSink: HTTPSinkConnector {
             .init("webhook-timestamp", String(timestamp)),
         ]
         if let signingKey {
-            headers.append(.init("webhook-signature", WebhookSignature.sign(key: SymmetricKey(data: signingKey), id: id, timestamp: timestamp, body: body)))
+            headers.append(
+                .init("webhook-signature", WebhookSignature.sign(key: SymmetricKey(data: signingKey), id: id, timestamp: timestamp, body: body)))
         }
         if let auth = configuration.auth { headers.append(auth.header) }
         // The chain head this request ends with (`integrity`): a receiver can check it without

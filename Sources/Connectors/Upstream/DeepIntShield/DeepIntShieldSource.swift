@@ -95,7 +95,8 @@ struct DeepIntShieldPoll: SourcePoll {
             guard !visited.contains(url.absoluteString) else {
                 throw SourceError(.pagination, "DeepIntShield next_page loops back to \(url.redactedForDisplay) already read in this poll; stopping")
             }
-            let page = URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems?
+            let page =
+                URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems?
                 .first { $0.name == "page" }?.value.flatMap(Int.init) ?? current.page + 1
             next = (url, page)
         } else if json["next_page"] == nil, items.count >= configuration.pageSize {

@@ -34,9 +34,10 @@ enum DeploysEnvelope {
     static func errorMessage(_ json: JSONValue) -> String? {
         let error = json["error"]
         guard let message = error?["message"]?.stringValue ?? json["message"]?.stringValue else { return nil }
-        let details = (error?["items"] ?? json["items"])?.arrayValue?.compactMap { item -> String? in
-            item.stringValue ?? (try? String(decoding: JSONEncoder().encode(item), as: UTF8.self))
-        } ?? []
+        let details =
+            (error?["items"] ?? json["items"])?.arrayValue?.compactMap { item -> String? in
+                item.stringValue ?? (try? String(decoding: JSONEncoder().encode(item), as: UTF8.self))
+            } ?? []
         return details.isEmpty ? message : message + " (" + details.joined(separator: "; ") + ")"
     }
 }

@@ -83,7 +83,9 @@ struct DeploysPoll: SourcePoll {
             limit: limit)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let headers = [WireRequest.Header("Content-Type", "application/json"), WireRequest.Header("Accept", "application/json"), configuration.auth.header]
+        let headers = [
+            WireRequest.Header("Content-Type", "application/json"), WireRequest.Header("Accept", "application/json"), configuration.auth.header,
+        ]
         return WireRequest(
             method: "POST", url: configuration.baseURL.appendingEndpoint("/" + configuration.method),
             headers: headers, body: try encoder.encode(body))

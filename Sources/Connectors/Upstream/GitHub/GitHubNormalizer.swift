@@ -52,9 +52,9 @@ enum GitHubNormalizer {
         let repo = object["repo"]?.stringValue
         let user = object["user"]?.stringValue
         let target: AuditEvent.Target? =
-            if let repo { .init(type: "repository", id: object["repo_id"]?.scalarText, name: repo) }
-            else if let user { .init(type: "user", id: object["user_id"]?.scalarText, name: user) }
-            else { nil }
+            if let repo { .init(type: "repository", id: object["repo_id"]?.scalarText, name: repo) } else if let user {
+                .init(type: "user", id: object["user_id"]?.scalarText, name: user)
+            } else { nil }
         var details: [String: JSONValue] = [:]
         if let kind = object["operation_type"], !kind.isNull { details["operation_type"] = kind }
         let event = AuditEvent(
@@ -63,7 +63,8 @@ enum GitHubNormalizer {
             source: .init(name: configuration.name, type: GitHubSource.type, eventID: upstreamID),
             eventType: eventType(action), action: action, outcome: .success, severity: severity(action),
             actor: .init(
-                id: object["actor_id"]?.scalarText, name: actorLogin, type: actorLogin.map { $0.hasSuffix("[bot]") ? .serviceAccount : .user } ?? .unknown,
+                id: object["actor_id"]?.scalarText, name: actorLogin,
+                type: actorLogin.map { $0.hasSuffix("[bot]") ? .serviceAccount : .user } ?? .unknown,
                 ip: object["actor_ip"]?.stringValue),
             target: target,
             organization: object["org"]?.stringValue ?? object["business"]?.stringValue,

@@ -61,7 +61,8 @@ struct GitHubPoll: SourcePoll {
         guard let current = next else { return [] }
         let (json, elements) = try UpstreamPage.parse(response.body, what: "GitHub audit log page", elementsAt: [])
         guard case .array(let items) = json else {
-            throw SourceError(.malformed, "GitHub audit log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
+            throw SourceError(
+                .malformed, "GitHub audit log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
         }
         let entries = try elements.entries(of: items, in: response.body) {
             try GitHubNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)

@@ -7,7 +7,8 @@ enum HTTPJSONNormalizer {
             throw SourceError(.malformed, "\(configuration.name) item has no id at \(configuration.idField): \(excerpt(item))")
         }
         guard let timeValue = item.value(at: configuration.timeField), let time = configuration.timeFormat.parse(timeValue) else {
-            throw SourceError(.malformed, "\(configuration.name) item \(upstreamID) has no readable time at \(configuration.timeField): \(excerpt(item))")
+            throw SourceError(
+                .malformed, "\(configuration.name) item \(upstreamID) has no readable time at \(configuration.timeField): \(excerpt(item))")
         }
         let mapping = configuration.mapping
         func field(_ key: String) -> String? {
@@ -20,7 +21,8 @@ enum HTTPJSONNormalizer {
             type: field("actor_type").flatMap(AuditEvent.ActorType.init(rawValue:))
                 ?? ((field("actor_id") ?? field("actor_name") ?? field("actor_email")) == nil ? .unknown : .user),
             ip: field("actor_ip"))
-        let target = AuditEvent.Target(type: field("target_type"), id: field("target_id"), name: field("target_name"), location: field("target_location"))
+        let target = AuditEvent.Target(
+            type: field("target_type"), id: field("target_id"), name: field("target_name"), location: field("target_location"))
         let action = field("action") ?? ""
         let summary: [String] = [actor.name ?? actor.email ?? actor.id ?? "", action, target.name ?? target.id ?? ""]
         let event = AuditEvent(

@@ -86,10 +86,13 @@ struct HTTPJSONPoll: SourcePoll {
 
     mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
         guard let current = next else { return [] }
-        visited.insert(current.url.absoluteString + "|" + (current.body.flatMap { try? NativeEncoding.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""))
+        visited.insert(
+            current.url.absoluteString + "|"
+                + (current.body.flatMap { try? NativeEncoding.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""))
         let json: JSONValue
         let elements: [JSONParser.Element]
-        (json, elements) = try UpstreamPage.parse(response.body, what: "\(configuration.name) page", elementsAt: Self.keyPath(configuration.itemsPath))
+        (json, elements) = try UpstreamPage.parse(
+            response.body, what: "\(configuration.name) page", elementsAt: Self.keyPath(configuration.itemsPath))
         guard let itemsValue = json.value(at: configuration.itemsPath), case .array(let items) = itemsValue else {
             let path = configuration.itemsPath.isEmpty ? "the body" : configuration.itemsPath
             throw SourceError(.malformed, "\(configuration.name) page: \(path) is not an array: \(MalformedPayload.excerpt(of: response.body))")
@@ -100,14 +103,18 @@ struct HTTPJSONPoll: SourcePoll {
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
         let pageIDs = entries.map(\.upstreamID)
         if !pageIDs.isEmpty, pageIDs == previousPageIDs {
-            throw SourceError(.pagination, "\(configuration.name): the API answered the same page twice (does it ignore the page parameter?); stopping")
+            throw SourceError(
+                .pagination, "\(configuration.name): the API answered the same page twice (does it ignore the page parameter?); stopping")
         }
         previousPageIDs = pageIDs
         self.next = try following(current: current, json: json, response: response, count: items.count)
         if let upcoming = self.next {
-            let key = upcoming.url.absoluteString + "|" + (upcoming.body.flatMap { try? NativeEncoding.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? "")
+            let key =
+                upcoming.url.absoluteString + "|"
+                + (upcoming.body.flatMap { try? NativeEncoding.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? "")
             if visited.contains(key) {
-                throw SourceError(.pagination, "\(configuration.name): the next page points back at one already read (\(upcoming.url.path)); stopping")
+                throw SourceError(
+                    .pagination, "\(configuration.name): the next page points back at one already read (\(upcoming.url.path)); stopping")
             }
         }
         if self.next == nil {
@@ -119,7 +126,9 @@ struct HTTPJSONPoll: SourcePoll {
     }
 
     /// The request after this page, per the pagination style; nil when this was the last page.
-    private mutating func following(current: (url: URL, body: JSONValue?), json: JSONValue, response: WireResponse, count: Int) throws
+    private mutating func following(
+        current: (url: URL, body: JSONValue?), json: JSONValue, response: WireResponse, count: Int
+    ) throws
         -> (url: URL, body: JSONValue?)?
     {
         switch configuration.pagination {

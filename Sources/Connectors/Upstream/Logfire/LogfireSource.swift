@@ -94,7 +94,8 @@ struct LogfirePoll: SourcePoll {
         }
         let (json, elements) = try UpstreamPage.parse(response.body, what: "Logfire audit log page", elementsAt: [])
         guard case .array(let items) = json else {
-            throw SourceError(.malformed, "Logfire audit log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
+            throw SourceError(
+                .malformed, "Logfire audit log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
         }
         // Newest first upstream: spool oldest first.
         let entries = try elements.entries(of: items, in: response.body) {

@@ -59,7 +59,8 @@ struct OktaPoll: SourcePoll {
         guard let current = next else { return [] }
         let (json, elements) = try UpstreamPage.parse(response.body, what: "Okta System Log page", elementsAt: [])
         guard case .array(let items) = json else {
-            throw SourceError(.malformed, "Okta System Log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
+            throw SourceError(
+                .malformed, "Okta System Log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
         }
         let entries = try elements.entries(of: items, in: response.body) {
             try OktaNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)

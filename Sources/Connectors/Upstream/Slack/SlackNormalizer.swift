@@ -16,7 +16,10 @@ enum SlackNormalizer {
 
     static func eventType(_ action: String) -> AuditEvent.EventType {
         if let type = eventTypes[action] { return type }
-        for word in ["created", "deleted", "changed", "installed", "uninstalled", "approved", "restricted", "archive", "renamed", "pref_", "deactivated", "reactivated"]
+        for word in [
+            "created", "deleted", "changed", "installed", "uninstalled", "approved", "restricted", "archive", "renamed", "pref_", "deactivated",
+            "reactivated",
+        ]
         where action.contains(word) {
             return .configuration
         }
