@@ -7,6 +7,8 @@
 //   signs what it writes; siem-latency: Splunk HEC and Elasticsearch each answering 50 ms late,
 //   their defaults otherwise; elastic: Elasticsearch alone, no added latency; --max-in-flight N
 //   sets their max_in_flight, 1 being how they were sent before several batches went at once)
+//   --scenario grove: HashiCorp Grove 2.2.0 (pip install grove==2.2.0) and `once` side by side on the
+//   same events, three interleaved pairs, with the ratios (GroveComparison.swift)
 //   --scenario many-sources [--sources 1000] [--poll-seconds 30] [--agents K]: one daemon (or K
 //   agents on a --postgres state), N sources, steady-state memory and CPU per poll (ManySources.swift)
 //   --postgres URL: the state in PostgreSQL instead of SQLite, a new database per run created on
@@ -197,6 +199,15 @@ guard FileManager.default.isExecutableFile(atPath: options.binary) else {
 if options.agents > 1, options.postgres == nil || options.scenarios != ["many-sources"] {
     FileHandle.standardError.write(Data("--agents K needs --scenario many-sources and --postgres URL\n".utf8))
     exit(64)
+}
+if options.scenarios == ["grove"] {
+    do {
+        try await runGroveComparison(options: options)
+    } catch {
+        print("| grove | failed: \(error) |")
+        exit(1)
+    }
+    exit(0)
 }
 if options.scenarios == ["many-sources"] {
     do {
