@@ -10,43 +10,6 @@ import Foundation
     import Glibc
 #endif
 
-struct Measured {
-    var seconds: Double
-    var cpu: Double
-    var peakMiB: Double
-    var delivered: Int
-}
-
-/// Runs `arguments` to completion, measuring it from outside as the other scenarios do.
-func measure(_ arguments: [String], environment: [String: String], count: () throws -> Int) async throws -> Measured {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-    // A file, not a pipe: Grove logs every page to stderr, and a pipe nobody drains fills and stops it.
-    let errorPath = NSTemporaryDirectory() + "af-grove-stderr-\(UUID().uuidString.prefix(8)).log"
-    FileManager.default.createFile(atPath: errorPath, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: errorPath) }
-    process.standardError = FileHandle(forWritingAtPath: errorPath)
-    let clock = ContinuousClock()
-    let cpuBefore = cpuSeconds(1)
-    let started = clock.now
-    try process.run()
-    var peakKiB = 0
-    while process.isRunning {
-        peakKiB = max(peakKiB, highWaterMarkKiB(pid: process.processIdentifier))
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    let elapsed = clock.now - started
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        let text = String(decoding: (FileManager.default.contents(atPath: errorPath) ?? Data()).suffix(2000), as: UTF8.self)
-        throw BenchmarkFailure("\(arguments.prefix(3).joined(separator: " ")) exited \(process.terminationStatus): \(text)")
-    }
-    return Measured(seconds: seconds(elapsed), cpu: cpuSeconds(1) - cpuBefore, peakMiB: Double(peakKiB) / 1024, delivered: try count())
-}
-
 func runGroveComparison(options: Options, pairs: Int = 3) async throws {
     let root = NSTemporaryDirectory() + "af-grove-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -79,7 +42,8 @@ func runGroveComparison(options: Options, pairs: Int = 3) async throws {
                 "GROVE_OUTPUT_HANDLER": "local_file", "GROVE_OUTPUT_LOCAL_FILE_PATH": groveDirectory + "/out", "GROVE_CACHE_HANDLER": "local_memory",
                 "GROVE_WORKER_COUNT": "1",
             ]
-        ) { try groveRecords(in: groveDirectory + "/out") }
+        )
+        let groveDelivered = try groveRecords(in: groveDirectory + "/out")
 
         // audit-forwarder: its own defaults, a file sink, a new state.
         let directory = root + "/forwarder-\(pair)"
@@ -93,14 +57,13 @@ func runGroveComparison(options: Options, pairs: Int = 3) async throws {
               - { name: archive, type: file, path: "\(directory)/events.ndjson" }
             """
         try config.write(toFile: directory + "/config.yaml", atomically: true, encoding: .utf8)
-        let forwarder = try await measure([options.binary, "once", "-c", directory + "/config.yaml", "--deadline", "30m"], environment: [:]) {
-            countLines(directory + "/events.ndjson")
-        }
-        for (tool, run) in [("Grove 2.2.0", grove), ("audit-forwarder", forwarder)] {
+        let forwarder = try await measure([options.binary, "once", "-c", directory + "/config.yaml", "--deadline", "30m"])
+        let forwarderDelivered = countLines(directory + "/events.ndjson")
+        for (tool, run, delivered) in [("Grove 2.2.0", grove, groveDelivered), ("audit-forwarder", forwarder, forwarderDelivered)] {
             print(
                 String(
-                    format: "| %d | %@ | %d | %.2f | %.0f | %.2f | %.1f | %.1f |", pair, tool, run.delivered, run.seconds,
-                    Double(run.delivered) / run.seconds, run.cpu, run.cpu * 1e6 / Double(max(1, run.delivered)), run.peakMiB))
+                    format: "| %d | %@ | %d | %.2f | %.0f | %.2f | %.1f | %.1f |", pair, tool, delivered, run.seconds,
+                    Double(delivered) / run.seconds, run.cpu, run.cpu * 1e6 / Double(max(1, delivered)), run.peakMiB))
         }
         ratios.append((grove.seconds / forwarder.seconds, forwarder.cpu / grove.cpu, forwarder.peakMiB / grove.peakMiB))
     }

@@ -139,30 +139,11 @@ func run(scenario: String, options: Options) async throws -> Result {
         """
     try config.write(toFile: directory + "/config.yaml", atomically: true, encoding: .utf8)
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: options.binary)
-    process.arguments =
+    let arguments =
         options.backfill
         ? ["backfill", "-c", directory + "/config.yaml", "--source", "deploys", "--from", "8d", "--concurrency", "1", "--deadline", "30m"]
         : ["once", "-c", directory + "/config.yaml", "--deadline", "30m"]
-    let clock = ContinuousClock()
-    let started = clock.now
-    let (childrenBefore, selfBefore) = (cpuSeconds(1), cpuSeconds(0))
-    try process.run()
-    // Poll the child's own high-water mark (VmHWM): its peak RSS, not the emulators'.
-    var peakKiB = 0
-    while process.isRunning {
-        peakKiB = max(peakKiB, highWaterMarkKiB(pid: process.processIdentifier))
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    let elapsed = clock.now - started
-    process.waitUntilExit()
-    let (forwarderCPU, emulatorCPU) = (cpuSeconds(1) - childrenBefore, cpuSeconds(0) - selfBefore)
-    guard process.terminationStatus == 0 else {
-        throw NSError(
-            domain: "benchmark", code: Int(process.terminationStatus),
-            userInfo: [NSLocalizedDescriptionKey: "audit-forwarder exited \(process.terminationStatus)"])
-    }
+    let run = try await measure([options.binary] + arguments)
     var delivered: Int
     if toSIEMs {
         delivered = await elastic.documentCount()
@@ -175,11 +156,9 @@ func run(scenario: String, options: Options) async throws -> Result {
     await receiver.stop()
     await splunk.stop()
     await elastic.stop()
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     return Result(
         scenario: (options.backfill ? "backfill → " : "") + scenario + (options.integrity ? " (integrity)" : ""), events: options.events,
-        seconds: seconds, peakRSSMiB: Double(peakKiB) / 1024, delivered: delivered,
-        forwarderCPU: forwarderCPU, emulatorCPU: emulatorCPU)
+        seconds: run.seconds, peakRSSMiB: run.peakMiB, delivered: delivered, forwarderCPU: run.cpu, emulatorCPU: run.emulatorCPU)
 }
 
 /// `VmHWM` of /proc/PID/status in KiB (0 once the process is gone).
