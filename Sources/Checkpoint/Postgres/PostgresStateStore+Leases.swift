@@ -153,15 +153,6 @@ extension PostgresStateStore {
     /// Statements sent to the database so far.
     public var statementsSent: Int { connector.statements.value + reader.statements.value }
 
-    /// Agents whose heartbeat is younger than `within`, this one included once it renewed.
-    public func liveAgents(within: Duration) throws -> [String] {
-        try reader.withSession { session in
-            try session.run(
-                "SELECT name FROM agent WHERE heartbeat_at > now() - \(Self.milliseconds(within)) * interval '1 millisecond' ORDER BY name"
-            ).map { try $0.column(0, as: String.self) }
-        }
-    }
-
     /// Every agent with its last heartbeat, for `status`.
     public func agents() throws -> [(name: String, heartbeatAt: Date)] {
         try reader.withSession { session in
