@@ -173,11 +173,11 @@ import Testing
         _ = try poll.nextRequest()
         _ = try poll.consume(list([entry("b", "2026-01-01T02:00:00Z", action: "UPDATE")]), receivedAt: Date())
         _ = try poll.nextRequest()
-        let kept = try #require(try poll.consumeFailure(WireResponse(status: 404, body: Data(#"{"detail": "Not found"}"#.utf8)), receivedAt: Date()))
+        let kept = try #require(try poll.readFailure(WireResponse(status: 404, body: Data(#"{"detail": "Not found"}"#.utf8)), receivedAt: Date()))
         #expect(kept.map(\.upstreamID) == ["b"])
         #expect(kept[0].event.details["downgrade_patches_unavailable"] != nil)
         // Any other failure is the engine's to report.
-        #expect(try poll.consumeFailure(WireResponse(status: 403), receivedAt: Date()) == nil)
+        #expect(try poll.readFailure(WireResponse(status: 403), receivedAt: Date()) == nil)
     }
 
     @Test(arguments: [

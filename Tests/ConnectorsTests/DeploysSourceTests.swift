@@ -217,12 +217,12 @@ extension DeploysSourceTests {
         let window = PollWindow(start: RFC3339.parse("2026-05-01T09:00:00Z")!, end: RFC3339.parse("2026-05-01T11:00:00Z")!)
         var poll = DeploysSource(configuration: configuration).makePoll(window: window)
         _ = try poll.nextRequest()
-        let first = try poll.consumeDeferred(
+        let first = try poll.read(
             page([item(9, "2026-05-01T10:00:07Z"), item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z")]), receivedAt: Date())
         // The next request is known while the first page's entries are still to be made.
         let second = try #require(try poll.nextRequest())
         #expect(try body(second)["before"] as? String == "2026-05-01T10:00:06Z")
-        let repeated = try poll.consumeDeferred(
+        let repeated = try poll.read(
             page([item(8, "2026-05-01T10:00:05Z"), item(7, "2026-05-01T10:00:05Z"), item(6, "2026-05-01T10:00:05Z")]), receivedAt: Date())
         #expect(try first.make().map(\.upstreamID) == ["9", "8", "7"])
         #expect(try repeated.make().map(\.upstreamID) == ["6"], "repeats of the boundary second are dropped at paging time")
@@ -233,7 +233,7 @@ extension DeploysSourceTests {
         var poll = DeploysSource(configuration: configuration).makePoll(window: PollWindow(start: Date(timeIntervalSince1970: 0), end: Date()))
         _ = try poll.nextRequest()
         #expect(throws: SourceError.self) {
-            try poll.consumeDeferred(page([item(9, "2026-05-01T10:00:07Z"), #"{"id": 8}"#]), receivedAt: Date())
+            try poll.read(page([item(9, "2026-05-01T10:00:07Z"), #"{"id": 8}"#]), receivedAt: Date())
         }
     }
 }

@@ -137,7 +137,7 @@ import Testing
             _ = connector.upstreamMessage(in: WireResponse(status: 500, body: body))
             var failed = connector.makePoll(window: window)
             _ = try? failed.nextRequest()
-            _ = try? failed.consumeFailure(WireResponse(status: 404, body: body), receivedAt: Date())
+            _ = try? failed.readFailure(WireResponse(status: 404, body: body), receivedAt: Date())
         }
     }
 

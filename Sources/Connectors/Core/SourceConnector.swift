@@ -45,14 +45,17 @@ extension SourceConnector {
     public func resumePosition(olderThan boundary: Date) -> String? { nil }
 }
 
-/// The paging state of one poll. The engine calls `nextRequest`, sends it, and hands the
-/// 2xx response to `consume`, until `nextRequest` returns nil.
+/// The paging state of one poll: what a source answers. The engine asks `nextRequest`, sends it
+/// (retries, rate limits and origin checks are the engine's), hands a 2xx answer to `read`, and
+/// stores the entries with `checkpoint`, until `nextRequest` returns nil.
 public protocol SourcePoll: Sendable {
     /// The next page's request, or nil when the window has been read completely.
     mutating func nextRequest() throws -> WireRequest?
-    /// Interprets one 2xx page. Throws `SourceError` when the page is an error or malformed.
-    mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]
-    /// How far the source's cursor may safely move once the pages consumed so far are spooled.
+    /// Reads one 2xx page: paging state now, the entries through the returned `PageEntries` (which
+    /// the engine may normalize while it fetches the next page). Throws `SourceError` when the page
+    /// is an error or malformed.
+    mutating func read(_ page: WireResponse, receivedAt: Date) throws -> PageEntries
+    /// How far the source's cursor may safely move once the pages read so far are spooled.
     /// Newest-first APIs answer nil until the last page; the engine then uses the window end.
     var checkpoint: Date? { get }
     /// Things an operator should know about this poll that did not stop it (the engine logs each once).
@@ -62,32 +65,35 @@ public protocol SourcePoll: Sendable {
     var resumePosition: String? { get }
     /// A non-2xx, non-transient answer this poll can live with (e.g. a detail record deleted since
     /// it was listed): the entries to spool. nil (the default) makes the engine fail the poll.
-    mutating func consumeFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]?
-    /// `consume`, split in two: reads the page just far enough to know the next request (paging
-    /// state, repeats to drop) and leaves normalizing its entries to the returned `DeferredEntries`,
-    /// which the engine runs while the next page is being fetched. The default does it all at once.
-    mutating func consumeDeferred(_ response: WireResponse, receivedAt: Date) throws -> DeferredEntries
+    mutating func readFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]?
 }
 
-/// A page's entries still to be normalized: `make` throws what `consume` would have.
-public struct DeferredEntries: Sendable {
+/// A page's entries, normalized when `make` runs: it throws what reading the page would have.
+public struct PageEntries: Sendable, ExpressibleByArrayLiteral {
     public let make: @Sendable () throws -> [NormalizedEntry]
 
     public init(_ make: @escaping @Sendable () throws -> [NormalizedEntry]) {
         self.make = make
     }
 
-    public static func ready(_ entries: [NormalizedEntry]) -> DeferredEntries {
-        DeferredEntries { entries }
+    public init(arrayLiteral entries: NormalizedEntry...) {
+        self = .ready(entries)
+    }
+
+    /// Entries normalized already.
+    public static func ready(_ entries: [NormalizedEntry]) -> PageEntries {
+        PageEntries { entries }
     }
 }
 
 extension SourcePoll {
     public var warnings: [String] { [] }
     public var resumePosition: String? { nil }
-    public mutating func consumeFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]? { nil }
-    public mutating func consumeDeferred(_ response: WireResponse, receivedAt: Date) throws -> DeferredEntries {
-        .ready(try consume(response, receivedAt: receivedAt))
+    public mutating func readFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]? { nil }
+
+    /// `read`, normalizing at once (tests and tools that walk a source step by step).
+    public mutating func consume(_ page: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
+        try read(page, receivedAt: receivedAt).make()
     }
 }
 

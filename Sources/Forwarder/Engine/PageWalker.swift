@@ -202,7 +202,7 @@ struct PageWalker: Sendable {
         do {
             while let request = try poll.nextRequest() {
                 try Task.checkCancellation()
-                let entries: DeferredEntries
+                let entries: PageEntries
                 (poll, entries) = try await page(of: poll, for: request)
                 for warning in poll.warnings.dropFirst(warned) { logger.warning("\(warning)") }
                 warned = poll.warnings.count
@@ -218,16 +218,16 @@ struct PageWalker: Sendable {
     }
 
     /// Fetches `request` and has `poll` read the answer; returns the advanced poll and its entries.
-    private func page(of poll: any SourcePoll, for request: WireRequest) async throws -> (any SourcePoll, DeferredEntries) {
+    private func page(of poll: any SourcePoll, for request: WireRequest) async throws -> (any SourcePoll, PageEntries) {
         var poll = poll
         let response = try await fetch(request)
-        // Read first, then return the poll: `(poll, try poll.consumeDeferred(…))` would copy it unadvanced.
+        // Read first, then return the poll: `(poll, try poll.read(…))` would copy it unadvanced.
         if (200..<300).contains(response.status) {
             let limits = PageLimits.forPage(maxItems: configuration.maxPageItems)
-            let entries = try PageLimits.$current.withValue(limits) { try poll.consumeDeferred(response, receivedAt: Date()) }
+            let entries = try PageLimits.$current.withValue(limits) { try poll.read(response, receivedAt: Date()) }
             return (poll, entries)
         }
-        if let accepted = try poll.consumeFailure(response, receivedAt: Date()) {
+        if let accepted = try poll.readFailure(response, receivedAt: Date()) {
             return (poll, .ready(accepted))
         }
         throw SourceError(

@@ -20,10 +20,10 @@ enum DeepIntShieldNormalizer {
             throw SourceError(.malformed, "DeepIntShield entry is a \(item.typeName), not an object")
         }
         guard let upstreamID = object["event_id"]?.scalarText, !upstreamID.isEmpty else {
-            throw SourceError(.malformed, "DeepIntShield entry has no event_id: \(excerpt(item))")
+            throw SourceError(.malformed, "DeepIntShield entry has no event_id: \(item.excerpt)")
         }
         guard let stamp = (object["timestamp"] ?? object["created_at"])?.stringValue, let time = RFC3339.parse(stamp) else {
-            throw SourceError(.malformed, "DeepIntShield entry \(upstreamID) has no RFC 3339 timestamp: \(excerpt(item))")
+            throw SourceError(.malformed, "DeepIntShield entry \(upstreamID) has no RFC 3339 timestamp: \(item.excerpt)")
         }
         let action = object["action"]?.scalarText ?? ""
         let actorJSON = object["actor"]
@@ -51,9 +51,5 @@ enum DeepIntShieldNormalizer {
             message: summary.filter { !$0.isEmpty }.joined(separator: " "),
             details: details, raw: item)
         return NormalizedEntry(upstreamID: upstreamID, event: event)
-    }
-
-    private static func excerpt(_ item: JSONValue) -> String {
-        MalformedPayload.excerpt(of: (try? NativeEncoding.encode(item)) ?? Data())
     }
 }

@@ -74,16 +74,12 @@ struct DeepIntShieldPoll: SourcePoll {
             body: try NativeEncoding.encode(body))
     }
 
-    mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
+    mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         guard let current = next else { return [] }
         visited.insert(current.url.absoluteString)
-        let json: JSONValue
-        let elements: [JSONParser.Element]
-        (json, elements) = try UpstreamPage.parse(response.body, what: "DeepIntShield page", elementsAt: ["audit_logs"])
-        guard let logs = json["audit_logs"], case .array(let items) = logs else {
-            throw SourceError(.malformed, "DeepIntShield page has no audit_logs array: \(MalformedPayload.excerpt(of: response.body))")
-        }
-        let entries = try elements.entries(of: items, in: response.body) {
+        let page = try UpstreamPage.read(response.body, what: "DeepIntShield page", itemsAt: ["audit_logs"])
+        let (json, items) = (page.json, page.items)
+        let entries = try page.entries {
             try DeepIntShieldNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
@@ -108,6 +104,6 @@ struct DeepIntShieldPoll: SourcePoll {
         // Ascending: everything up to the newest timestamp seen is in; rows sharing it may follow,
         // and the next poll's overlap re-reads them.
         checkpoint = next == nil ? window.end : newest
-        return entries
+        return .ready(entries)
     }
 }

@@ -20,13 +20,9 @@ enum DeploysEnvelope {
             let message = errorMessage(json) ?? "unknown error"
             throw SourceError(.upstream, "deploys.app refused the request: \(message)")
         }
-        guard let items = object["result"]?["items"] else {
-            throw SourceError(.malformed, "deploys.app page has no result.items: \(MalformedPayload.excerpt(of: body))")
-        }
-        if items.isNull { return [] }
-        guard case .array(let array) = items else {
-            throw SourceError(.malformed, "deploys.app result.items is a \(items.typeName), not an array: \(MalformedPayload.excerpt(of: body))")
-        }
+        let items = object["result"]?["items"]
+        if items?.isNull == true { return [] }
+        let array = try UpstreamPage.array(items, at: "result.items", body: body, what: "deploys.app page")
         return zip(array, elements.texts(in: body, count: array.count)).map { Item(json: $0, text: $1) }
     }
 

@@ -14,10 +14,10 @@ enum DeploysNormalizer {
             throw SourceError(.malformed, "deploys.app item is a \(item.typeName), not an object")
         }
         guard let idValue = item["id"], let upstreamID = idValue.integerText else {
-            throw SourceError(.malformed, "deploys.app item has no integer id: \(excerpt(item))")
+            throw SourceError(.malformed, "deploys.app item has no integer id: \(item.excerpt)")
         }
         guard let created = item["createdAt"]?.stringValue, let time = RFC3339.parse(created) else {
-            throw SourceError(.malformed, "deploys.app item \(upstreamID) has no RFC 3339 createdAt: \(excerpt(item))")
+            throw SourceError(.malformed, "deploys.app item \(upstreamID) has no RFC 3339 createdAt: \(item.excerpt)")
         }
         return (upstreamID, time)
     }
@@ -133,11 +133,6 @@ enum DeploysNormalizer {
         let bytes = action.utf8
         guard bytes.count >= suffix.count else { return false }
         return zip(bytes.suffix(suffix.count), suffix).allSatisfy { $0 | 0x20 == $1 }
-    }
-
-    private static func excerpt(_ item: JSONValue) -> String {
-        let data = (try? JSONEncoder().encode(item)) ?? Data()
-        return MalformedPayload.excerpt(of: data)
     }
 }
 

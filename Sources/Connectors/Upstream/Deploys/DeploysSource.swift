@@ -91,12 +91,8 @@ struct DeploysPoll: SourcePoll {
             headers: headers, body: try encoder.encode(body))
     }
 
-    mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
-        try consumeDeferred(response, receivedAt: receivedAt).make()
-    }
-
     /// Paging needs only each item's id and time; the rest of normalizing is deferred.
-    mutating func consumeDeferred(_ response: WireResponse, receivedAt: Date) throws -> DeferredEntries {
+    mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         let items = try DeploysEnvelope.items(of: response.body)
         var kept: [(item: DeploysEnvelope.Item, upstreamID: String, time: Date)] = []
         kept.reserveCapacity(items.count)
@@ -109,7 +105,7 @@ struct DeploysPoll: SourcePoll {
             kept.append((item, upstreamID, time))
         }
         let (configuration, keptItems) = (configuration, kept)
-        let entries = DeferredEntries {
+        let entries = PageEntries {
             keptItems.map {
                 DeploysNormalizer.normalize(
                     $0.item.json, upstreamID: $0.upstreamID, time: $0.time, configuration: configuration, receivedAt: receivedAt,

@@ -41,7 +41,7 @@ enum GitHubNormalizer {
             throw SourceError(.malformed, "GitHub audit event is a \(item.typeName), not an object")
         }
         guard let upstreamID = object["_document_id"]?.scalarText, !upstreamID.isEmpty else {
-            throw SourceError(.malformed, "GitHub audit event has no _document_id: \(MalformedPayload.excerpt(of: JSONWriter.write(item)))")
+            throw SourceError(.malformed, "GitHub audit event has no _document_id: \(item.excerpt)")
         }
         // `@timestamp` and `created_at` are both epoch milliseconds.
         guard let milliseconds = (object["@timestamp"] ?? object["created_at"])?.numberValue else {

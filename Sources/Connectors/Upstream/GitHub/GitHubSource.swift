@@ -57,14 +57,11 @@ struct GitHubPoll: SourcePoll {
             ])
     }
 
-    mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
+    mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         guard let current = next else { return [] }
-        let (json, elements) = try UpstreamPage.parse(response.body, what: "GitHub audit log page", elementsAt: [])
-        guard case .array(let items) = json else {
-            throw SourceError(
-                .malformed, "GitHub audit log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
-        }
-        let entries = try elements.entries(of: items, in: response.body) {
+        let page = try UpstreamPage.read(response.body, what: "GitHub audit log page", itemsAt: [])
+        let items = page.items
+        let entries = try page.entries {
             try GitHubNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
@@ -73,6 +70,6 @@ struct GitHubPoll: SourcePoll {
             throw SourceError(.pagination, "\(configuration.name): GitHub's next link points back at the page just read; stopping")
         }
         checkpoint = next == nil ? window.end : newest
-        return entries
+        return .ready(entries)
     }
 }

@@ -4,11 +4,11 @@ import Foundation
 enum HTTPJSONNormalizer {
     static func normalize(_ item: JSONValue, configuration: HTTPJSONConfiguration, receivedAt: Date) throws -> NormalizedEntry {
         guard let upstreamID = item.value(at: configuration.idField)?.scalarText, !upstreamID.isEmpty else {
-            throw SourceError(.malformed, "\(configuration.name) item has no id at \(configuration.idField): \(excerpt(item))")
+            throw SourceError(.malformed, "\(configuration.name) item has no id at \(configuration.idField): \(item.excerpt)")
         }
         guard let timeValue = item.value(at: configuration.timeField), let time = configuration.timeFormat.parse(timeValue) else {
             throw SourceError(
-                .malformed, "\(configuration.name) item \(upstreamID) has no readable time at \(configuration.timeField): \(excerpt(item))")
+                .malformed, "\(configuration.name) item \(upstreamID) has no readable time at \(configuration.timeField): \(item.excerpt)")
         }
         let mapping = configuration.mapping
         func field(_ key: String) -> String? {
@@ -37,9 +37,5 @@ enum HTTPJSONNormalizer {
             message: field("message") ?? summary.filter { !$0.isEmpty }.joined(separator: " "),
             raw: item)
         return NormalizedEntry(upstreamID: upstreamID, event: event)
-    }
-
-    private static func excerpt(_ item: JSONValue) -> String {
-        MalformedPayload.excerpt(of: (try? NativeEncoding.encode(item)) ?? Data())
     }
 }

@@ -84,7 +84,7 @@ struct HTTPJSONPoll: SourcePoll {
         return WireRequest(method: configuration.method, url: next.url, headers: headers, body: body)
     }
 
-    mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
+    mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         guard let current = next else { return [] }
         visited.insert(
             current.url.absoluteString + "|"
@@ -93,10 +93,8 @@ struct HTTPJSONPoll: SourcePoll {
         let elements: [JSONParser.Element]
         (json, elements) = try UpstreamPage.parse(
             response.body, what: "\(configuration.name) page", elementsAt: Self.keyPath(configuration.itemsPath))
-        guard let itemsValue = json.value(at: configuration.itemsPath), case .array(let items) = itemsValue else {
-            let path = configuration.itemsPath.isEmpty ? "the body" : configuration.itemsPath
-            throw SourceError(.malformed, "\(configuration.name) page: \(path) is not an array: \(MalformedPayload.excerpt(of: response.body))")
-        }
+        let items = try UpstreamPage.array(
+            json.value(at: configuration.itemsPath), at: configuration.itemsPath, body: response.body, what: "\(configuration.name) page")
         let entries = try elements.entries(of: items, in: response.body) {
             try HTTPJSONNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
@@ -122,7 +120,7 @@ struct HTTPJSONPoll: SourcePoll {
         } else if configuration.order == .oldestFirst {
             checkpoint = newest
         }
-        return entries
+        return .ready(entries)
     }
 
     /// The request after this page, per the pagination style; nil when this was the last page.

@@ -12,10 +12,10 @@ enum LogfireNormalizer {
             throw SourceError(.malformed, "Logfire entry is a \(item.typeName), not an object")
         }
         guard let upstreamID = object["id"]?.scalarText, !upstreamID.isEmpty else {
-            throw SourceError(.malformed, "Logfire entry has no id: \(excerpt(item))")
+            throw SourceError(.malformed, "Logfire entry has no id: \(item.excerpt)")
         }
         guard let stamp = object["created_at"]?.stringValue, let time = RFC3339.parseLenient(stamp) else {
-            throw SourceError(.malformed, "Logfire entry \(upstreamID) has no valid created_at: \(excerpt(item))")
+            throw SourceError(.malformed, "Logfire entry \(upstreamID) has no valid created_at: \(item.excerpt)")
         }
         let action = object["action"]?.scalarText ?? ""
         let user = object["user_name"]?.stringValue
@@ -34,9 +34,5 @@ enum LogfireNormalizer {
             message: summary.filter { !$0.isEmpty }.joined(separator: " "),
             changes: object["downgrade_patches"]?.arrayValue, raw: item)
         return NormalizedEntry(upstreamID: upstreamID, event: event)
-    }
-
-    private static func excerpt(_ item: JSONValue) -> String {
-        MalformedPayload.excerpt(of: (try? NativeEncoding.encode(item)) ?? Data())
     }
 }

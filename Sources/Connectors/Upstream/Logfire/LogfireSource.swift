@@ -82,7 +82,7 @@ struct LogfirePoll: SourcePoll {
             headers: [.init("Accept", "application/json"), HTTPAuth.bearer(configuration.token).header])
     }
 
-    mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
+    mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         if let id = inFlightDetail {
             let json = try UpstreamPage.parse(response.body, what: "Logfire audit log \(id)", elementsAt: nil).value
             let patches = json["downgrade_patches"]
@@ -90,15 +90,11 @@ struct LogfirePoll: SourcePoll {
                 if let ops = patches?.arrayValue { held[index].event.changes = ops }
                 if let metadata = json["metadata"], !metadata.isNull { held[index].event.details["metadata"] = metadata }
             }
-            return finishDetail(id)
+            return .ready(finishDetail(id))
         }
-        let (json, elements) = try UpstreamPage.parse(response.body, what: "Logfire audit log page", elementsAt: [])
-        guard case .array(let items) = json else {
-            throw SourceError(
-                .malformed, "Logfire audit log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
-        }
+        let page = try UpstreamPage.read(response.body, what: "Logfire audit log page", itemsAt: [])
         // Newest first upstream: spool oldest first.
-        let entries = try elements.entries(of: items, in: response.body) {
+        let entries = try page.entries {
             try LogfireNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
         .sorted { ($0.event.time, $0.upstreamID) < ($1.event.time, $1.upstreamID) }
@@ -106,11 +102,11 @@ struct LogfirePoll: SourcePoll {
             detailQueue = entries.filter { $0.event.action == "UPDATE" }.map(\.upstreamID)
         }
         held = entries
-        return detailQueue.isEmpty ? releaseChunk() : []
+        return .ready(detailQueue.isEmpty ? releaseChunk() : [])
     }
 
     /// A detail record deleted since it was listed (404) keeps its entry, without changes.
-    mutating func consumeFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]? {
+    mutating func readFailure(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry]? {
         guard let id = inFlightDetail, response.status == 404 else { return nil }
         if let index = held.firstIndex(where: { $0.upstreamID == id }) {
             held[index].event.details["downgrade_patches_unavailable"] = .string("HTTP 404 from /v1/audit-logs/\(id)/")

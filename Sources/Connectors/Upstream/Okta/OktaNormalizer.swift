@@ -34,7 +34,7 @@ enum OktaNormalizer {
             throw SourceError(.malformed, "Okta LogEvent is a \(item.typeName), not an object")
         }
         guard let upstreamID = object["uuid"]?.scalarText, !upstreamID.isEmpty else {
-            throw SourceError(.malformed, "Okta LogEvent has no uuid: \(MalformedPayload.excerpt(of: JSONWriter.write(item)))")
+            throw SourceError(.malformed, "Okta LogEvent has no uuid: \(item.excerpt)")
         }
         guard let stamp = object["published"]?.stringValue, let time = RFC3339.parseLenient(stamp) else {
             throw SourceError(.malformed, "Okta LogEvent \(upstreamID) has no valid published time")

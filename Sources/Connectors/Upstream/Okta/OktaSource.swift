@@ -55,14 +55,11 @@ struct OktaPoll: SourcePoll {
         return WireRequest(method: "GET", url: next, headers: [.init("Accept", "application/json"), configuration.auth.header])
     }
 
-    mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
+    mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         guard let current = next else { return [] }
-        let (json, elements) = try UpstreamPage.parse(response.body, what: "Okta System Log page", elementsAt: [])
-        guard case .array(let items) = json else {
-            throw SourceError(
-                .malformed, "Okta System Log page is a JSON \(json.typeName), not an array: \(MalformedPayload.excerpt(of: response.body))")
-        }
-        let entries = try elements.entries(of: items, in: response.body) {
+        let page = try UpstreamPage.read(response.body, what: "Okta System Log page", itemsAt: [])
+        let items = page.items
+        let entries = try page.entries {
             try OktaNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
@@ -77,6 +74,6 @@ struct OktaPoll: SourcePoll {
         }
         // Ascending: everything up to the newest time seen is in; the overlap re-reads its second.
         checkpoint = next == nil ? window.end : newest
-        return entries
+        return .ready(entries)
     }
 }

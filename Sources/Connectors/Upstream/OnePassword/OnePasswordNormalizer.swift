@@ -20,7 +20,7 @@ enum OnePasswordNormalizer {
             throw SourceError(.malformed, "1Password \(stream) item is a \(item.typeName), not an object")
         }
         guard let upstreamID = object["uuid"]?.scalarText, !upstreamID.isEmpty else {
-            throw SourceError(.malformed, "1Password \(stream) item has no uuid: \(MalformedPayload.excerpt(of: JSONWriter.write(item)))")
+            throw SourceError(.malformed, "1Password \(stream) item has no uuid: \(item.excerpt)")
         }
         guard let stamp = object["timestamp"]?.stringValue, let time = RFC3339.parseLenient(stamp) else {
             throw SourceError(.malformed, "1Password \(stream) item \(upstreamID) has no valid timestamp")

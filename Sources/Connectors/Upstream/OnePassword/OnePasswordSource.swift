@@ -57,16 +57,14 @@ struct OnePasswordPoll: SourcePoll {
             body: try NativeEncoding.encode(body))
     }
 
-    mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
+    mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         guard let stream = streams.first else { return [] }
-        let (json, elements) = try UpstreamPage.parse(response.body, what: "1Password \(stream) page", elementsAt: ["items"])
-        guard case .array(let items)? = json["items"] else {
-            throw SourceError(.malformed, "1Password \(stream) page has no items array: \(MalformedPayload.excerpt(of: response.body))")
-        }
+        let page = try UpstreamPage.read(response.body, what: "1Password \(stream) page", itemsAt: ["items"])
+        let (json, items) = (page.json, page.items)
         guard let next = json["cursor"]?.stringValue, !next.isEmpty else {
             throw SourceError(.malformed, "1Password \(stream) page has no cursor: \(MalformedPayload.excerpt(of: response.body))")
         }
-        let entries = try elements.entries(of: items, in: response.body) {
+        let entries = try page.entries {
             try OnePasswordNormalizer.normalize($0, stream: stream, configuration: configuration, receivedAt: receivedAt)
         }
         if case .bool(true)? = json["has_more"], !items.isEmpty {
@@ -80,6 +78,6 @@ struct OnePasswordPoll: SourcePoll {
             cursor = nil
             if streams.isEmpty { checkpoint = window.end }
         }
-        return entries
+        return .ready(entries)
     }
 }

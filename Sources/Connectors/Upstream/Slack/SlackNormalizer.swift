@@ -46,7 +46,7 @@ enum SlackNormalizer {
             throw SourceError(.malformed, "Slack audit entry is a \(item.typeName), not an object")
         }
         guard let upstreamID = object["id"]?.scalarText, !upstreamID.isEmpty else {
-            throw SourceError(.malformed, "Slack audit entry has no id: \(MalformedPayload.excerpt(of: JSONWriter.write(item)))")
+            throw SourceError(.malformed, "Slack audit entry has no id: \(item.excerpt)")
         }
         guard let seconds = object["date_create"]?.numberValue else {
             throw SourceError(.malformed, "Slack audit entry \(upstreamID) has no date_create")

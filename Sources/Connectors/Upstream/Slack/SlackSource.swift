@@ -55,15 +55,15 @@ struct SlackPoll: SourcePoll {
             method: "GET", url: components.url!, headers: [.init("Accept", "application/json"), HTTPAuth.bearer(configuration.token).header])
     }
 
-    mutating func consume(_ response: WireResponse, receivedAt: Date) throws -> [NormalizedEntry] {
-        let (json, elements) = try UpstreamPage.parse(response.body, what: "Slack audit log page", elementsAt: ["entries"])
-        if case .bool(false)? = json["ok"] {
-            throw SourceError(.upstream, "\(configuration.name): Slack answered ok: false: \(json["error"]?.stringValue ?? "no error given")")
+    mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
+        let name = configuration.name
+        let page = try UpstreamPage.read(response.body, what: "Slack audit log page", itemsAt: ["entries"]) { json in
+            if case .bool(false)? = json["ok"] {
+                throw SourceError(.upstream, "\(name): Slack answered ok: false: \(json["error"]?.stringValue ?? "no error given")")
+            }
         }
-        guard case .array(let items)? = json["entries"] else {
-            throw SourceError(.malformed, "Slack audit log page has no entries array: \(MalformedPayload.excerpt(of: response.body))")
-        }
-        let entries = try elements.entries(of: items, in: response.body) {
+        let (json, items) = (page.json, page.items)
+        let entries = try page.entries {
             try SlackNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
         let next = json["response_metadata"]?["next_cursor"]?.stringValue ?? ""
@@ -76,6 +76,6 @@ struct SlackPoll: SourcePoll {
             }
             cursor = next
         }
-        return entries
+        return .ready(entries)
     }
 }

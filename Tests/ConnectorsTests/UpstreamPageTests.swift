@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+@testable import Connectors
+
+/// The shared reading of a page every upstream uses: where the entries are, and the malformed-page
+/// errors (named, quoted, never a crash) when they are not.
+@Suite struct UpstreamPageTests {
+    private func read(_ body: String, at path: [String], check: (JSONValue) throws -> Void = { _ in }) throws -> UpstreamPage.Parsed {
+        try UpstreamPage.read(Data(body.utf8), what: "Test page", itemsAt: path, check: check)
+    }
+
+    private func message(_ body: String, at path: [String]) -> String? {
+        do {
+            _ = try read(body, at: path)
+            return nil
+        } catch let error as SourceError {
+            #expect(error.kind == .malformed)
+            return error.description
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func findsTheEntriesAndKeepsEachOnesText() throws {
+        let page = try read(#"{"data": {"logs": [{"id": 1}, {"id":  2}]}}"#, at: ["data", "logs"])
+        #expect(page.items.count == 2)
+        let entries = try page.entries { item in
+            NormalizedEntry(upstreamID: item["id"]?.scalarText ?? "?", event: AuditEventSamples.event())
+        }
+        #expect(entries.map(\.upstreamID) == ["1", "2"])
+        #expect(entries.map { $0.rawText.map { String(decoding: $0, as: UTF8.self) } } == [#"{"id":1}"#, #"{"id":2}"#])
+    }
+
+    @Test func aBodyThatIsTheArray() throws {
+        #expect(try read("[1, 2, 3]", at: []).items.count == 3)
+        #expect(message(#"{"ok": true}"#, at: []) == #"Test page is a JSON object, not an array: "{"ok": true}""#)
+    }
+
+    @Test func namesTheMissingOrMistypedPath() {
+        #expect(message(#"{"data": {}}"#, at: ["data", "logs"])?.contains("Test page has no data.logs array: ") == true)
+        #expect(message(#"{"data": {"logs": "x"}}"#, at: ["data", "logs"])?.contains("Test page: data.logs is a string, not an array") == true)
+        #expect(message("<html>", at: ["logs"])?.hasPrefix("Test page is ") == true)
+    }
+
+    @Test func theCheckSeesTheEnvelopeBeforeTheEntriesAreLookedFor() {
+        #expect(throws: SourceError.self) {
+            try read(#"{"ok": false}"#, at: ["entries"]) { json in
+                if json["ok"] == .bool(false) { throw SourceError(.upstream, "refused") }
+            }
+        }
+        do {
+            _ = try read(#"{"ok": false}"#, at: ["entries"]) { _ in throw SourceError(.upstream, "refused") }
+        } catch let error as SourceError {
+            #expect(error.kind == .upstream)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func anItemExcerptIsBoundedAndPrintable() {
+        let item = JSONValue.object(["note": .string(String(repeating: "a", count: 500) + "\n")])
+        #expect(item.excerpt.count < 120)
+        #expect(!item.excerpt.contains("\n"))
+    }
+}
