@@ -7,7 +7,7 @@ import Testing
 
 /// The offset of an acknowledging sink moves only through batches whose every send is indexed.
 @Suite struct AcknowledgementWindowTests {
-    static let start = ContinuousClock.now
+    static let start = EngineClock.Instant(offset: .seconds(100))
     static let time = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func item(_ seq: Int64) -> AcknowledgementWindow.Item {
@@ -18,7 +18,7 @@ import Testing
         return (record, event)
     }
 
-    static func batch(through seq: Int64, ackID: Int, sentAt: ContinuousClock.Instant = start) -> AcknowledgementWindow.Batch {
+    static func batch(through seq: Int64, ackID: Int, sentAt: EngineClock.Instant = start) -> AcknowledgementWindow.Batch {
         .init(passedThrough: seq, awaiting: [.init(ackID: ackID, items: [item(seq)], sentAt: sentAt)], records: 1, matched: 1)
     }
 

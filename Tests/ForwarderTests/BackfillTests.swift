@@ -73,17 +73,19 @@ import Testing
         defer { harness.finish() }
         let (logfire, url) = try await harness.logfire()
         let now = Date()
-        // Two requests per hour: with one budget for the job, four of the six windows must wait for
-        // it; with a budget per window none would.
-        let sleeper = CountingSleeper { await logfire.requests().count }
+        // Two requests per hour, one budget for the job.
+        let clock = VirtualClock(requestCount: { await logfire.requests().count })
         let engine = try harness.engine(
-            sources: UpstreamHarness.logfireSource(url, "    rate_limit: { requests: 2, per: 1h }"), sleeper: sleeper)
+            sources: UpstreamHarness.logfireSource(url, "    rate_limit: { requests: 2, per: 1h }"), clock: clock)
         let job = try engine.store.createBackfillJob(source: "logfire", from: now.addingTimeInterval(-6 * Self.day), to: now, onlySinks: nil)
 
         let outcome = await BackfillMode.run(engine: engine, job: job, concurrency: 3, deadline: .seconds(60)) { _ in }
         #expect(outcome == .complete, "\(outcome.failureText ?? "")")
         #expect(await logfire.windowsAsked().count == 6)
-        #expect(sleeper.waits.filter { $0.duration > .seconds(3000) }.count == 4)
+        // Six requests at two an hour: two hours on the (virtual) clock. A budget per window
+        // would have waited for nothing.
+        #expect(clock.now.offset >= .seconds(7200), "\(clock.countedWaits)")
+        #expect(clock.countedWaits.filter { $0.duration > .seconds(3000) }.count >= 2)
     }
 
     // MARK: Events for some sinks only

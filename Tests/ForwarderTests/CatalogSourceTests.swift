@@ -151,28 +151,26 @@ import Testing
     @Test func rateLimitsAreWaitedOutWithTheVendorsHeaders() async throws {
         let harness = UpstreamHarness()
         defer { harness.finish() }
-        let okta = OktaEmulator(token: Self.token)
+        // The engine runs on virtual time, and Okta's budget comes back on the same clock.
+        let clock = VirtualClock()
+        let okta = OktaEmulator(token: Self.token, now: { clock.wallNow })
         await okta.seed(OktaEmulator.generate(count: 120, from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(-120)))
         let oktaURL = try await okta.start()
         harness.onFinish { await okta.stop() }
-        // Spent for 25 s: the first request finds it spent even on a loaded machine (the whole
-        // suite on 2 cores took more than 4 s to get there, and once more than 10 s), and the
-        // poll waits for the reset.
+        // Spent for 25 s: the first request finds it spent, and the poll waits for the reset.
         await okta.setRateLimitRemaining(0, resetIn: 25)
         let slack = SlackAuditEmulator(token: Self.token)
         await slack.seed(SlackAuditEmulator.generate(count: 120, from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(-120)))
         let slackURL = try await slack.start()
         harness.onFinish { await slack.stop() }
         await slack.rateLimit(times: 1, retryAfter: 1)
-        // Real waits: the emulators' budgets come back on the wall clock (Okta's reset in 2 s).
-        let sleeper = CountingSleeper(sleeps: true) { 0 }
         let engine = try harness.engine(
-            sources: source("okta", oktaURL) + "\n" + source("slack", slackURL), sleeper: sleeper, environment: Self.environment)
+            sources: source("okta", oktaURL) + "\n" + source("slack", slackURL), clock: clock, environment: Self.environment)
         let outcome = await harness.once(engine)
         #expect(outcome == .complete, "\(outcome)")
         #expect(try harness.fileEventIDs().count == 240)
         #expect(await okta.rateLimitedCount() >= 1)
-        #expect(sleeper.waits.contains { $0.duration == .seconds(1) }, "Slack's Retry-After: 1 was waited: \(sleeper.waits)")
+        #expect(clock.waits.contains(.seconds(1)), "Slack's Retry-After: 1 was waited: \(clock.waits)")
     }
 
     // MARK: Mapping

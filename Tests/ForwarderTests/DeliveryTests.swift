@@ -67,10 +67,10 @@ import Testing
         Teardown.add { await harness.stop() }
         let items = await harness.seed(3)
         await harness.receiver.faults.enqueue(.status(503, retryAfter: "1"), times: 3)
-        let sleeper = RecordingSleeper()
-        let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 10"), sleeper: sleeper)
+        let clock = VirtualClock()
+        let engine = try harness.engine(try harness.configuration(webhook: "    batch_size: 10"), clock: clock)
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
-        #expect(sleeper.waits == [.seconds(1), .seconds(1), .seconds(1)])
+        #expect(clock.waits == [.seconds(1), .seconds(1), .seconds(1)])
         let webhook = await harness.receiver.receivedEventIDs()
         #expect(webhook.count == 3)
         #expect(Set(webhook) == harness.expectedIDs(items))
@@ -111,7 +111,7 @@ import Testing
         await harness.receiver.faults.enqueue(.status(502), times: 5)
         let engine = try harness.engine(
             try harness.configuration(webhookRetry: "{ max_attempts: 3, initial_backoff: 1ms }"),
-            sleeper: RecordingSleeper())
+            clock: VirtualClock())
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)).onlyDeadLettered(by: "hook"))
         let letter = try #require(try engine.store.deadLetters(sink: "hook").first)
         #expect(letter.reason.hasPrefix("retries exhausted after 3 attempts: HTTP 502"))
@@ -191,12 +191,12 @@ import Testing
         let items = await harness.seed(10)
         await harness.deploys.faults.enqueue(.status(429, retryAfter: "2"))
         await harness.deploys.faults.enqueue(.status(500))
-        let sleeper = RecordingSleeper()
+        let clock = VirtualClock()
         // One request stream: the 429 and the 500 hit the first page and its retry, in that order.
-        let engine = try harness.engine(try harness.configuration(source: "    concurrency: 1"), sleeper: sleeper)
+        let engine = try harness.engine(try harness.configuration(source: "    concurrency: 1"), clock: clock)
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
-        #expect(sleeper.waits.first == .seconds(2))
-        #expect(sleeper.waits.count == 2)
+        #expect(clock.waits.first == .seconds(2))
+        #expect(clock.waits.count == 2)
         #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
         await engine.shutdown()
     }
@@ -207,13 +207,13 @@ import Testing
         let items = await harness.seed(40)
         await harness.deploys.faults.enqueue(.delay(.seconds(3)))
         await harness.deploys.faults.enqueue(.resetMidBody)
-        let sleeper = RecordingSleeper()
+        let clock = VirtualClock()
         let configuration = try ConfigurationLoader.parse(
             harness.configText().replacingOccurrences(of: "timeout: 5s", with: "timeout: 300ms"), environment: harness.environment)
-        let engine = try harness.engine(configuration, sleeper: sleeper)
+        let engine = try harness.engine(configuration, clock: clock)
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         // Two failed attempts (the timeout, the cut body), each followed by a backoff.
-        #expect(sleeper.waits.count == 2)
+        #expect(clock.waits.count == 2)
         #expect(Set(try harness.fileEventIDs()) == harness.expectedIDs(items))
         await engine.shutdown()
     }

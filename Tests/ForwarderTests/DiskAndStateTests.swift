@@ -27,7 +27,7 @@ import Testing
         Teardown.add { await harness.stop() }
         let items = await Self.seedMoreThanAFreshStateFileHolds(harness)
         let log = LogRecorder()
-        let engine = try harness.engine(try harness.configuration(source: "    page_size: 50"), sleeper: RecordingSleeper(), logger: log.logger)
+        let engine = try harness.engine(try harness.configuration(source: "    page_size: 50"), clock: VirtualClock(), logger: log.logger)
         Teardown.add { await engine.shutdown() }
 
         try (engine.store as! StateStore).simulateFullDisk(true)

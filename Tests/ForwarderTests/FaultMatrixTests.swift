@@ -66,19 +66,19 @@ extension FaultMatrixTests {
             await harness.deploys.faults.enqueue(.delay(.zero))
             await harness.deploys.faults.enqueue(row.fault)
             let log = LogRecorder()
-            let sleeper = RecordingSleeper()
+            let clock = VirtualClock()
             // One request at a time: the fault hits the second page of one walk (sliced walks: PagePipelineTests).
             let text = harness.configText(source: "    page_size: 100\n    concurrency: 1").replacingOccurrences(
                 of: "timeout: 5s", with: "timeout: \(row.timeout)")
             let engine = try harness.engine(
-                try ConfigurationLoader.parse(text, environment: harness.environment), sleeper: sleeper, logger: log.logger)
+                try ConfigurationLoader.parse(text, environment: harness.environment), clock: clock, logger: log.logger)
             Teardown.add { await engine.shutdown() }
 
             let first = await OnceMode.run(engine: engine, deadline: .seconds(60))
             if row.retried {
                 #expect(first == .complete)
-                #expect(!sleeper.waits.isEmpty)
-                if case .status(429, let after?, _) = row.fault { #expect(sleeper.waits == [.seconds(Int64(after)!)]) }
+                #expect(!clock.waits.isEmpty)
+                if case .status(429, let after?, _) = row.fault { #expect(clock.waits == [.seconds(Int64(after)!)]) }
             } else {
                 let failure = try #require(first.failureText, "\(first)")
                 #expect(failure.contains(row.reported))
@@ -325,9 +325,9 @@ extension FaultMatrixTests {
                   - { name: archive, type: file, path: \(harness.filePath) }
                 """
             let log = LogRecorder()
-            let sleeper = RecordingSleeper()
+            let clock = VirtualClock()
             let engine = try harness.engine(
-                try ConfigurationLoader.parse(config, environment: harness.environment), sleeper: sleeper, logger: log.logger)
+                try ConfigurationLoader.parse(config, environment: harness.environment), clock: clock, logger: log.logger)
             let outcome = await OnceMode.run(engine: engine, deadline: .seconds(60))
             if case .deadLettered = Self.expectation(row) {
                 #expect(outcome.onlyDeadLettered(by: "sut"), "\(outcome)")
@@ -343,7 +343,7 @@ extension FaultMatrixTests {
             case .retried(let reported):
                 #expect(!log.problems(containing: reported).isEmpty, "\(log.text)")
                 #expect(try engine.store.deadLetters(sink: "sut").isEmpty)
-                if row.fault == .http503 { #expect(sleeper.waits.prefix(2) == [.seconds(4), .seconds(4)]) }
+                if row.fault == .http503 { #expect(clock.waits.prefix(2) == [.seconds(4), .seconds(4)]) }
             case .deadLettered(let reported):
                 #expect(!log.problems(containing: reported).isEmpty, "\(log.text)")
                 let letters = try engine.store.deadLetters(sink: "sut")
@@ -355,7 +355,7 @@ extension FaultMatrixTests {
             await engine.shutdown()
             // The fault is gone (for TLS: the URL is fixed), on the same state file.
             let fixed = config.replacingOccurrences(of: target.yaml(scheme: "https", timeout: "2s"), with: target.yaml())
-            let again = try harness.engine(try ConfigurationLoader.parse(fixed, environment: harness.environment), sleeper: sleeper)
+            let again = try harness.engine(try ConfigurationLoader.parse(fixed, environment: harness.environment), clock: clock)
             #expect(await OnceMode.run(engine: again, deadline: .seconds(60)) == .complete)
             #expect(await target.received() == expected)
             #expect(try again.store.deadLetters(sink: "sut").isEmpty)

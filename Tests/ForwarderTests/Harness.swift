@@ -102,10 +102,11 @@ final class Harness: @unchecked Sendable {
     }
 
     /// `logger`: a `LogRecorder`'s, when the test asserts what was reported; silent otherwise.
-    func engine(_ configuration: ForwarderConfiguration, sleeper: any Sleeper = TaskSleeper(), logger: Logger? = nil) throws -> Engine {
+    /// `clock`: virtual time, so no test waits out a retry or a backoff.
+    func engine(_ configuration: ForwarderConfiguration, clock: VirtualClock = VirtualClock(), logger: Logger? = nil) throws -> Engine {
         var silent = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         silent.logLevel = .critical
-        return try Engine(configuration: configuration, logger: logger ?? silent, sleeper: sleeper)
+        return try Engine(configuration: configuration, logger: logger ?? silent, clock: clock.engineClock)
     }
 
     /// Event ids in the NDJSON file, in order.
@@ -119,19 +120,6 @@ final class Harness: @unchecked Sendable {
 
     func expectedIDs(_ items: [DeploysAuditItem], source: String = "deploys") -> Set<String> {
         Set(items.map { AuditEvent.stableID(sourceName: source, upstreamID: String($0.id)) })
-    }
-}
-
-/// Records every wait instead of sleeping it.
-final class RecordingSleeper: Sleeper, @unchecked Sendable {
-    private let lock = NSLock()
-    private var recorded: [Duration] = []
-    var waits: [Duration] { lock.withLock { recorded } }
-
-    func sleep(for duration: Duration) async throws {
-        lock.withLock { recorded.append(duration) }
-        try Task.checkCancellation()
-        await Task.yield()
     }
 }
 

@@ -133,7 +133,7 @@ import Testing
         // ECS: the array's events are taken apart and written again below, which ECS survives
         // (its bytes are canonical JSON); a native event is verified from its text as sent.
         let engine = try harness.engine(
-            try harness.configuration(webhook: "    batch_size: 4\n    encoding: ecs\n" + integrity), sleeper: RecordingSleeper())
+            try harness.configuration(webhook: "    batch_size: 4\n    encoding: ecs\n" + integrity), clock: VirtualClock())
         Teardown.add { await engine.shutdown() }
         #expect(await OnceMode.run(engine: engine, deadline: .seconds(60)) == .complete)
         let bodies = await harness.receiver.requests().map { String(decoding: $0.body, as: UTF8.self) }

@@ -93,27 +93,30 @@ import Testing
 
     @Test func aRetryAfterHoldsBackEveryRequestOfTheSource() async throws {
         let limiter = RateLimiter(limit: nil)
-        let sleeper = RecordingSleeper()
-        try await limiter.acquire(sleeper: sleeper)
-        #expect(sleeper.waits.isEmpty)
-        let now = Date()
+        let time = VirtualClock()
+        let clock = time.engineClock
+        try await limiter.acquire(on: clock)
+        #expect(time.waits.isEmpty)
+        var now = clock.wallNow
         limiter.holdOff(for: .seconds(2), now: now)
         limiter.holdOff(for: .seconds(1), now: now)  // a shorter one does not cut the longer short
-        try await limiter.acquire(sleeper: sleeper, now: { now })
-        #expect(sleeper.waits == [.seconds(2)])
-        try await limiter.acquire(sleeper: sleeper, now: { now.addingTimeInterval(3) })
-        #expect(sleeper.waits.count == 1, "past the hold-off, no wait")
+        try await limiter.acquire(on: clock)
+        #expect(time.waits == [.seconds(2)])
+        time.advance(by: .seconds(1))
+        try await limiter.acquire(on: clock)
+        #expect(time.waits.count == 1, "past the hold-off, no wait")
         // The request that was told to wait ends its own hold-off once it has waited; a later,
         // longer one from another request stays.
+        now = clock.wallNow
         let mine = limiter.holdOff(for: .seconds(5), now: now)
         limiter.endHoldOff(mine)
-        try await limiter.acquire(sleeper: sleeper, now: { now })
-        #expect(sleeper.waits.count == 1)
+        try await limiter.acquire(on: clock)
+        #expect(time.waits.count == 1)
         let first = limiter.holdOff(for: .seconds(5), now: now)
         limiter.holdOff(for: .seconds(8), now: now)
         limiter.endHoldOff(first)
-        try await limiter.acquire(sleeper: sleeper, now: { now })
-        #expect(sleeper.waits.last == .seconds(8))
+        try await limiter.acquire(on: clock)
+        #expect(time.waits.last == .seconds(8))
     }
 
     @Test func aLongWindowIsReadTwoRequestsAtATimeAndEveryEventArrivesOnce() async throws {

@@ -119,13 +119,13 @@ final class UpstreamHarness: @unchecked Sendable {
 
     /// Parses the YAML text and builds an engine; it is shut down by `finish()`.
     func engine(
-        sources: String, sleeper: any Sleeper = TaskSleeper(), environment overrides: [String: String] = [:], logger: Logger? = nil
+        sources: String, clock: VirtualClock = VirtualClock(), environment overrides: [String: String] = [:], logger: Logger? = nil
     ) throws -> Engine {
         let configuration = try ConfigurationLoader.parse(
             configText(sources: sources), environment: environment.merging(overrides) { $1 })
         var silent = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         silent.logLevel = .critical
-        let engine = try Engine(configuration: configuration, logger: logger ?? silent, sleeper: sleeper)
+        let engine = try Engine(configuration: configuration, logger: logger ?? silent, clock: clock.engineClock)
         onFinish { await engine.shutdown() }
         return engine
     }
@@ -169,40 +169,6 @@ extension OnceMode.Outcome {
     var failureText: String? {
         if case .failed(let problems) = self { return problems.joined(separator: "\n") }
         return nil
-    }
-}
-
-/// Records every wait with how many requests the upstream had received by then, so a test can say
-/// *which* request waited. Sleeps for real only when `sleeps` is set (the client-side rate limit
-/// measures real time, so a sleeper that returns at once would make it spin).
-final class CountingSleeper: Sleeper, @unchecked Sendable {
-    struct Wait: Equatable {
-        var duration: Duration
-        /// Requests the upstream had seen when the wait began.
-        var afterRequests: Int
-    }
-
-    private let lock = NSLock()
-    private var recorded: [Wait] = []
-    private let sleeps: Bool
-    private let requestCount: @Sendable () async -> Int
-
-    init(sleeps: Bool = false, requestCount: @escaping @Sendable () async -> Int) {
-        self.sleeps = sleeps
-        self.requestCount = requestCount
-    }
-
-    var waits: [Wait] { lock.withLock { recorded } }
-
-    func sleep(for duration: Duration) async throws {
-        let seen = await requestCount()
-        lock.withLock { recorded.append(Wait(duration: duration, afterRequests: seen)) }
-        if sleeps {
-            try await Task.sleep(for: duration)
-        } else {
-            try Task.checkCancellation()
-            await Task.yield()
-        }
     }
 }
 

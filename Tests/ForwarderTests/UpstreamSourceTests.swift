@@ -137,13 +137,13 @@ extension UpstreamSourceTests {
             // The second page is refused once.
             await shield.faults.enqueue(.delay(.zero))
             await shield.faults.enqueue(.status(429, retryAfter: "2"))
-            let sleeper = CountingSleeper { await shield.requests().count }
+            let clock = VirtualClock(requestCount: { await shield.requests().count })
             // 30 s per request (the harness default): under the whole suite on 2 cores a 5 s
             // timeout once retried the first page, and the count below would be off by that retry.
-            let engine = try harness.engine(sources: UpstreamHarness.shieldSource(url, "    page_size: 50"), sleeper: sleeper)
+            let engine = try harness.engine(sources: UpstreamHarness.shieldSource(url, "    page_size: 50"), clock: clock)
             #expect(await harness.once(engine) == .complete)
 
-            #expect(sleeper.waits == [.init(duration: .seconds(2), afterRequests: 2)])
+            #expect(clock.countedWaits == [.init(duration: .seconds(2), afterRequests: 2)])
             let requests = await shield.requests()
             #expect(requests.count == 4)
             // The refused request was sent again as it was.
@@ -622,8 +622,7 @@ extension UpstreamSourceTests {
         }
 
         /// `rate_limit: { requests: 2, per: 1s }` and a poll of three requests: the third waits for
-        /// the first to leave the window. The limiter measures real time, so this sleeper really sleeps
-        /// (under a second, the tests run in parallel).
+        /// the first to leave the window (on virtual time: the wait is recorded, not slept).
         @Test(arguments: Kind.allCases)
         func aClientSideRateLimitMakesTheThirdRequestWait(kind: Kind) async throws {
             let harness = UpstreamHarness()
@@ -651,13 +650,12 @@ extension UpstreamSourceTests {
                 }
                 return url
             }
-            // A long window and a sleeper that records without sleeping: exactly one wait, whatever the load.
-            let sleeper = CountingSleeper(sleeps: false) { await counter.count() }
-            let engine = try harness.engine(sources: yaml, sleeper: sleeper)
+            let clock = VirtualClock(requestCount: { await counter.count() })
+            let engine = try harness.engine(sources: yaml, clock: clock)
             #expect(await harness.once(engine) == .complete)
 
             #expect(await counter.count() == 3)
-            let waits = sleeper.waits
+            let waits = clock.countedWaits
             #expect(waits.count == 1)
             #expect(waits.first?.afterRequests == 2)
             #expect(waits.first.map { $0.duration > .seconds(20) && $0.duration <= .seconds(30) } == true)
@@ -669,8 +667,7 @@ extension UpstreamSourceTests {
         /// `X-RateLimit-Reset` as seconds from now (2) or as epoch seconds (3 whole seconds ahead: at
         /// least 2 s, so a loaded machine's delay before the next request still leaves a wait to see):
         /// the request after it waits for the reset, the one after the next (unspent) answer does not.
-        /// The block is kept as a wall-clock instant, so this sleeper really sleeps (at most 3 s, the
-        /// cases run in parallel).
+        /// The block is kept as a calendar instant, read from the engine's (virtual) clock.
         @Test(arguments: [(Kind.deepintshield, "delay"), (.logfire, "delay"), (.httpJSON, "delay"), (.httpJSON, "epoch")])
         func anExhaustedUpstreamBudgetMakesTheNextRequestWaitForItsReset(kind: Kind, resetStyle: String) async throws {
             let harness = UpstreamHarness()
@@ -687,13 +684,13 @@ extension UpstreamSourceTests {
                 default: throw UnexpectedEmulator(emulator: "\(emulator)")
                 }
             }
-            let sleeper = CountingSleeper(sleeps: true) { front.requests().count }
-            let engine = try harness.engine(sources: yaml, sleeper: sleeper)
+            let clock = VirtualClock(requestCount: { front.requests().count })
+            let engine = try harness.engine(sources: yaml, clock: clock)
             #expect(await harness.once(engine) == .complete)
 
             #expect(front.requests().count == 4)
             // Answers 2 and 4 said "spent"; only request 3 came after one.
-            let waits = sleeper.waits
+            let waits = clock.countedWaits
             #expect(waits.count == 1, "\(waits)")
             #expect(waits.first?.afterRequests == 2)
             #expect(waits.first.map { $0.duration > .milliseconds(500) && $0.duration <= .seconds(3) } == true, "\(waits)")

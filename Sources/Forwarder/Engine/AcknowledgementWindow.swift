@@ -13,7 +13,7 @@ import Foundation
 struct AcknowledgementWindow: Sendable {
     typealias Item = (record: SpoolRecord, event: EncodedEvent)
     /// Monotonic: a wall-clock step must neither stall the queries nor expire every send at once.
-    typealias Instant = ContinuousClock.Instant
+    typealias Instant = EngineClock.Instant
 
     /// One send the sink accepted: its ackId, what it carried (sent again if the ack expires), when.
     struct Awaited: Sendable {

@@ -14,17 +14,20 @@ public final class Engine: Sendable {
     /// where one agent holds everything under the run lock.
     let leasing: SourceLeasing?
     private let clients: [WireClient]
+    /// The one clock every poller, worker and service waits on and reads.
+    let clock: EngineClock
     let logger: Logger
 
     /// Opens the state and builds every connector. Does not take the run lock.
-    public init(configuration: ForwarderConfiguration, logger: Logger, sleeper: any Sleeper = ShutdownAwareSleeper()) throws {
+    public init(configuration: ForwarderConfiguration, logger: Logger, clock: EngineClock = .system.endingWaitsOnShutdown()) throws {
         self.configuration = configuration
+        self.clock = clock
         self.logger = logger
         store = try configuration.state.open()
         if let shared = store as? PostgresStateStore {
             leasing = SourceLeasing(
                 store: shared, agent: AgentName.current(), ttl: configuration.state.leaseTTL, sources: configuration.sources.map(\.name),
-                logger: logger)
+                clock: clock, logger: logger)
         } else {
             leasing = nil
         }
@@ -46,11 +49,11 @@ public final class Engine: Sendable {
         pollers = try configuration.sources.map { source in
             SourcePoller(
                 configuration: source, store: store, client: try client(for: source.tls, proxy: source.proxy),
-                spoolMaxEvents: configuration.state.spoolMaxEvents, slots: slots, leasing: leasing, sleeper: sleeper, logger: logger)
+                spoolMaxEvents: configuration.state.spoolMaxEvents, slots: slots, leasing: leasing, clock: clock, logger: logger)
         }
         workers = try configuration.sinks.map { sink in
             let delivery = try sink.target.makeDelivery(for: sink) { try client(for: sink.tls, proxy: sink.proxy) }
-            return SinkWorker(configuration: sink, store: store, delivery: delivery, sleeper: sleeper, logger: logger)
+            return SinkWorker(configuration: sink, store: store, delivery: delivery, clock: clock, logger: logger)
         }
         clients = clientsBySetting.map(\.2)
     }
@@ -85,7 +88,8 @@ public final class Engine: Sendable {
         }
     }
 
-    func maintain(now: Date = Date()) {
+    func maintain(now: Date? = nil) {
+        let now = now ?? clock.wallNow
         do {
             SpoolMetrics.depth.record(try store.spoolDepth())
             try store.prune(activeSinks: configuration.sinks.map(\.name))
@@ -97,7 +101,8 @@ public final class Engine: Sendable {
 
     /// `/readyz`: the state accepts a write, and no sink has an error with events pending for
     /// longer than `failingFor`.
-    func readiness(failingFor threshold: TimeInterval = 300, now: Date = Date()) -> (ready: Bool, reason: String) {
+    func readiness(failingFor threshold: TimeInterval = 300, now: Date? = nil) -> (ready: Bool, reason: String) {
+        let now = now ?? clock.wallNow
         do {
             try store.checkWritable()
             for source in try store.sourceStates() where configuration.sources.contains(where: { $0.name == source.source }) {

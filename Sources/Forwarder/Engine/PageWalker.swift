@@ -7,7 +7,7 @@ import Logging
 struct PageWalker: Sendable {
     let configuration: SourceConfiguration
     let client: WireClient
-    let sleeper: any Sleeper
+    let clock: EngineClock
     let rateLimiter: RateLimiter
     let logger: Logger
     /// Transient failures of one page (network, 408, 429, 5xx) are retried this often before the poll fails.
@@ -224,10 +224,10 @@ struct PageWalker: Sendable {
         // Read first, then return the poll: `(poll, try poll.read(…))` would copy it unadvanced.
         if (200..<300).contains(response.status) {
             let limits = PageLimits.forPage(maxItems: configuration.maxPageItems)
-            let entries = try PageLimits.$current.withValue(limits) { try poll.read(response, receivedAt: Date()) }
+            let entries = try PageLimits.$current.withValue(limits) { try poll.read(response, receivedAt: clock.wallNow) }
             return (poll, entries)
         }
-        if let accepted = try poll.readFailure(response, receivedAt: Date()) {
+        if let accepted = try poll.readFailure(response, receivedAt: clock.wallNow) {
             return (poll, .ready(accepted))
         }
         throw SourceError(
@@ -246,9 +246,9 @@ struct PageWalker: Sendable {
             let failure: String
             var retryAfter: Duration?
             do {
-                try await rateLimiter.acquire(sleeper: sleeper)
+                try await rateLimiter.acquire(on: clock)
                 let response = try await client.send(request, timeout: configuration.timeout, maxBytes: configuration.maxPageBytes)
-                try await rateLimiter.observe(response, sleeper: sleeper, logger: logger)
+                try await rateLimiter.observe(response, on: clock, logger: logger)
                 // GitHub answers a spent budget with 403 and its rate-limit headers: a wait, not a refusal.
                 let budgetSpent = response.status == 403 && response.header("X-RateLimit-Remaining") == "0"
                 switch response.status {
@@ -275,8 +275,8 @@ struct PageWalker: Sendable {
                 metadata: [LogKey.error: "\(failure)", LogKey.attempt: "\(attempts)", LogKey.delay: "\(DurationText.format(delay))"])
             // The upstream's Retry-After holds back the source's other requests too (another
             // slice's), not just this one's retry.
-            let heldUntil = retryAfter.map { rateLimiter.holdOff(for: $0) }
-            try await sleeper.sleep(for: delay)
+            let heldUntil = retryAfter.map { rateLimiter.holdOff(for: $0, now: clock.wallNow) }
+            try await clock.sleep(for: delay)
             if let heldUntil { rateLimiter.endHoldOff(heldUntil) }
         }
     }

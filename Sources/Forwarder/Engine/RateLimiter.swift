@@ -17,7 +17,7 @@ final class RateLimiter: Sendable {
 
     private final class LockedState: @unchecked Sendable {
         let lock = NSLock()
-        var sent: [ContinuousClock.Instant] = []
+        var sent: [EngineClock.Instant] = []
         var blockedUntil: Date?
     }
 
@@ -26,32 +26,34 @@ final class RateLimiter: Sendable {
     }
 
     /// Waits until one more request fits both budgets.
-    func acquire(sleeper: any Sleeper, now: () -> Date = Date.init) async throws {
-        if let until = state.lock.withLock({ state.blockedUntil }), until > now() {
-            try await sleeper.sleep(for: .milliseconds(Int64(until.timeIntervalSince(now()) * 1000)))
+    func acquire(on clock: EngineClock) async throws {
+        if let until = state.lock.withLock({ state.blockedUntil }), until > clock.wallNow {
+            try await clock.sleep(for: .milliseconds(Int64((until.timeIntervalSince(clock.wallNow) * 1000).rounded(.up))))
+            // Waited out: this reset is behind us (unless a later one replaced it).
+            state.lock.withLock { if state.blockedUntil == until { state.blockedUntil = nil } }
         }
         guard let limit else { return }
         // Take a slot now, or reserve the one that frees first and wait for it: no re-check against
         // the clock after the wait, so a wait is exactly as long as the window requires.
         let wait: Duration? = state.lock.withLock {
-            let clock = ContinuousClock.now
-            state.sent.removeAll { clock - $0 >= limit.per }
+            let now = clock.now
+            state.sent.removeAll { now - $0 >= limit.per }
             if state.sent.count < limit.requests {
-                state.sent.append(clock)
+                state.sent.append(now)
                 return nil
             }
             let freesAt = state.sent.removeFirst().advanced(by: limit.per)
             state.sent.append(freesAt)
-            return freesAt - clock
+            return freesAt - now
         }
-        if let wait { try await sleeper.sleep(for: wait) }
+        if let wait { try await clock.sleep(for: wait) }
     }
 
     /// A `Retry-After` one request was given holds the others back too (a window read in slices
     /// has more than one request in flight): none is sent before `delay` has passed.
     /// Returns the time it holds back to, for `endHoldOff`.
     @discardableResult
-    func holdOff(for delay: Duration, now: Date = Date()) -> Date {
+    func holdOff(for delay: Duration, now: Date) -> Date {
         let until = now.addingTimeInterval(min(delay, .seconds(3600)).seconds)
         state.lock.withLock { state.blockedUntil = max(state.blockedUntil ?? until, until) }
         return until
@@ -64,7 +66,8 @@ final class RateLimiter: Sendable {
     }
 
     /// Reads the upstream's rate-limit headers; an exhausted budget blocks until its reset.
-    func observe(_ response: WireResponse, sleeper: any Sleeper, logger: Logger, now: Date = Date()) async throws {
+    func observe(_ response: WireResponse, on clock: EngineClock, logger: Logger) async throws {
+        let now = clock.wallNow
         guard
             let remainingText = response.header("X-RateLimit-Remaining") ?? response.header("X-Rate-Limit-Remaining")
                 ?? response.header("RateLimit-Remaining"),

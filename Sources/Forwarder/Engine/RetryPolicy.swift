@@ -46,15 +46,3 @@ public struct RetryPolicy: Sendable, Equatable {
         return .milliseconds(Int64(ceiling * random * 1000))
     }
 }
-
-/// Waits; injected so tests can record the waits instead of sleeping them.
-public protocol Sleeper: Sendable {
-    func sleep(for duration: Duration) async throws
-}
-
-public struct TaskSleeper: Sleeper {
-    public init() {}
-    public func sleep(for duration: Duration) async throws {
-        try await Task.sleep(for: duration)
-    }
-}

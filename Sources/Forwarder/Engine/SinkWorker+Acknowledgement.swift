@@ -10,11 +10,12 @@ extension SinkWorker {
     /// offset moved or a batch went out.
     func stepAcknowledged(_ acknowledging: any AcknowledgingDelivery, flushNow: Bool, now: Date) async throws -> Step {
         guard let settings = acknowledging.acknowledgement else { return .idle }
-        if acknowledgementWindow.withLock({ $0.queryDue(now: .now) }) {
+        if acknowledgementWindow.withLock({ $0.queryDue(now: clock.now) }) {
             try await pollAcknowledgementsAndResendExpired(acknowledging, settings: settings)
         }
         let committed = try commitSettled()
-        let progress: Step = committed > 0 ? .progressed(events: committed) : .waiting
+        let untilQuery = acknowledgementWindow.withLock { $0.nextQuery }.map { max(.zero, $0 - clock.now) } ?? .milliseconds(20)
+        let progress: Step = committed > 0 ? .progressed(events: committed) : .waiting(for: untilQuery)
         let (room, readFrom, inFlight) = acknowledgementWindow.withLock { ($0.hasRoom, $0.readFrom, !$0.isEmpty) }
         guard room else { return progress }
         let offset = try readFrom ?? store.offset(sink: name)
@@ -24,8 +25,8 @@ extension SinkWorker {
             guard !inFlight else { return progress }
             try passIdle(from: offset, through: head)
             return committed > 0 ? progress : .idle
-        case .notYet:
-            return progress
+        case .notYet(let wait):
+            return committed > 0 ? progress : .waiting(for: inFlight ? min(wait, untilQuery) : wait)
         case .batch(let read):
             batch = read
         }
@@ -36,7 +37,7 @@ extension SinkWorker {
         let sent = AcknowledgementWindow.Batch(
             passedThrough: batch.passedThrough, deadLetters: prepared.deadLetters + result.deadLetters,
             awaiting: result.awaiting, records: batch.records.count, matched: prepared.matched, chainHeads: chainHeads)
-        acknowledgementWindow.withLock { $0.append(sent, now: .now, queryInterval: settings.queryInterval) }
+        acknowledgementWindow.withLock { $0.append(sent, now: clock.now, queryInterval: settings.queryInterval) }
         if result.gone {
             // What is in flight is not committed: it is sent again when the sink runs next.
             stopGone()
@@ -68,7 +69,7 @@ extension SinkWorker {
                 logger.warning("ack query failed", metadata: [LogKey.error: "\(error)"])
             }
         }
-        let expired = acknowledgementWindow.withLock { $0.takeExpired(now: .now, timeout: settings.timeout) }
+        let expired = acknowledgementWindow.withLock { $0.takeExpired(now: clock.now, timeout: settings.timeout) }
         for (batch, awaited) in expired {
             let reason =
                 awaited.superseded
@@ -96,7 +97,7 @@ extension SinkWorker {
                 throw error
             }
         }
-        acknowledgementWindow.withLock { $0.nextQuery = .now + settings.queryInterval }
+        acknowledgementWindow.withLock { $0.nextQuery = clock.now + settings.queryInterval }
     }
 
     /// Commits the offset through the leading batches whose every send is indexed, with their

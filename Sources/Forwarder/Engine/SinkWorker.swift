@@ -12,7 +12,7 @@ final class SinkWorker: Sendable {
     let store: any StateBackend
     let delivery: any SinkDelivery
     let encoder: EventEncoder
-    let sleeper: any Sleeper
+    let clock: EngineClock
     let logger: Logger
     let metrics: SinkMetrics
     let stopped = Flag()
@@ -29,20 +29,21 @@ final class SinkWorker: Sendable {
         /// Nothing to send right now.
         case idle
         /// A partial batch waits for more events until `flush_interval` has passed, or sent
-        /// batches wait for their acks.
-        case waiting
+        /// batches wait for their acks: the next step has something to do `for` from now on (on
+        /// the worker's clock), unless more events arrive first.
+        case waiting(for: Duration)
         /// The offset moved (or, with acknowledgement, a batch went out to await its ack).
         case progressed(events: Int)
         /// The sink is gone (webhook 410); it sends nothing more until restarted.
         case stopped
     }
 
-    init(configuration: SinkConfiguration, store: any StateBackend, delivery: any SinkDelivery, sleeper: any Sleeper, logger: Logger) {
+    init(configuration: SinkConfiguration, store: any StateBackend, delivery: any SinkDelivery, clock: EngineClock, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.delivery = delivery
         self.encoder = EventEncoder(encoding: configuration.encoding, redact: configuration.redact)
-        self.sleeper = sleeper
+        self.clock = clock
         var logger = logger
         logger[metadataKey: LogKey.sink] = .string(configuration.name)
         self.logger = logger
@@ -56,7 +57,8 @@ final class SinkWorker: Sendable {
     var isStopped: Bool { stopped.value }
 
     /// Handles the next batch. `flushNow` sends a partial batch without waiting for `flush_interval`.
-    func step(flushNow: Bool, now: Date = Date()) async throws -> Step {
+    func step(flushNow: Bool, now: Date? = nil) async throws -> Step {
+        let now = now ?? clock.wallNow
         if stopped.value { return .stopped }
         if let acknowledging { return try await stepAcknowledged(acknowledging, flushNow: flushNow, now: now) }
         let offset = try store.offset(sink: name)
@@ -71,9 +73,9 @@ final class SinkWorker: Sendable {
                 guard batches.isEmpty else { break gathering }
                 try passIdle(from: offset, through: head)
                 return .idle
-            case .notYet:
+            case .notYet(let wait):
                 guard batches.isEmpty else { break gathering }
-                return .waiting
+                return .waiting(for: wait)
             case .batch(let read):
                 batches.append(read)
                 readFrom = read.passedThrough
@@ -102,7 +104,6 @@ final class SinkWorker: Sendable {
     /// Sends each batch through the retry loop, all at once, and adapts the concurrency limit to
     /// how the sink answered. Results are in the batches' order.
     private func deliverConcurrently(_ batches: [[AcknowledgementWindow.Item]]) async throws -> [DeliveryResult] {
-        let clock = ContinuousClock()
         let started = clock.now
         var results = Array(repeating: DeliveryResult(), count: batches.count)
         var slowest = Duration.zero
@@ -112,7 +113,7 @@ final class SinkWorker: Sendable {
         } else {
             try await withThrowingTaskGroup(of: (Int, DeliveryResult, Duration).self) { group in
                 for (index, batch) in batches.enumerated() where !batch.isEmpty {
-                    group.addTask { (index, try await self.deliverWithRetry(batch), clock.now - started) }
+                    group.addTask { (index, try await self.deliverWithRetry(batch), self.clock.now - started) }
                 }
                 for try await (index, result, took) in group {
                     results[index] = result
@@ -133,8 +134,8 @@ final class SinkWorker: Sendable {
     enum Read {
         /// Nothing waits for this sink; its offset may move to `head` (rows for other sinks only).
         case nothing(head: Int64)
-        /// A partial batch waits for more events until `flush_interval` has passed.
-        case notYet
+        /// A partial batch waits for more events until `flush_interval` has passed, `for` this long.
+        case notYet(for: Duration)
         case batch(SpoolBatch)
     }
 
@@ -145,8 +146,9 @@ final class SinkWorker: Sendable {
             // for flush_interval was most of the forwarder's I/O.
             let pending = try store.pendingSummary(sink: name, after: offset, limit: configuration.batchSize)
             guard pending.count > 0, let oldest = pending.oldestSpooledAt else { return .nothing(head: pending.idleThrough) }
-            if pending.count < configuration.batchSize, now.timeIntervalSince(oldest) < configuration.flushInterval.seconds {
-                return .notYet
+            let age = now.timeIntervalSince(oldest)
+            if pending.count < configuration.batchSize, age < configuration.flushInterval.seconds {
+                return .notYet(for: configuration.flushInterval - .milliseconds(Int64(age * 1000)))
             }
         }
         let batch = try store.nextBatch(
@@ -300,7 +302,7 @@ final class SinkWorker: Sendable {
             switch outcome {
             case .delivered:
                 if let ackID {
-                    result.awaiting.append(.init(ackID: ackID, items: pending, sentAt: .now))
+                    result.awaiting.append(.init(ackID: ackID, items: pending, sentAt: clock.now))
                 } else if acknowledging != nil {
                     noteMissingAck()
                 }
@@ -356,7 +358,7 @@ final class SinkWorker: Sendable {
                     LogKey.error: "\(reason)", LogKey.attempt: "\(attempts)", LogKey.delay: "\(DurationText.format(delay))",
                     LogKey.events: "\(pending.count)",
                 ])
-            try await sleeper.sleep(for: delay)
+            try await clock.sleep(for: delay)
         }
         return result
     }

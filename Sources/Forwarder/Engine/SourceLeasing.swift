@@ -18,10 +18,13 @@ final class SourceLeasing: Sendable {
     let ttl: Duration
     let sources: [String]
     let logger: Logger
+    /// Lease trust is measured on it: monotonic, and virtual in tests.
+    let clock: EngineClock
     private let reportedRejections = LockedCount()
     private let local = LocalLeases()
 
-    init(store: PostgresStateStore, agent: String, ttl: Duration, sources: [String], logger: Logger) {
+    init(store: PostgresStateStore, agent: String, ttl: Duration, sources: [String], clock: EngineClock = .system, logger: Logger) {
+        self.clock = clock
         self.store = store
         self.agent = agent
         self.ttl = ttl
@@ -39,7 +42,7 @@ final class SourceLeasing: Sendable {
     /// True while this agent holds `source`, trusts the lease and is not handing it back.
     func holds(_ source: String) -> Bool {
         let epoch = store.heldLeases[source]
-        return local.state.withLock { $0.usable(source, epoch: epoch, now: .now) }
+        return local.state.withLock { $0.usable(source, epoch: epoch, now: clock.now) }
     }
 
     /// Starts a poll of `source` if this agent may poll it (see `holds`); the poll ends with
@@ -47,7 +50,7 @@ final class SourceLeasing: Sendable {
     func beginPoll(_ source: String) -> Int64? {
         guard let epoch = store.heldLeases[source] else { return nil }
         return local.state.withLock { state in
-            guard state.usable(source, epoch: epoch, now: .now) else { return nil }
+            guard state.usable(source, epoch: epoch, now: clock.now) else { return nil }
             state.polling.insert(source)
             return epoch
         }
@@ -65,7 +68,7 @@ final class SourceLeasing: Sendable {
     @discardableResult
     func tick() throws -> Int {
         let before = Set(store.heldLeases.keys)
-        let sent = ContinuousClock.now
+        let sent = clock.now
         let renewal = try store.renewLeasesCountingAgents(ttl: ttl, among: sources)
         let kept = renewal.kept
         local.state.withLock { $0.renewed(kept, until: sent + trusted) }
@@ -81,7 +84,7 @@ final class SourceLeasing: Sendable {
             // Only when some source is free or expired: a steady round stays one statement.
             if kept.count < share, kept.count + renewal.heldByOthers < sources.count {
                 let wanted = sources.filter { !kept.contains($0) }.shuffled()
-                let takenAt = ContinuousClock.now
+                let takenAt = clock.now
                 let taken = try store.takeLeases(wanted, agent: agent, ttl: ttl, limit: share - kept.count)
                 local.state.withLock { $0.renewed(Set(taken.keys), until: takenAt + trusted) }
                 for (source, epoch) in taken.sorted(by: { $0.key < $1.key }) {
@@ -162,17 +165,17 @@ final class SourceLeasing: Sendable {
 /// which are being polled, which are being handed back.
 private final class LocalLeases: Sendable {
     struct State {
-        var trustedUntil: [String: ContinuousClock.Instant] = [:]
+        var trustedUntil: [String: EngineClock.Instant] = [:]
         var polling: Set<String> = []
         var handingBack: Set<String> = []
 
-        func usable(_ source: String, epoch: Int64?, now: ContinuousClock.Instant) -> Bool {
+        func usable(_ source: String, epoch: Int64?, now: EngineClock.Instant) -> Bool {
             guard epoch != nil, !handingBack.contains(source), let until = trustedUntil[source] else { return false }
             return now < until
         }
 
         /// `sources` were renewed or taken by a statement sent at `until - trusted`.
-        mutating func renewed(_ sources: Set<String>, until: ContinuousClock.Instant) {
+        mutating func renewed(_ sources: Set<String>, until: EngineClock.Instant) {
             for source in sources { trustedUntil[source] = until }
         }
     }

@@ -10,7 +10,7 @@ final class SourcePoller: Sendable {
     let store: any StateBackend
     let walker: PageWalker
     let spoolMaxEvents: Int
-    let sleeper: any Sleeper
+    let clock: EngineClock
     let logger: Logger
     let metrics: SourceMetrics
     /// Page appends commit and fsync here, off the cooperative pool.
@@ -30,7 +30,7 @@ final class SourcePoller: Sendable {
 
     init(
         configuration: SourceConfiguration, store: any StateBackend, client: WireClient, spoolMaxEvents: Int, slots: PollSlots,
-        leasing: SourceLeasing? = nil, sleeper: any Sleeper, logger: Logger
+        leasing: SourceLeasing? = nil, clock: EngineClock, logger: Logger
     ) {
         self.slots = slots
         self.leasing = leasing
@@ -39,11 +39,11 @@ final class SourcePoller: Sendable {
         self.configuration = configuration
         self.store = store
         self.spoolMaxEvents = spoolMaxEvents
-        self.sleeper = sleeper
+        self.clock = clock
         self.logger = logger
         metrics = SourceMetrics(source: configuration.name)
         walker = PageWalker(
-            configuration: configuration, client: client, sleeper: sleeper,
+            configuration: configuration, client: client, clock: clock,
             rateLimiter: RateLimiter(limit: configuration.rateLimit), logger: logger)
     }
 
@@ -52,7 +52,8 @@ final class SourcePoller: Sendable {
     /// One complete poll up to now. Throws (and records the error) when a page cannot be used;
     /// pages already spooled stay, and the cursor stays where the last good page left it.
     @discardableResult
-    func poll(now: Date = Date()) async throws -> Summary {
+    func poll(now: Date? = nil) async throws -> Summary {
+        let now = now ?? clock.wallNow
         var logger = logger
         let epoch: Int64?
         if let leasing {
@@ -68,8 +69,8 @@ final class SourcePoller: Sendable {
         do {
             // Timed inside the slot: the wait for one is not the poll's duration.
             let summary = try await slots.withSlot {
-                let started = ContinuousClock.now
-                defer { metrics.pollDuration.record(duration: ContinuousClock.now - started) }
+                let started = clock.now
+                defer { metrics.pollDuration.record(duration: clock.now - started) }
                 return try await pollWindow(now: now)
             }
             if let cursor = try? store.cursor(source: name).flatMap(RFC3339.parse) {
@@ -184,7 +185,7 @@ final class SourcePoller: Sendable {
                 logger.warning("spool full, polling paused", metadata: [LogKey.limit: "\(spoolMaxEvents)"])
                 logged = true
             }
-            try await sleeper.sleep(for: .milliseconds(500))
+            try await clock.sleep(for: .milliseconds(500))
         }
         if logged { logger.info("spool has room again, polling resumed") }
     }

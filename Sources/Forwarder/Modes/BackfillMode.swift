@@ -67,7 +67,7 @@ public enum BackfillMode {
         job: BackfillJob, poller: SourcePoller, store: any StateBackend, concurrency: Int, progress: @Sendable (Progress) -> Void
     ) async throws {
         var queue = BackfillPlan.pendingWindows(of: job, length: BackfillPlan.windowLength(for: poller.configuration.connector))[...]
-        let meter = ProgressMeter(start: job)
+        let meter = ProgressMeter(start: job, clock: poller.clock)
         try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
             while true {
@@ -98,8 +98,14 @@ public enum BackfillMode {
     /// Rate and ETA since this run started.
     private struct ProgressMeter {
         let start: BackfillJob
-        let clock = ContinuousClock()
-        let started = ContinuousClock.now
+        let clock: EngineClock
+        let started: EngineClock.Instant
+
+        init(start: BackfillJob, clock: EngineClock) {
+            self.start = start
+            self.clock = clock
+            started = clock.now
+        }
 
         func progress(_ current: BackfillJob) -> Progress {
             let elapsed = (clock.now - started).seconds

@@ -48,7 +48,7 @@ public enum ConnectivityCheck {
             defer { Task { await client.shutdown() } }
             // No retries: a check should answer now, with the first error (and its reason).
             var walker = PageWalker(
-                configuration: source, client: client, sleeper: FailFastSleeper(),
+                configuration: source, client: client, clock: .system.failingWaits(),
                 rateLimiter: RateLimiter(limit: nil), logger: logger)
             walker.pageRetry = RetryPolicy(maxAttempts: 1)
             let now = Date()
@@ -68,14 +68,4 @@ public enum ConnectivityCheck {
         let body = #"{"id":"\#(id)","message":"audit-forwarder connectivity test","event_type":"other","action":"audit_forwarder.test"}"#
         return EncodedEvent(id: id, time: Date(), body: Data(body.utf8))
     }
-}
-
-/// Turns any wait (an upstream's rate-limit pause) into an immediate failure that says so.
-struct FailFastSleeper: Sleeper {
-    struct WouldWait: Error, CustomStringConvertible {
-        var duration: Duration
-        var description: String { "the upstream asks to wait \(DurationText.format(duration)) (rate limit); try again later" }
-    }
-
-    func sleep(for duration: Duration) async throws { throw WouldWait(duration: duration) }
 }

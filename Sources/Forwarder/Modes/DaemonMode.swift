@@ -125,7 +125,7 @@ struct SourcePollerService: Service {
             // abandons the poll: pages already spooled stay, the cursor is where they left it.
             _ = try? await cancelWhenGracefulShutdown { try await poller.poll() }
             try? await cancelWhenGracefulShutdown {
-                try await Task.sleep(for: poller.configuration.pollInterval)
+                try await poller.clock.sleep(for: poller.configuration.pollInterval)
             }
         }
     }
@@ -156,8 +156,13 @@ struct SinkWorkerService: Service {
                 // Stay up (other sinks go on) but do nothing more.
                 try? await gracefulShutdown()
                 return
-            case .idle, .waiting:
-                try? await cancelWhenGracefulShutdown { [idleWait] in try await Task.sleep(for: idleWait) }
+            case .idle:
+                try? await cancelWhenGracefulShutdown { [idleWait] in try await worker.clock.sleep(for: idleWait) }
+                idleWait = min(idleWait * 2, .milliseconds(250))
+            case .waiting(let due):
+                // Not past what is due (a flush, an ack query), nor longer than an idle wait: new
+                // events may fill the batch first.
+                try? await cancelWhenGracefulShutdown { [idleWait] in try await worker.clock.sleep(for: min(due, idleWait)) }
                 idleWait = min(idleWait * 2, .milliseconds(250))
             }
         }
@@ -173,9 +178,9 @@ struct SinkWorkerService: Service {
             switch step {
             case .progressed:
                 continue
-            case .waiting where worker.hasUnacknowledged:
+            case .waiting(let due) where worker.hasUnacknowledged:
                 // Batches Splunk accepted and has not yet indexed: wait for their acks, within the grace period.
-                try? await Task.sleep(for: .milliseconds(20))
+                try? await worker.clock.sleepThroughShutdown(for: min(due, .milliseconds(250)))
             default:
                 return
             }
@@ -221,7 +226,7 @@ struct LeaseService: Service {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: leasing.renewalPeriod) }
+            try? await cancelWhenGracefulShutdown { try await leasing.clock.sleep(for: leasing.renewalPeriod) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             leasing.tickLogged()
         }
@@ -235,7 +240,7 @@ struct MaintenanceService: Service {
     func run() async throws {
         engine.maintain()
         await engine.runMaintenance(
-            pause: { try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(250)) } },
+            pause: { try? await cancelWhenGracefulShutdown { try await engine.clock.sleep(for: .milliseconds(250)) } },
             keepGoing: { !Task.isShuttingDownGracefully })
     }
 }

@@ -32,9 +32,9 @@ public enum DryRunMode {
             let client = try WireClient(tls: source.tls, proxy: source.proxy)
             defer { Task { await client.shutdown() } }
             let walker = PageWalker(
-                configuration: source, client: client, sleeper: TaskSleeper(),
+                configuration: source, client: client, clock: .system,
                 rateLimiter: RateLimiter(limit: source.rateLimit), logger: logger)
-            let now = Date()
+            let now = EngineClock.system.wallNow
             let window =
                 options.from.map { PollWindow(start: $0, end: now.addingTimeInterval(-source.settleDelay.seconds)) }
                 ?? walker.window(cursor: cursors[source.name].flatMap(RFC3339.parse), now: now)

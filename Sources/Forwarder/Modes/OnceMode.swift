@@ -119,7 +119,7 @@ public enum OnceMode {
             if let leasing = engine.leasing, let renew {
                 housekeeping.addTask {
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: leasing.renewalPeriod)
+                        try? await engine.clock.sleep(for: leasing.renewalPeriod)
                         if !Task.isCancelled { renew() }
                     }
                 }
@@ -150,8 +150,9 @@ public enum OnceMode {
                     return
                 case .idle where done:
                     return
-                case .waiting where done:
-                    try await Task.sleep(for: .milliseconds(10))
+                case .waiting(let due) where done:
+                    // Only acks are awaited now (partial batches go out at once): until the next query.
+                    try await worker.clock.sleep(for: due)
                 case .idle, .waiting:
                     // Woken when the sources finish: the last partial batch goes out at once, not
                     // up to 50 ms later (a quarter of a small `once`).
