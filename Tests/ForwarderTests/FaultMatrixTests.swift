@@ -11,7 +11,7 @@ import Testing
 /// events arrive once the fault clears, or sit replayable in the dead letters, and the cursor never
 /// passes undelivered data), and an operator is told (a warning or error naming the problem).
 /// Real HTTP over loopback against the emulators, a real SQLite file; retries are recorded by
-/// `RecordingSleeper`, never waited.
+/// `VirtualClock`, never waited.
 @Suite(.awaitedTeardown) struct FaultMatrixTests {}
 
 // MARK: - Upstream faults (deploys.app emulator: newest first, 100 per page)

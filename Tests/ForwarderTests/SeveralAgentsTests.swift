@@ -227,7 +227,9 @@ import Testing
         await harness.deploys.insert(late)
         items.append(late)
         let everything = expected(harness, items)
-        #expect(await eventually { Set(await harness.receiver.receivedEventIDs()).isSuperset(of: everything) })
+        #expect(
+            await eventually { Set(await harness.receiver.receivedEventIDs()).isSuperset(of: everything) },
+            "\(String(a.stdout.suffix(4000)))")
         #expect(a.process.isRunning)
         a.signal(SIGTERM)
         #expect(await a.wait(timeout: .seconds(30)) == 0, "\(a.stderr)")

@@ -17,9 +17,9 @@ import Testing
         location = try PostgresTestServer.shared.get().freshDatabase()
     }
 
-    func agent(_ name: String, sources: [String], ttl: Duration = .seconds(60)) throws -> SourceLeasing {
+    func agent(_ name: String, sources: [String], ttl: Duration = .seconds(60), clock: VirtualClock = VirtualClock()) throws -> SourceLeasing {
         SourceLeasing(
-            store: try PostgresStateStore(location: location), agent: name, ttl: ttl, sources: sources,
+            store: try PostgresStateStore(location: location), agent: name, ttl: ttl, sources: sources, clock: clock.engineClock,
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
     }
 
@@ -77,10 +77,15 @@ import Testing
     /// An agent that cannot renew stops polling once its leases would run out by its own clock,
     /// before another agent may take them; a renewal that reaches the database again resumes.
     @Test func pollingStopsWhenALeaseCanNoLongerBeTrusted() throws {
-        let a = try agent("a", sources: ["s1"], ttl: .milliseconds(400))
+        let clock = VirtualClock()
+        let a = try agent("a", sources: ["s1"], clock: clock)
         try a.tick()
         #expect(a.holds("s1"))
-        Thread.sleep(forTimeInterval: 0.45)
+        // Trusted for a tenth less than the TTL (60 s) by the agent's clock; the database's
+        // lease still has 5 s to run.
+        clock.advance(by: .seconds(53))
+        #expect(a.holds("s1"))
+        clock.advance(by: .seconds(2))
         #expect(!a.holds("s1"))
         #expect(a.beginPoll("s1") == nil)
         // Nobody took it meanwhile: the next round renews it at the same epoch.
