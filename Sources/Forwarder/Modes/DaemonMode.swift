@@ -135,56 +135,24 @@ struct SinkWorkerService: Service {
     let worker: SinkWorker
 
     func run() async throws {
-        var idleWait = Duration.milliseconds(20)
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            let step: SinkWorker.Step
-            do {
-                step = try await worker.step(flushNow: false)
-            } catch is CancellationError {
-                return
-            } catch {
+        let clock = worker.clock
+        let ending = await worker.drive(
+            fetchingDone: { false }, keepGoing: { !Task.isShuttingDownGracefully }, longestIdle: .milliseconds(250),
+            waitForMore: { wait in try? await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) } },
+            onError: { error in
                 // A state error (e.g. disk full): say so and try again shortly; nothing moved.
                 worker.logger.error("sink step failed", metadata: [LogKey.error: "\(error)"])
-                step = .idle
-                idleWait = .seconds(1)
-            }
-            switch step {
-            case .progressed:
-                idleWait = .milliseconds(20)
-                continue
-            case .stopped:
-                // Stay up (other sinks go on) but do nothing more.
-                try? await gracefulShutdown()
-                return
-            case .idle:
-                try? await cancelWhenGracefulShutdown { [idleWait] in try await worker.clock.sleep(for: idleWait) }
-                idleWait = min(idleWait * 2, .milliseconds(250))
-            case .waiting(let due):
-                // Not past what is due (a flush, an ack query), nor longer than an idle wait: new
-                // events may fill the batch first.
-                try? await cancelWhenGracefulShutdown { [idleWait] in try await worker.clock.sleep(for: min(due, idleWait)) }
-                idleWait = min(idleWait * 2, .milliseconds(250))
-            }
+                return .seconds(1)
+            })
+        if ending == .stopped {
+            // Stay up (other sinks go on) but do nothing more.
+            try? await gracefulShutdown()
+            return
         }
-        await drainOnShutdown()
-    }
-
-    /// The sources have stopped (they shut down first): send what is spooled, partial batches
-    /// included, until done or the grace period cancels us. A sink that fails now stops at once
-    /// (its retry waits end on shutdown); its events stay spooled for the next start.
-    private func drainOnShutdown() async {
-        while !Task.isCancelled {
-            guard let step = try? await worker.step(flushNow: true) else { return }
-            switch step {
-            case .progressed:
-                continue
-            case .waiting(let due) where worker.hasUnacknowledged:
-                // Batches Splunk accepted and has not yet indexed: wait for their acks, within the grace period.
-                try? await worker.clock.sleepThroughShutdown(for: min(due, .milliseconds(250)))
-            default:
-                return
-            }
-        }
+        // The sources have stopped (they shut down first): send what is spooled, partial batches
+        // included, until done or the grace period cancels us. A sink that fails now stops at
+        // once (its retry waits end on shutdown); its events stay spooled for the next start.
+        _ = await worker.drive(fetchingDone: { true }, longestIdle: .milliseconds(250), waitForMore: { _ in }, onError: { _ in nil })
     }
 }
 

@@ -138,35 +138,17 @@ public enum OnceMode {
 
     /// Sends until the sources are done and nothing is left for this sink.
     private static func drain(_ worker: SinkWorker, sourcesDone: Flag, failures: Failures) async {
-        while !Task.isCancelled {
-            // Read the flag before stepping: events spooled after an idle step are not missed.
-            let done = sourcesDone.value
-            do {
-                switch try await worker.step(flushNow: done) {
-                case .progressed:
-                    continue
-                case .stopped:
-                    failures.add("sink \(worker.name) stopped: its endpoint is gone")
-                    return
-                case .idle where done:
-                    return
-                case .waiting(let due) where done:
-                    // Only acks are awaited now (partial batches go out at once): until the next query.
-                    try await worker.clock.sleep(for: due)
-                case .idle, .waiting:
-                    // Woken when the sources finish: the last partial batch goes out at once, not
-                    // up to 50 ms later (a quarter of a small `once`).
-                    await sourcesDone.wait(atMost: .milliseconds(50))
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                if Task.isCancelled { return }
+        let ending = await worker.drive(
+            fetchingDone: { sourcesDone.value }, longestIdle: .milliseconds(50),
+            // Woken when the sources finish: the last partial batch goes out at once.
+            waitForMore: { wait in await sourcesDone.wait(atMost: wait) },
+            onError: { error in
+                if Task.isCancelled { return nil }
                 failures.add("sink \(worker.name): \(error)")
                 worker.logger.error("sink step failed", metadata: [LogKey.error: "\(error)"])
-                return
-            }
-        }
+                return nil
+            })
+        if ending == .stopped { failures.add("sink \(worker.name) stopped: its endpoint is gone") }
     }
 }
 
