@@ -229,7 +229,7 @@ final class SinkWorker: Sendable {
         metrics.delivered.increment(by: matched - deadLetters.count)
         deliveredCount.withLock { $0 += matched - deadLetters.count }
         metrics.deadLettered.increment(by: deadLetters.count)
-        if matched > deadLetters.count { metrics.lastSuccess.record(Date().timeIntervalSince1970) }
+        if matched > deadLetters.count { metrics.lastSuccess.record(clock.wallNow.timeIntervalSince1970) }
         if !deadLetters.isEmpty {
             logger.error("events dead-lettered", metadata: [LogKey.deadLetters: "\(deadLetters.count)", LogKey.error: "\(deadLetters[0].reason)"])
         }

@@ -74,7 +74,7 @@ final class SourcePoller: Sendable {
                 return try await pollWindow(now: now)
             }
             if let cursor = try? store.cursor(source: name).flatMap(RFC3339.parse) {
-                metrics.lag.record(max(0, Date().timeIntervalSince(cursor)))
+                metrics.lag.record(max(0, clock.wallNow.timeIntervalSince(cursor)))
             }
             logger.info(
                 "poll complete",
