@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+
+@testable import Forwarder
+
+/// The engine's one clock: its instants, its calendar time, and the two ways the modes wrap its waits.
+@Suite struct EngineClockTests {
+    @Test func waitsMoveAVirtualClockAndItsCalendarTimeTogether() async throws {
+        let time = VirtualClock()
+        let clock = time.engineClock
+        let start = clock.now
+        let calendar = clock.wallNow
+        try await clock.sleep(for: .seconds(90))
+        #expect(clock.now - start == .seconds(90))
+        #expect(start + .seconds(90) == clock.now)
+        #expect(clock.now - .seconds(90) == start)
+        #expect(clock.wallNow.timeIntervalSince(calendar) >= 90)
+        #expect(time.waits == [.seconds(90)])
+        // A deadline already passed is no wait.
+        try await clock.sleep(until: start, tolerance: nil)
+        #expect(time.waits.last == .zero)
+    }
+
+    @Test func aConnectivityCheckSaysWhatItWouldWaitInsteadOfWaiting() async {
+        let clock = VirtualClock().engineClock.failingWaits()
+        do {
+            try await clock.sleep(for: .seconds(42))
+            Issue.record("a failing wait returned")
+        } catch let error as EngineClock.WouldWait {
+            #expect(error.duration == .seconds(42))
+            #expect(error.description.contains("42"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func theDaemonsWaitsEndWhenAGracefulShutdownStarts() async throws {
+        let clock = EngineClock.system.endingWaitsOnShutdown()
+        let ended = WaitEnding()
+        var configuration = ServiceGroupConfiguration(
+            services: [WaitingService(clock: clock, ended: ended)], gracefulShutdownSignals: [],
+            logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        // Were the wait not ended by the shutdown, the group would cancel it only after this.
+        configuration.maximumGracefulShutdownDuration = .seconds(20)
+        let group = ServiceGroup(configuration: configuration)
+        let running = Task { try await group.run() }
+        try await Task.sleep(for: .milliseconds(100))
+        let asked = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        try await running.value
+        // An hour's wait, ended by the shutdown with a CancellationError, well before its end.
+        #expect(ended.error is CancellationError)
+        #expect(ContinuousClock.now - asked < .seconds(10))
+        // Outside a group the same clock waits in full.
+        let started = ContinuousClock.now
+        try await clock.sleep(for: .milliseconds(50))
+        #expect(ContinuousClock.now - started >= .milliseconds(50))
+    }
+}
+
+private final class WaitEnding: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ending: (any Error)?
+    var error: (any Error)? { lock.withLock { ending } }
+    func set(_ error: any Error) { lock.withLock { ending = error } }
+}
+
+private struct WaitingService: Service {
+    let clock: EngineClock
+    let ended: WaitEnding
+
+    func run() async throws {
+        do {
+            try await clock.sleep(for: .seconds(3600))
+        } catch {
+            ended.set(error)
+        }
+    }
+}
