@@ -52,7 +52,7 @@ public final class Engine: Sendable {
                 spoolMaxEvents: configuration.state.spoolMaxEvents, slots: slots, leasing: leasing, clock: clock, logger: logger)
         }
         workers = try configuration.sinks.map { sink in
-            let delivery = try sink.target.makeDelivery(for: sink) { try client(for: sink.tls, proxy: sink.proxy) }
+            let delivery = try sink.target.makeDelivery(for: sink, clock: clock) { try client(for: sink.tls, proxy: sink.proxy) }
             return SinkWorker(configuration: sink, store: store, delivery: delivery, clock: clock, logger: logger)
         }
         clients = clientsBySetting.map(\.2)

@@ -35,6 +35,8 @@ struct HTTPSinkDelivery: AcknowledgingDelivery {
     /// Splunk indexer acknowledgement, when the sink asks for it.
     var acknowledgement: SinkConfiguration.Acknowledgement?
     var compression: SinkConfiguration.Compression = .none
+    /// Its calendar time stamps the requests (a webhook signature's time, a Datadog entry's).
+    var clock: EngineClock = .system
 
     func deliver(_ batch: [EncodedEvent]) async throws -> SinkOutcome {
         let response = try await client.send(try request(for: batch), timeout: timeout)
@@ -61,7 +63,7 @@ struct HTTPSinkDelivery: AcknowledgingDelivery {
     }
 
     private func request(for batch: [EncodedEvent]) throws -> WireRequest {
-        var request = try connector.makeRequest(batch: batch, now: Date())
+        var request = try connector.makeRequest(batch: batch, now: clock.wallNow)
         if let foreign = ForeignOriginError(connector: connector.name, request: request.url, configured: connector.origin) { throw foreign }
         if compression == .gzip, let body = request.body {
             request.body = try Gzip.compress(body)

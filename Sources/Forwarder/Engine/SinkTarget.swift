@@ -14,7 +14,7 @@ protocol SinkTarget: Sendable {
     func preflight(_ event: EncodedEvent) -> String?
     /// The delivery a sink worker drives. `client` gives the HTTP client for the sink's TLS and
     /// proxy settings (shared between sinks with the same ones); a local sink never asks for it.
-    func makeDelivery(for sink: SinkConfiguration, client: () throws -> WireClient) throws -> any SinkDelivery
+    func makeDelivery(for sink: SinkConfiguration, clock: EngineClock, client: () throws -> WireClient) throws -> any SinkDelivery
     /// What one batch would look like on the way out (`dry-run`): credentials shown as `<redacted>`.
     func preview(_ batch: [EncodedEvent], sink: SinkConfiguration) throws -> DryRunMode.Preview
     /// Whether the sink can be reached and takes its credentials, without indexing anything
@@ -35,10 +35,10 @@ struct HTTPSinkTarget: SinkTarget {
             .headers.contains(where: \.isSecret) ?? false
     }
 
-    func makeDelivery(for sink: SinkConfiguration, client: () throws -> WireClient) throws -> any SinkDelivery {
+    func makeDelivery(for sink: SinkConfiguration, clock: EngineClock, client: () throws -> WireClient) throws -> any SinkDelivery {
         HTTPSinkDelivery(
             connector: connector, client: try client(), timeout: sink.timeout, acknowledgement: sink.acknowledgement,
-            compression: sink.compression)
+            compression: sink.compression, clock: clock)
     }
 
     func preview(_ batch: [EncodedEvent], sink: SinkConfiguration) throws -> DryRunMode.Preview {
@@ -90,7 +90,7 @@ struct FileSinkTarget: SinkTarget {
     var sendsCredentials: Bool { false }
     func preflight(_ event: EncodedEvent) -> String? { nil }
 
-    func makeDelivery(for sink: SinkConfiguration, client: () throws -> WireClient) throws -> any SinkDelivery {
+    func makeDelivery(for sink: SinkConfiguration, clock: EngineClock, client: () throws -> WireClient) throws -> any SinkDelivery {
         FileSinkDelivery(sink: file)
     }
 
