@@ -163,6 +163,34 @@ import Testing
         #expect(noActor["user"] == nil && noActor["source"] == nil)
     }
 
+    static let varied: [AuditEvent] = [
+        Samples.event(),
+        Samples.event(
+            type: .configuration, action: "Project Update", outcome: .failure, severity: .high,
+            target: .init(type: "Service Accounts", id: "p1", name: "Web \"main\"", location: "eu\tnorth"),
+            actor: .init(id: nil, name: nil, email: nil, type: .unknown, ip: "build-host"), message: nil,
+            changes: [.object(["field": .string("name"), "from": .null, "to": .integer(-3)])],
+            details: ["z": .bool(true), "a": .array([.double(1.5), .string("\u{1}\u{7F}é")])]),
+        Samples.event(
+            type: .authorization, action: "roleAssignUser", target: .init(type: nil, id: nil, name: nil, location: nil),
+            actor: .init(id: "u2", name: nil, email: nil, type: .serviceAccount, ip: "2001:db8::1%eth0"), message: "line\nbreak"),
+        Samples.event(type: .dataAccess, action: "données.exportées", outcome: .denied, actor: .init(), message: ""),
+    ]
+
+    /// The direct writer must give exactly the tree writer's bytes: documents already indexed
+    /// keep their shape, and the tree is what the mapping tests read.
+    @Test(arguments: varied.indices)
+    func directWriterMatchesTheTreeWriter(index: Int) {
+        let event = Self.varied[index]
+        #expect(
+            String(decoding: ECSEncoding.encode(event), as: UTF8.self) == String(decoding: JSONWriter.write(ECSEncoding.json(event)), as: UTF8.self))
+    }
+
+    @Test(arguments: ["user.login", "apiKeyRevoke", "LOGIN", "role.assign_user", "sign_out", "HTTPRequest2FA", "a--b..c", "", "x9Y"])
+    func asciiActionsSplitAsTheUnicodePathDoes(action: String) {
+        #expect(ActionVerb.split(action) == ActionVerb.unicodeWords(action))
+    }
+
     @Test func theSameEventHasTheSameBytes() {
         #expect(ECSEncoding.encode(Samples.event()) == ECSEncoding.encode(Samples.event()))
     }

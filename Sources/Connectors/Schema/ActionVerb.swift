@@ -48,6 +48,41 @@ public enum ActionVerb: String, Sendable, CaseIterable {
 
     /// Lowercase words: split at anything not a letter or digit, and at lower→upper case changes.
     static func split(_ action: String) -> [String] {
+        var action = action
+        if let words = action.withUTF8(asciiWords) { return words }
+        return unicodeWords(action)
+    }
+
+    /// `split` for ASCII actions (nearly all), byte by byte: Character properties and
+    /// `lowercased()` per character were most of the ECS and OCSF classification's cost.
+    private static func asciiWords(_ bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
+        var words: [String] = []
+        var current: [UInt8] = []
+        current.reserveCapacity(bytes.count)
+        var previousWasLower = false
+        for byte in bytes {
+            guard byte < 0x80 else { return nil }
+            let isUpper = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
+            let isLower = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")
+            let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+            if isUpper || isLower || isDigit {
+                if isUpper, previousWasLower, !current.isEmpty {
+                    words.append(String(decoding: current, as: UTF8.self))
+                    current.removeAll(keepingCapacity: true)
+                }
+                current.append(isUpper ? byte | 0x20 : byte)
+                previousWasLower = isLower || isDigit
+            } else {
+                if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
+                current.removeAll(keepingCapacity: true)
+                previousWasLower = false
+            }
+        }
+        if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
+        return words
+    }
+
+    static func unicodeWords(_ action: String) -> [String] {
         var words: [String] = []
         var current = ""
         var previousWasLower = false

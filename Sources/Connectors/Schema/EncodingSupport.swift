@@ -37,6 +37,18 @@ enum EncodingSupport {
 
     /// `Service Accounts` → `service_account`, `users` → `user`.
     static func normalizedType(_ type: String) -> String {
+        // ASCII (nearly always) byte by byte: Foundation's replacingOccurrences bridges to NSString.
+        if type.utf8.allSatisfy({ $0 < 0x80 }) {
+            var bytes = type.utf8.map { byte -> UInt8 in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte | 0x20
+                case UInt8(ascii: " "), UInt8(ascii: "-"): UInt8(ascii: "_")
+                default: byte
+                }
+            }
+            if bytes.last == UInt8(ascii: "s"), bytes.count > 1 { bytes.removeLast() }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var text = type.lowercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")
         if text.hasSuffix("s"), text.count > 1 { text.removeLast() }
         return text
@@ -46,7 +58,7 @@ enum EncodingSupport {
     /// `ip` and OCSF's schema has a pattern: a hostname or "unknown" there fails the whole
     /// document, so anything else is carried as an address/name instead.
     static func isIPAddress(_ text: String) -> Bool {
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             let address = text.split(separator: "%", maxSplits: 1).first.map(String.init) ?? ""
             var buffer = in6_addr()
             return inet_pton(AF_INET6, address, &buffer) == 1

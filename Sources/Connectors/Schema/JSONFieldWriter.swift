@@ -36,6 +36,21 @@ struct JSONFieldWriter {
         JSONWriter.writeString(value, into: &bytes)
     }
 
+    mutating func field(_ name: StaticString, integer value: Int64) {
+        key(name)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    mutating func field(_ name: StaticString, strings values: [String]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONWriter.writeString(value, into: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     mutating func field(_ name: StaticString, json value: JSONValue?) {
         guard let value else { return }
         key(name)

@@ -30,11 +30,16 @@ public struct ElasticsearchSink: HTTPSinkConnector {
     public func makeRequest(batch: [EncodedEvent], now: Date) throws -> WireRequest {
         var body = Data()
         body.reserveCapacity(batch.reduce(0) { $0 + $1.body.count + 160 })
-        let index = JSONValue.string(configuration.index)
+        var indexField = Array(#","_index":"#.utf8)
+        JSONWriter.writeString(configuration.index, into: &indexField)
+        indexField.append(contentsOf: "}}\n".utf8)
         for event in batch {
-            body.append(JSONWriter.write(.object(["create": .object(["_index": index, "_id": .string(event.id)])])))
-            body.append(UInt8(ascii: "\n"))
-            body.append(Self.singleLine(event.body))
+            // `{"create":{"_id":…,"_index":…}}`, keys sorted as JSONWriter would.
+            var action = Array(#"{"create":{"_id":"#.utf8)
+            JSONWriter.writeString(event.id, into: &action)
+            body.append(contentsOf: action)
+            body.append(contentsOf: indexField)
+            Self.appendSingleLine(event.body, to: &body)
             body.append(UInt8(ascii: "\n"))
         }
         var headers: [WireRequest.Header] = [.init("Content-Type", "application/x-ndjson")]
@@ -56,10 +61,25 @@ public struct ElasticsearchSink: HTTPSinkConnector {
     /// A document on one line. Compact JSON has no raw line breaks (inside strings they are
     /// escaped), so any there are whitespace between tokens and become spaces.
     static func singleLine(_ document: Data) -> Data {
-        var bytes = document
-        while let last = bytes.last, last == 0x0A || last == 0x0D || last == 0x20 { bytes.removeLast() }
-        guard bytes.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return bytes }
-        return Data(bytes.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 })
+        var line = Data()
+        appendSingleLine(document, to: &line)
+        return line
+    }
+
+    /// `singleLine`, appended in place and read through a buffer (Data's per-byte iterator was a
+    /// tenth of the sink's CPU).
+    static func appendSingleLine(_ document: Data, to body: inout Data) {
+        document.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var end = bytes.count
+            while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D || bytes[end - 1] == 0x20 { end -= 1 }
+            let kept = UnsafeBufferPointer(rebasing: bytes[..<end])
+            guard kept.contains(where: { $0 == 0x0A || $0 == 0x0D }) else {
+                body.append(kept)
+                return
+            }
+            body.append(contentsOf: kept.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 })
+        }
     }
 }
 
