@@ -61,8 +61,9 @@ public enum ECSEncoding {
 
     /// Written field by field, keys in sorted order (it runs once per event per ECS sink: building
     /// and sorting a dictionary tree was most of the Elasticsearch sink's CPU); the bytes equal
-    /// `JSONWriter.write(json(event))`, which a test holds it to.
-    public static func encode(_ event: AuditEvent) -> Data {
+    /// `JSONWriter.write(json(event))`, which a test holds it to. `rawText`, when given, is
+    /// `event.original` as it is (the compact text of `event.raw`, e.g. the spooled payload's).
+    public static func encode(_ event: AuditEvent, rawText: String? = nil) -> Data {
         let (categories, types) = classification(event)
         var writer = JSONFieldWriter(capacity: 2048)
         writer.beginObject()
@@ -77,7 +78,7 @@ public enum ECSEncoding {
             fields.field("id", event.id)
             fields.field("kind", "event")
             fields.field("module", event.source.type)
-            fields.field("original", EncodingSupport.rawText(event))
+            fields.field("original", rawText ?? EncodingSupport.rawText(event))
             fields.field("outcome", outcomes[event.outcome]!)
             fields.field("provider", event.source.name)
             fields.field("severity", integer: severities[event.severity]!)

@@ -26,6 +26,10 @@ struct JSONParser {
     /// The page's allocation bounds (`PageLimits.current` when the parse starts), and the values so far.
     private let limits: PageLimits
     private var values = 0
+    /// The top-level member whose value is stepped over rather than built
+    /// (`parse(_:keepingTextOf:)`), and where its text lies.
+    private var keptKey: String?
+    private var keptRange: Range<Int>?
 
     /// Where one element of the located array lies in the bytes, whether it has whitespace between
     /// its tokens (when not, its bytes are already compact JSON) and whether it is all ASCII (when
@@ -60,6 +64,27 @@ struct JSONParser {
                 parser.skipWhitespace()
                 guard parser.index == parser.bytes.count else { throw Failure(reason: "unexpected data after the JSON value", offset: parser.index) }
                 return (value, parser.elements)
+            }
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(reason: "\(error)", offset: 0)
+        }
+    }
+
+    /// Parses a JSON object except the value of its member `key`, which is only checked and
+    /// located: its text is used as it is (the native payload's `raw`, for `event.original`), so
+    /// building its tree would be wasted.
+    static func parse(_ data: Data, keepingTextOf key: String) throws(Failure) -> (value: JSONValue, keptText: Range<Int>?) {
+        do {
+            return try data.withUnsafeBytes { raw in
+                var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
+                parser.keptKey = key
+                parser.skipWhitespace()
+                let value = try parser.value()
+                parser.skipWhitespace()
+                guard parser.index == parser.bytes.count else { throw Failure(reason: "unexpected data after the JSON value", offset: parser.index) }
+                return (value, parser.keptRange)
             }
         } catch let failure as Failure {
             throw failure
@@ -132,12 +157,18 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            // On the way to the located array: this member's value sits one key deeper.
-            let onPath = elementPath.map { pathMatched == depth - 1 && depth <= $0.count && key == $0[depth - 1] } ?? false
-            if onPath { pathMatched = depth }
-            let member = try value()
-            if onPath { pathMatched = depth - 1 }
-            members.append((key, member))
+            if depth == 1, key == keptKey {
+                let start = index
+                try skipValue()
+                keptRange = start..<index
+            } else {
+                // On the way to the located array: this member's value sits one key deeper.
+                let onPath = elementPath.map { pathMatched == depth - 1 && depth <= $0.count && key == $0[depth - 1] } ?? false
+                if onPath { pathMatched = depth }
+                let member = try value()
+                if onPath { pathMatched = depth - 1 }
+                members.append((key, member))
+            }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -152,6 +183,64 @@ struct JSONParser {
                 throw fail("expected ',' or '}'")
             }
         }
+    }
+
+    /// Steps over one value, checking its structure, without building it.
+    private mutating func skipValue() throws(Failure) {
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        let opening = bytes[index]
+        guard opening == UInt8(ascii: "{") || opening == UInt8(ascii: "[") else {
+            if opening == UInt8(ascii: "\"") { try skipString() } else { _ = try value() }  // numbers, literals: cheap
+            return
+        }
+        let isObject = opening == UInt8(ascii: "{")
+        let closing = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+        depth += 1
+        guard depth <= Self.maximumDepth else { throw fail("nested deeper than \(Self.maximumDepth) levels") }
+        defer { depth -= 1 }
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == closing {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            if isObject {
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                try skipString()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                index += 1
+                skipWhitespace()
+            }
+            try skipValue()
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if bytes[index] == closing {
+                index += 1
+                return
+            } else {
+                throw fail(isObject ? "expected ',' or '}'" : "expected ',' or ']'")
+            }
+        }
+    }
+
+    /// Steps over a string; its escapes are not decoded (the text is kept as it is).
+    private mutating func skipString() throws(Failure) {
+        index += 1
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return
+            }
+            guard byte >= 0x20 else { throw fail("control character in string") }
+            index += byte == UInt8(ascii: "\\") ? 2 : 1
+        }
+        throw fail("unterminated string")
     }
 
     private mutating func array() throws(Failure) -> JSONValue {

@@ -73,8 +73,9 @@ public enum OCSFEncoding {
         ]
     }()
 
-    public static func encode(_ event: AuditEvent) -> Data {
-        JSONWriter.write(json(event))
+    /// `rawText`, when given, is `raw_data` as it is (the compact text of `event.raw`).
+    public static func encode(_ event: AuditEvent, rawText: String? = nil) -> Data {
+        JSONWriter.write(json(event, rawText: rawText))
     }
 
     public static func eventClass(for event: AuditEvent) -> EventClass {
@@ -85,7 +86,7 @@ public enum OCSFEncoding {
         }
     }
 
-    public static func json(_ event: AuditEvent) -> JSONValue {
+    public static func json(_ event: AuditEvent, rawText: String? = nil) -> JSONValue {
         let eventClass = eventClass(for: event)
         let activity = ActionVerb(action: event.action).flatMap { activities[eventClass]![$0] } ?? other
         let severity = severities[event.severity]!
@@ -107,7 +108,7 @@ public enum OCSFEncoding {
             "time": .integer(EncodingSupport.epochMilliseconds(event.time)),
             "metadata": metadata(event),
             "message": .string(EncodingSupport.message(event)),
-            "raw_data": .string(EncodingSupport.rawText(event)),
+            "raw_data": .string(rawText ?? EncodingSupport.rawText(event)),
         ]
         if event.outcome == .denied { object["status_detail"] = .string("denied") }
         let actor = event.actor
