@@ -258,18 +258,6 @@ extension DeploysSourceTests {
         #expect(try JSONValue.parse(Data("[\(text)]".utf8)) == .array([expected]))
     }
 
-    @Test func aKeptMemberIsLocatedNotBuiltAndStillChecked() throws {
-        let text = #"{"a": 1, "raw": {"k": ["x\"}", {"n": null}], "e": "\u00e9"}, "b": {"raw": 2}}"#
-        let (value, kept) = try JSONValue.parse(Data(text.utf8), keepingTextOf: "raw")
-        #expect(value == .object(["a": .integer(1), "b": .object(["raw": .integer(2)])]))
-        #expect(kept.map { String(decoding: $0, as: UTF8.self) } == #"{"k": ["x\"}", {"n": null}], "e": "\u00e9"}"#)
-        #expect(try JSONValue.parse(Data(#"{"raw": "s", "z": 0}"#.utf8), keepingTextOf: "raw").keptText == Data(#""s""#.utf8))
-        #expect(try JSONValue.parse(Data(#"{"z": 0}"#.utf8), keepingTextOf: "raw").keptText == nil)
-        for broken in [#"{"raw": {"a" 1}}"#, #"{"raw": [1,}"#, #"{"raw": "open}"#, #"{"raw": {"a": tru}}"#, "{\"raw\": \"\u{1}\"}"] {
-            #expect(throws: (any Error).self, "\(broken)") { try JSONValue.parse(Data(broken.utf8), keepingTextOf: "raw") }
-        }
-    }
-
     @Test func aFailureInsideANestedObjectLeavesNothingBehind() throws {
         #expect(throws: (any Error).self) { try JSONValue.parse(Data(#"{"a": {"b": 1, "c": }}"#.utf8)) }
         #expect(try JSONValue.parse(Data(#"{"x": {"y": 1}}"#.utf8))["x"]?["y"] == .integer(1))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// `encoding: ecs`: the schema as an Elastic Common Schema document (DESIGN.md §6).
 ///
@@ -162,8 +163,32 @@ public enum ECSEncoding {
         return .object(document)
     }
 
+    /// What the classification depends on: an upstream repeats a few dozen combinations.
+    private struct ClassificationKey: Hashable {
+        var eventType: AuditEvent.EventType
+        var action: String
+        var outcome: AuditEvent.Outcome
+        var targetType: String?
+    }
+
+    /// Classifications already made (cutting actions into words was a tenth of an ECS sink's
+    /// CPU). Bounded: emptied when full, for upstreams whose actions carry ids.
+    private static let classifications = Mutex<[ClassificationKey: (categories: [String], types: [String])]>([:])
+    private static let classificationsKept = 4096
+
     /// `event.category` and `event.type` from the tables above.
     static func classification(_ event: AuditEvent) -> (categories: [String], types: [String]) {
+        let key = ClassificationKey(eventType: event.eventType, action: event.action, outcome: event.outcome, targetType: event.target?.type)
+        if let known = classifications.withLock({ $0[key] }) { return known }
+        let made = classifying(event)
+        classifications.withLock { known in
+            if known.count >= classificationsKept { known.removeAll(keepingCapacity: true) }
+            known[key] = made
+        }
+        return made
+    }
+
+    private static func classifying(_ event: AuditEvent) -> (categories: [String], types: [String]) {
         let mapping = typeMappings[event.eventType]!
         let verb = ActionVerb(action: event.action)
         var category = mapping.category

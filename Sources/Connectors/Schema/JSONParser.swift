@@ -9,8 +9,10 @@ import Foundation
 struct JSONParser {
     static let maximumDepth = 512
 
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var index = 0
+    // The bytes, the position and the primitives below are internal, not private: typed readers
+    // (JSONParser+NativeEvent) step through an object with them.
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
     private var depth = 0
     /// The members of the objects being parsed, innermost last.
     private var members: [(String, JSONValue)] = []
@@ -26,10 +28,6 @@ struct JSONParser {
     /// The page's allocation bounds (`PageLimits.current` when the parse starts), and the values so far.
     private let limits: PageLimits
     private var values = 0
-    /// The top-level member whose value is stepped over rather than built
-    /// (`parse(_:keepingTextOf:)`), and where its text lies.
-    private var keptKey: String?
-    private var keptRange: Range<Int>?
 
     /// Where one element of the located array lies in the bytes, whether it has whitespace between
     /// its tokens (when not, its bytes are already compact JSON) and whether it is all ASCII (when
@@ -72,33 +70,12 @@ struct JSONParser {
         }
     }
 
-    /// Parses a JSON object except the value of its member `key`, which is only checked and
-    /// located: its text is used as it is (the native payload's `raw`, for `event.original`), so
-    /// building its tree would be wasted.
-    static func parse(_ data: Data, keepingTextOf key: String) throws(Failure) -> (value: JSONValue, keptText: Range<Int>?) {
-        do {
-            return try data.withUnsafeBytes { raw in
-                var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
-                parser.keptKey = key
-                parser.skipWhitespace()
-                let value = try parser.value()
-                parser.skipWhitespace()
-                guard parser.index == parser.bytes.count else { throw Failure(reason: "unexpected data after the JSON value", offset: parser.index) }
-                return (value, parser.keptRange)
-            }
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            throw Failure(reason: "\(error)", offset: 0)
-        }
-    }
-
-    private init(bytes: UnsafeBufferPointer<UInt8>) {
+    init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         limits = PageLimits.current
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         let start = index
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
             index += 1
@@ -106,9 +83,9 @@ struct JSONParser {
         if index != start { skippedWhitespace = true }
     }
 
-    private func fail(_ reason: String) -> Failure { Failure(reason: reason, offset: index) }
+    func fail(_ reason: String) -> Failure { Failure(reason: reason, offset: index) }
 
-    private mutating func value() throws(Failure) -> JSONValue {
+    mutating func value() throws(Failure) -> JSONValue {
         guard index < bytes.count else { throw fail("unexpected end of input") }
         values += 1
         guard values <= limits.maxValues else {
@@ -157,18 +134,12 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            if depth == 1, key == keptKey {
-                let start = index
-                try skipValue()
-                keptRange = start..<index
-            } else {
-                // On the way to the located array: this member's value sits one key deeper.
-                let onPath = elementPath.map { pathMatched == depth - 1 && depth <= $0.count && key == $0[depth - 1] } ?? false
-                if onPath { pathMatched = depth }
-                let member = try value()
-                if onPath { pathMatched = depth - 1 }
-                members.append((key, member))
-            }
+            // On the way to the located array: this member's value sits one key deeper.
+            let onPath = elementPath.map { pathMatched == depth - 1 && depth <= $0.count && key == $0[depth - 1] } ?? false
+            if onPath { pathMatched = depth }
+            let member = try value()
+            if onPath { pathMatched = depth - 1 }
+            members.append((key, member))
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -185,8 +156,9 @@ struct JSONParser {
         }
     }
 
-    /// Steps over one value, checking its structure, without building it.
-    private mutating func skipValue() throws(Failure) {
+    /// Steps over one value, checking its structure, without building it (a typed reader's way
+    /// past what it keeps as text).
+    mutating func skipValue() throws(Failure) {
         guard index < bytes.count else { throw fail("unexpected end of input") }
         let opening = bytes[index]
         guard opening == UInt8(ascii: "{") || opening == UInt8(ascii: "[") else {
@@ -282,7 +254,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func string() throws(Failure) -> String {
+    mutating func string() throws(Failure) -> String {
         index += 1
         let start = index
         // Fast path: no escapes.

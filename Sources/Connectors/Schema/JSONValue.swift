@@ -106,17 +106,6 @@ extension JSONValue {
         try parse(data, elementsAt: nil).value
     }
 
-    /// Parses a JSON object, all but its member `key`, whose text is returned instead (see `JSONParser`).
-    public static func parse(_ data: Data, keepingTextOf key: String) throws -> (value: JSONValue, keptText: Data?) {
-        do {
-            let (value, range) = try JSONParser.parse(data, keepingTextOf: key)
-            return (value, range.map { data[(data.startIndex + $0.lowerBound)..<(data.startIndex + $0.upperBound)] })
-        } catch {
-            throw MalformedPayload(
-                reason: "not valid JSON (\(error.reason) at byte \(error.offset))", excerpt: MalformedPayload.excerpt(of: data))
-        }
-    }
-
     /// Parses bytes as JSON and locates the elements of the array under the keys `path` (see `JSONParser`).
     static func parse(_ data: Data, elementsAt path: [String]?) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
         do {

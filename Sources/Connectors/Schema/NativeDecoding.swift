@@ -32,3 +32,42 @@ extension AuditEvent {
             changes: json["changes"]?.arrayValue, details: json["details"]?.objectValue ?? [:], raw: json["raw"] ?? .null)
     }
 }
+
+extension AuditEvent {
+    /// A spooled payload read back without its `raw` tree: the event (its `raw` null) and the
+    /// text of `raw` as the payload holds it, for ECS `event.original` and OCSF `raw_data`.
+    /// Reads the other fields as `init(native:)` does, with the same defaults and errors.
+    public static func native(payload: Data) throws -> (event: AuditEvent, rawText: Data?) {
+        let fields: JSONParser.NativeFields
+        do {
+            fields = try JSONParser.nativeFields(payload)
+        } catch {
+            throw MalformedPayload(
+                reason: "not valid JSON (\(error.reason) at byte \(error.offset))", excerpt: MalformedPayload.excerpt(of: payload))
+        }
+        func required(_ value: String?, _ key: String) throws -> String {
+            guard let value else { throw MalformedPayload(reason: "native event has no \(key)", excerpt: "") }
+            return value
+        }
+        let id = try required(fields.id, "id")
+        guard let time = RFC3339.parse(try required(fields.time, "time")),
+            let received = RFC3339.parse(try required(fields.receivedAt, "received_at"))
+        else {
+            throw MalformedPayload(reason: "native event has an unreadable time", excerpt: "")
+        }
+        let event = AuditEvent(
+            id: id, time: time, receivedAt: received,
+            source: .init(name: fields.sourceName ?? "", type: fields.sourceType ?? "", eventID: fields.sourceEventID ?? ""),
+            eventType: EventType(rawValue: try required(fields.eventType, "event_type")) ?? .other,
+            action: fields.action ?? "",
+            outcome: Outcome(rawValue: fields.outcome ?? "") ?? .unknown,
+            severity: Severity(rawValue: fields.severity ?? "") ?? .info,
+            actor: .init(
+                id: fields.actorID, name: fields.actorName, email: fields.actorEmail,
+                type: ActorType(rawValue: fields.actorType ?? "") ?? .unknown, ip: fields.actorIP),
+            target: fields.target, organization: fields.organization, project: fields.project, message: fields.message,
+            changes: fields.changes, details: fields.details, raw: .null)
+        let rawText = fields.raw.map { payload[(payload.startIndex + $0.lowerBound)..<(payload.startIndex + $0.upperBound)] }
+        return (event, rawText)
+    }
+}

@@ -19,9 +19,8 @@ struct EventEncoder: Sendable {
             body = record.payload
         } else if redact.isEmpty {
             // `raw` is written as the payload holds it: only its text is needed, not its tree.
-            let (json, raw) = try JSONValue.parse(record.payload, keepingTextOf: "raw")
-            let event = try AuditEvent(native: json)
-            let rawText = raw.map { String(decoding: $0, as: UTF8.self) }
+            let (event, raw) = try AuditEvent.native(payload: record.payload)
+            let rawText = raw.map { String(decoding: $0, as: UTF8.self) } ?? "null"
             body = encoding == .ecs ? ECSEncoding.encode(event, rawText: rawText) : OCSFEncoding.encode(event, rawText: rawText)
         } else {
             var json = try JSONValue.parse(record.payload)
