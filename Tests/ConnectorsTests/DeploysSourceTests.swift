@@ -258,6 +258,16 @@ extension DeploysSourceTests {
         #expect(try JSONValue.parse(Data("[\(text)]".utf8)) == .array([expected]))
     }
 
+    @Test func oneMemberIsReadAndTheOthersOnlyChecked() throws {
+        let text = #"{"items": [{"a": "x\"]"}, [1, 2e3, null]], "errors": true, "n": {"errors": false}, "errors": false}"#
+        #expect(try JSONParser.member("errors", of: Data(text.utf8)) == .bool(false))
+        #expect(try JSONParser.member("missing", of: Data(text.utf8)) == nil)
+        #expect(try JSONParser.member("errors", of: Data("[1]".utf8)) == nil)
+        for broken in [#"{"items": [1,], "errors": false}"#, #"{"errors": false, "items": {"a" 1}}"#, #"{"errors": false"#] {
+            #expect(throws: JSONParser.Failure.self, "\(broken)") { try JSONParser.member("errors", of: Data(broken.utf8)) }
+        }
+    }
+
     @Test func aFailureInsideANestedObjectLeavesNothingBehind() throws {
         #expect(throws: (any Error).self) { try JSONValue.parse(Data(#"{"a": {"b": 1, "c": }}"#.utf8)) }
         #expect(try JSONValue.parse(Data(#"{"x": {"y": 1}}"#.utf8))["x"]?["y"] == .integer(1))

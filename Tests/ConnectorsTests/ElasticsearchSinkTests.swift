@@ -130,6 +130,10 @@ import Testing
             bulk(errors: true, [(201, nil), (429, "es_rejected_execution_exception")]),
             WireResponse(status: 200, body: Data("<html>proxy</html>".utf8)),
             WireResponse(status: 200, body: Data(#"{"took":1}"#.utf8)),
+            // `errors` is read without building the items, but they must still be JSON.
+            WireResponse(status: 200, body: Data(#"{"errors":false,"items":[{"create":{"status":201}},]}"#.utf8)),
+            WireResponse(status: 200, body: Data(#"{"errors":false} trailing"#.utf8)),
+            WireResponse(status: 200, body: Data(#"{"errors":"false"}"#.utf8)),
         ] {
             guard case .retry = sink.classify(response, batch: batch) else {
                 Issue.record("expected a retry for \(String(decoding: response.body, as: UTF8.self))")

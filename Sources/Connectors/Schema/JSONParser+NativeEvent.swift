@@ -107,7 +107,7 @@ extension JSONParser {
 
     /// Calls `member` with each key of the object at the position, the parser left on its value;
     /// false (the value stepped over) when there is no object there.
-    private mutating func members(_ member: (inout JSONParser, String) throws(Failure) -> Void) throws(Failure) -> Bool {
+    mutating func members(_ member: (inout JSONParser, String) throws(Failure) -> Void) throws(Failure) -> Bool {
         guard index < bytes.count else { throw fail("unexpected end of input") }
         guard bytes[index] == UInt8(ascii: "{") else {
             _ = try value()

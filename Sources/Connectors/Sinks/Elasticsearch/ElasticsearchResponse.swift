@@ -17,11 +17,14 @@ extension ElasticsearchSink {
             default: return .retry(after: retryAfter, reason: reason)
             }
         }
-        guard let answer = (try? JSONValue.parse(response.body))?.objectValue, case .bool(let errors)? = answer["errors"] else {
+        // `errors` first, the items stepped over: building one object per event only to learn
+        // that all went in was most of reading the answer.
+        guard case .bool(let errors)? = try? JSONParser.member("errors", of: response.body) else {
             return .retry(after: retryAfter, reason: "unreadable bulk response" + RetryAfter.bodyHint(response.body))
         }
         guard errors else { return .delivered }
-        guard let items = answer["items"]?.arrayValue, items.count == batch.count else {
+        guard let answer = (try? JSONValue.parse(response.body))?.objectValue, let items = answer["items"]?.arrayValue, items.count == batch.count
+        else {
             return .retry(after: retryAfter, reason: "bulk response items do not match the \(batch.count) events sent")
         }
         var retry: [Int] = []
