@@ -163,7 +163,7 @@ struct PostgresSession {
     @discardableResult
     func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
         statements.add()
-        return try Self.await(connection.query(query, logger: logger), timeout: timeout)
+        return try Self.await(connection.query(query, logger: logger), timeout: timeout, unlessClosed: connection)
     }
 
     /// Runs `query` and returns how many rows it changed.
@@ -180,8 +180,12 @@ struct PostgresSession {
         return try cell.decode(T.self, context: .default)
     }
 
-    /// Blocks until `future` completes, or fails with `PostgresTimeout` after `timeout`.
-    static func await<T>(_ future: EventLoopFuture<T>, timeout: TimeAmount) throws -> T {
+    /// Blocks until `future` completes, or fails with `PostgresTimeout` after `timeout`, or with
+    /// `PostgresConnectionClosed` as soon as `connection` is seen closed while it waits: a
+    /// statement sent as its backend was ended (`pg_terminate_backend`) was once left unanswered
+    /// until the timeout, 30 s of an agent doing nothing. Looked at once a second, not through
+    /// `closeFuture`, whose callbacks would pile up for the connection's life.
+    static func await<T>(_ future: EventLoopFuture<T>, timeout: TimeAmount, unlessClosed connection: PostgresConnection? = nil) throws -> T {
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox<T>()
         future.whenComplete { result in
@@ -189,7 +193,11 @@ struct PostgresSession {
             done.signal()
         }
         let deadline = DispatchTime.now() + .nanoseconds(Int(timeout.nanoseconds))
-        guard done.wait(timeout: deadline) == .success, let result = box.result else { throw PostgresTimeout(after: timeout) }
+        while done.wait(timeout: min(deadline, DispatchTime.now() + .seconds(1))) == .timedOut {
+            if DispatchTime.now() >= deadline { throw PostgresTimeout(after: timeout) }
+            if let connection, connection.isClosed { throw PostgresConnectionClosed() }
+        }
+        guard let result = box.result else { throw PostgresTimeout(after: timeout) }
         return try result.get()
     }
 }
@@ -207,6 +215,9 @@ final class StatementCount: @unchecked Sendable {
     func add() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
 }
+
+/// The connection closed while a statement waited for its answer.
+struct PostgresConnectionClosed: Error {}
 
 struct PostgresTimeout: Error {
     let after: TimeAmount

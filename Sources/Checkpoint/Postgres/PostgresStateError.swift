@@ -29,6 +29,9 @@ public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
             return PostgresStateError(
                 "\(place): no answer within \(timeout.after.nanoseconds / 1_000_000_000) s (connection dropped; the next call reconnects)")
         }
+        if error is PostgresConnectionClosed {
+            return PostgresStateError("\(place): the connection closed before the statement was answered (the next call reconnects)")
+        }
         guard let error = error as? PSQLError else {
             return PostgresStateError("\(place): \(connecting ? "cannot connect: " : "")\(error)")
         }
