@@ -23,10 +23,10 @@ struct JSONParser {
     private var elements: [Element] = []
     /// Whether whitespace was skipped (outside strings), and whether a string held bytes above
     /// ASCII, since they were last cleared.
-    private var skippedWhitespace = false
-    private var sawNonASCII = false
+    var skippedWhitespace = false
+    var sawNonASCII = false
     /// The page's allocation bounds (`PageLimits.current` when the parse starts), and the values so far.
-    private let limits: PageLimits
+    let limits: PageLimits
     private var values = 0
 
     /// Where one element of the located array lies in the bytes, whether it has whitespace between
@@ -210,6 +210,7 @@ struct JSONParser {
                 return
             }
             guard byte >= 0x20 else { throw fail("control character in string") }
+            if byte >= 0x80 { sawNonASCII = true }
             index += byte == UInt8(ascii: "\\") ? 2 : 1
         }
         throw fail("unterminated string")

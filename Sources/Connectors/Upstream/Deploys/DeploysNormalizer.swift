@@ -26,34 +26,38 @@ enum DeploysNormalizer {
     static func normalize(
         _ item: JSONValue, upstreamID: String, time: Date, configuration: DeploysConfiguration, receivedAt: Date, rawText: Data? = nil
     ) -> NormalizedEntry {
-        // Straight from the dictionaries, each key looked up once (this runs for every event).
-        let fields = item.objectValue ?? [:]
-        let action = fields["action"]?.stringValue ?? ""
-        let resource = fields["resource"]?.objectValue
-        let actorFields = fields["actor"]?.objectValue
-        let upstreamOutcome = fields["outcome"]?.stringValue ?? ""
+        normalize(
+            DeploysItemFields(item), raw: item, upstreamID: upstreamID, time: time, configuration: configuration, receivedAt: receivedAt,
+            rawText: rawText)
+    }
+
+    /// The mapping from an item's fields. `raw` is the item's tree; `.null` when the item was read
+    /// without one (`DeploysPageReader`), its own text `rawText` then being all of it.
+    static func normalize(
+        _ fields: DeploysItemFields, raw: JSONValue, upstreamID: String, time: Date, configuration: DeploysConfiguration,
+        receivedAt: Date, rawText: Data?
+    ) -> NormalizedEntry {
+        let action = fields.action ?? ""
+        let upstreamOutcome = fields.outcome ?? ""
         let outcome = outcomes[upstreamOutcome] ?? .unknown
-        let resourceType = resource?["type"]?.scalarText
-        let email = actorFields?["email"]?.stringValue
+        let email = fields.actorEmail
         let actor = AuditEvent.Actor(
-            id: email, name: actorFields?["label"]?.stringValue ?? email, email: email,
-            type: actorTypes[actorFields?["type"]?.stringValue ?? ""] ?? .unknown)
+            id: email, name: fields.actorLabel ?? email, email: email, type: actorTypes[fields.actorType ?? ""] ?? .unknown)
         let target = AuditEvent.Target(
-            type: resourceType, id: resource?["id"]?.scalarText, name: resource?["name"]?.scalarText,
-            location: resource?["locationId"]?.scalarText)
+            type: fields.resourceType, id: fields.resourceID, name: fields.resourceName, location: fields.resourceLocation)
         var details = [String: JSONValue](minimumCapacity: 2)
-        if let channel = fields["channel"], !channel.isNull { details["channel"] = channel }
+        if let channel = fields.channel, !channel.isNull { details["channel"] = channel }
         if !upstreamOutcome.isEmpty { details["upstream_outcome"] = .string(upstreamOutcome) }
-        let detail = fields["detail"]?.stringValue ?? ""
+        let detail = fields.detail ?? ""
         let message = detail.isEmpty ? summary(actor: actor.email ?? "unknown actor", action: action, target: target.name ?? target.id ?? "") : detail
         let event = AuditEvent(
             id: AuditEvent.stableID(sourceName: configuration.name, upstreamID: upstreamID),
             time: time, receivedAt: receivedAt,
             source: .init(name: configuration.name, type: DeploysSource.type, eventID: upstreamID),
-            eventType: eventType(action: action, resourceType: resourceType),
+            eventType: eventType(action: action, resourceType: fields.resourceType),
             action: action, outcome: outcome, severity: severity(outcome: outcome, action: action),
             actor: actor, target: target, organization: nil, project: configuration.project,
-            message: message, details: details, raw: item)
+            message: message, details: details, raw: raw)
         return NormalizedEntry(upstreamID: upstreamID, event: event, rawText: rawText)
     }
 

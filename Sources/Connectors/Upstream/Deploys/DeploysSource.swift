@@ -91,25 +91,34 @@ struct DeploysPoll: SourcePoll {
             headers: headers, body: try encoder.encode(body))
     }
 
+    /// A page's items with their ids and times: read without a tree when the page allows
+    /// (`DeploysPageReader`), otherwise from one, which also words what is wrong with the page.
+    static func items(of body: Data) throws -> [DeploysPageReader.Item] {
+        if let items = DeploysPageReader.items(of: body) { return items }
+        return try DeploysEnvelope.items(of: body).map { item in
+            let (upstreamID, time) = try DeploysNormalizer.identify(item.json)
+            return DeploysPageReader.Item(upstreamID: upstreamID, time: time, fields: DeploysItemFields(item.json), text: item.text, tree: item.json)
+        }
+    }
+
     /// Paging needs only each item's id and time; the rest of normalizing is deferred.
     mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
-        let items = try DeploysEnvelope.items(of: response.body)
-        var kept: [(item: DeploysEnvelope.Item, upstreamID: String, time: Date)] = []
+        let items = try Self.items(of: response.body)
+        var kept: [DeploysPageReader.Item] = []
         kept.reserveCapacity(items.count)
         var oldest: Date?
         for item in items {
-            let (upstreamID, time) = try DeploysNormalizer.identify(item.json)
-            oldest = min(oldest ?? time, time)
+            oldest = min(oldest ?? item.time, item.time)
             // Only a page that re-asks a boundary second can repeat ids.
-            if !boundaryIDs.isEmpty, boundaryIDs[upstreamID] != nil { continue }
-            kept.append((item, upstreamID, time))
+            if !boundaryIDs.isEmpty, boundaryIDs[item.upstreamID] != nil { continue }
+            kept.append(item)
         }
         let (configuration, keptItems) = (configuration, kept)
         let entries = PageEntries {
             keptItems.map {
                 DeploysNormalizer.normalize(
-                    $0.item.json, upstreamID: $0.upstreamID, time: $0.time, configuration: configuration, receivedAt: receivedAt,
-                    rawText: $0.item.text)
+                    $0.fields, raw: $0.tree ?? .null, upstreamID: $0.upstreamID, time: $0.time, configuration: configuration,
+                    receivedAt: receivedAt, rawText: $0.text)
             }
         }
         guard items.count >= limit, let oldest else {
