@@ -21,7 +21,9 @@ public struct AuditEvent: Sendable, Equatable {
     public var changes: [JSONValue]?
     /// Upstream extras that have no field above.
     public var details: [String: JSONValue]
-    /// The upstream entry, untouched.
+    /// The upstream entry, untouched. Null when a connector read the entry without a tree and
+    /// kept its text instead (`NormalizedEntry.rawText`, deploys.app): the spool writes `raw`
+    /// from that text, so what sinks receive is the same either way.
     public var raw: JSONValue
 
     public init(
