@@ -74,7 +74,9 @@ public struct ElasticsearchSink: HTTPSinkConnector {
             var end = bytes.count
             while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D || bytes[end - 1] == 0x20 { end -= 1 }
             let kept = UnsafeBufferPointer(rebasing: bytes[..<end])
-            guard kept.contains(where: { $0 == 0x0A || $0 == 0x0D }) else {
+            // memchr, not a closure per byte: this runs over every document sent.
+            let hasBreak = kept.baseAddress.map { memchr($0, 0x0A, end) != nil || memchr($0, 0x0D, end) != nil } ?? false
+            guard hasBreak else {
                 body.append(kept)
                 return
             }
