@@ -37,6 +37,21 @@ import Testing
         await deploys.stop()
     }
 
+    /// A caller that throws before `shutdown()` drops its client: that must not trap (debug
+    /// builds of AsyncHTTPClient trap on a client freed while running, which once took the whole
+    /// test process down when a request here failed under load).
+    @Test func aClientDroppedWithoutShutdownIsShutDownInsteadOfTrapping() async throws {
+        let (deploys, request) = try await Self.upstream(5)
+        var dropped: WireClient? = try WireClient()
+        #expect(try await dropped?.send(request, timeout: .seconds(30)).status == 200)
+        dropped = nil
+        // The shutdown runs on its own; the process is still here to check the next client works.
+        let client = try WireClient()
+        #expect(try await client.send(request, timeout: .seconds(30)).status == 200)
+        await client.shutdown()
+        await deploys.stop()
+    }
+
     @Test func theTimeoutCoversABodyThatStalls() async throws {
         let (deploys, request) = try await Self.upstream(100)
         await deploys.faults.enqueue(.stallMidBody(.seconds(5)))

@@ -4,11 +4,13 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// Sends connectors' requests over AsyncHTTPClient. One client per TLS setting; redirects are
 /// never followed (a webhook redirect must not carry our signature elsewhere).
 public final class WireClient: Sendable {
     private let client: HTTPClient
+    private let isShutDown = Mutex(false)
     /// At least the widest backfill (`--concurrency` 16) plus a live poll and a sink.
     static let connectionsPerHost = 32
     /// Responses larger than this are an error, not a memory blow-up. Default: 64 MiB.
@@ -95,7 +97,15 @@ public final class WireClient: Sendable {
     }
 
     public func shutdown() async {
+        isShutDown.withLock { $0 = true }
         try? await client.shutdown()
+    }
+
+    /// A client freed without `shutdown()` (a caller that threw first) is shut down here: the
+    /// shutdown keeps AsyncHTTPClient's client alive until it is done, instead of its debug
+    /// builds trapping on a client freed while running (which took a whole test run down).
+    deinit {
+        if !isShutDown.withLock({ $0 }) { client.shutdown { _ in } }
     }
 }
 
