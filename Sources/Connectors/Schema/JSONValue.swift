@@ -53,6 +53,9 @@ public enum JSONValue: Sendable, Hashable {
 
     public var isNull: Bool { self == .null }
 
+    /// Compact JSON, keys sorted (the same value always has the same bytes), slashes not escaped.
+    public var compactText: Data { JSONWriter.write(self) }
+
     /// The JSON type's name, for error messages ("expected array, got string").
     public var typeName: String {
         switch self {

@@ -1,3 +1,4 @@
+import Connectors
 import Foundation
 import Logging
 
@@ -32,17 +33,18 @@ public struct StdoutLogHandler: LogHandler {
         let time = Self.timestamp()
         let line: String
         if json {
-            var object: [String: Any] = ["time": time, "level": level.rawValue, "message": message.description]
+            // Our own writer, not JSONSerialization: its sorted keys compare through the locale,
+            // which loaded ICU's data into every agent.
+            var object: [String: JSONValue] = ["time": .string(time), "level": .string(level.rawValue), "message": .string(message.description)]
             for (key, value) in merged where object[key] == nil {
                 let plain = Self.plain(value)
-                if LogKey.numeric.contains(key), let text = plain as? String, let number = Int64(text) {
-                    object[key] = NSNumber(value: number)
+                if LogKey.numeric.contains(key), case .string(let text) = plain, let number = Int64(text) {
+                    object[key] = .integer(number)
                 } else {
                     object[key] = plain
                 }
             }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            line = String(decoding: data, as: UTF8.self)
+            line = String(decoding: JSONValue.object(object).compactText, as: UTF8.self)
         } else {
             let extras = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             line = "\(time) \(level.rawValue.uppercased()) \(message)" + (extras.isEmpty ? "" : " " + extras)
@@ -50,12 +52,12 @@ public struct StdoutLogHandler: LogHandler {
         Self.write(line + "\n", to: toStandardError ? .standardError : .standardOutput)
     }
 
-    private static func plain(_ value: Logger.Metadata.Value) -> Any {
+    private static func plain(_ value: Logger.Metadata.Value) -> JSONValue {
         switch value {
-        case .string(let s): return s
-        case .stringConvertible(let c): return c.description
-        case .array(let a): return a.map(plain)
-        case .dictionary(let d): return d.mapValues(plain)
+        case .string(let s): return .string(s)
+        case .stringConvertible(let c): return .string(c.description)
+        case .array(let a): return .array(a.map(plain))
+        case .dictionary(let d): return .object(d.mapValues(plain))
         }
     }
 
@@ -65,9 +67,10 @@ public struct StdoutLogHandler: LogHandler {
         lock.withLock { OutputWriter.write(text, to: handle.fileDescriptor) }
     }
 
+    /// UTC with milliseconds, written byte by byte: an `ISO8601DateFormatter` per line loaded
+    /// ICU's calendar and time-zone data into every agent (resident memory) and was a large
+    /// share of a line's cost.
     private static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        RFC3339.format(Date())
     }
 }
