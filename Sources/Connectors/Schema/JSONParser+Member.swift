@@ -6,22 +6,12 @@ extension JSONParser {
     /// object. For answers of which one flag matters and the rest is large (a bulk answer's
     /// `errors` beside one item per event).
     static func member(_ key: String, of data: Data) throws(Failure) -> JSONValue? {
-        do {
-            return try data.withUnsafeBytes { raw in
-                var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
-                var found: JSONValue?
-                parser.skipWhitespace()
-                _ = try parser.members { parser, name throws(Failure) in
-                    if name == key { found = try parser.value() } else { try parser.skipValue() }
-                }
-                parser.skipWhitespace()
-                guard parser.index == parser.bytes.count else { throw parser.fail("unexpected data after the JSON value") }
-                return found
+        try reading(data) { parser throws(Failure) in
+            var found: JSONValue?
+            _ = try parser.members { parser, name throws(Failure) in
+                if name == key { found = try parser.value() } else { try parser.skipValue() }
             }
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            throw Failure(reason: "\(error)", offset: 0)
+            return found
         }
     }
 }

@@ -18,21 +18,11 @@ extension JSONParser {
     }
 
     static func nativeFields(_ data: Data) throws(Failure) -> NativeFields {
-        do {
-            return try data.withUnsafeBytes { raw in
-                var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
-                var fields = NativeFields()
-                parser.skipWhitespace()
-                let isObject = try parser.members { parser, key throws(Failure) in try parser.readTopLevel(key, into: &fields) }
-                guard isObject else { throw parser.fail("a native event is a JSON object") }
-                parser.skipWhitespace()
-                guard parser.index == parser.bytes.count else { throw parser.fail("unexpected data after the JSON value") }
-                return fields
-            }
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            throw Failure(reason: "\(error)", offset: 0)
+        try reading(data) { parser throws(Failure) in
+            var fields = NativeFields()
+            let isObject = try parser.members { parser, key throws(Failure) in try parser.readTopLevel(key, into: &fields) }
+            guard isObject else { throw parser.fail("a native event is a JSON object") }
+            return fields
         }
     }
 

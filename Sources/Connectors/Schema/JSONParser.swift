@@ -53,15 +53,23 @@ struct JSONParser {
     /// (none when there is no such array): a connector keeps each entry's own text that way. When
     /// a key repeats, the last one counts, as in the value.
     static func parse(_ data: Data, elementsAt path: [String]?) throws(Failure) -> (value: JSONValue, elements: [Element]) {
+        try reading(data) { parser throws(Failure) in
+            parser.elementPath = path
+            return (try parser.value(), parser.elements)
+        }
+    }
+
+    /// Runs `read` over the whole of `data`: whitespace around the value is allowed, anything
+    /// after it is an error. Every reader of a whole document (trees, typed readers) starts here.
+    static func reading<T>(_ data: Data, _ read: (inout JSONParser) throws(Failure) -> T) throws(Failure) -> T {
         do {
-            return try data.withUnsafeBytes { raw in
+            return try data.withUnsafeBytes { raw throws(Failure) in
                 var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
-                parser.elementPath = path
                 parser.skipWhitespace()
-                let value = try parser.value()
+                let result = try read(&parser)
                 parser.skipWhitespace()
-                guard parser.index == parser.bytes.count else { throw Failure(reason: "unexpected data after the JSON value", offset: parser.index) }
-                return (value, parser.elements)
+                guard parser.index == parser.bytes.count else { throw parser.fail("unexpected data after the JSON value") }
+                return result
             }
         } catch let failure as Failure {
             throw failure

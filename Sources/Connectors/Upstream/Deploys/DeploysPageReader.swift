@@ -49,10 +49,7 @@ enum DeploysPageReader {
 
     /// The page's items, or nil when the tree reader must read it.
     static func items(of body: Data) -> [Item]? {
-        try? body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws(JSONParser.Failure) -> [Item]? in
-            var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
-            return try parser.deploysPage(body)
-        }
+        (try? JSONParser.reading(body) { parser throws(JSONParser.Failure) in try parser.deploysPage(body) }) ?? nil
     }
 }
 
@@ -62,7 +59,6 @@ extension JSONParser {
         var ok = false
         var items: [DeploysPageReader.Item]?
         var readable = true
-        skipWhitespace()
         let isObject = try members { parser, key throws(Failure) in
             switch key {
             case "ok": ok = try parser.value() == .bool(true)
@@ -76,8 +72,7 @@ extension JSONParser {
             default: try parser.skipValue()
             }
         }
-        skipWhitespace()
-        guard isObject, ok, readable, index == bytes.count else { return nil }
+        guard isObject, ok, readable else { return nil }
         return items
     }
 
