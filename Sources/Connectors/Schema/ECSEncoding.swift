@@ -112,19 +112,8 @@ public enum ECSEncoding {
         writer.field("outcome", event.outcome.rawValue)
         writer.field("project", event.project)
         writer.field("severity", event.severity.rawValue)
-        writer.object("source") { fields in
-            fields.field("event_id", event.source.eventID)
-            fields.field("name", event.source.name)
-            fields.field("type", event.source.type)
-        }
-        if let target = event.target {
-            writer.object("target") { fields in
-                fields.field("id", target.id)
-                fields.field("location", target.location)
-                fields.field("name", target.name)
-                fields.field("type", target.type)
-            }
-        }
+        writer.source("source", event.source)
+        if let target = event.target { writer.target("target", target) }
     }
 
     public static func json(_ event: AuditEvent) -> JSONValue {

@@ -70,3 +70,24 @@ struct JSONFieldWriter {
         endObject()
     }
 }
+
+extension JSONFieldWriter {
+    /// The schema's source reference (`event_id`, `name`, `type`), as the native and ECS encodings write it.
+    mutating func source(_ name: StaticString, _ source: AuditEvent.SourceReference) {
+        object(name) { fields in
+            fields.field("event_id", source.eventID)
+            fields.field("name", source.name)
+            fields.field("type", source.type)
+        }
+    }
+
+    /// A target's known fields (`id`, `location`, `name`, `type`); `{}` when none is known.
+    mutating func target(_ name: StaticString, _ target: AuditEvent.Target) {
+        object(name) { fields in
+            fields.field("id", target.id)
+            fields.field("location", target.location)
+            fields.field("name", target.name)
+            fields.field("type", target.type)
+        }
+    }
+}

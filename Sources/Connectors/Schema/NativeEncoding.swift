@@ -33,19 +33,8 @@ public enum NativeEncoding {
         }
         writer.field("received_at", RFC3339.format(event.receivedAt))
         writer.field("severity", event.severity.rawValue)
-        writer.object("source") { source in
-            source.field("event_id", event.source.eventID)
-            source.field("name", event.source.name)
-            source.field("type", event.source.type)
-        }
-        if let target = event.target {
-            writer.object("target") { fields in
-                fields.field("id", target.id)
-                fields.field("location", target.location)
-                fields.field("name", target.name)
-                fields.field("type", target.type)
-            }
-        }
+        writer.source("source", event.source)
+        if let target = event.target { writer.target("target", target) }
         writer.field("time", RFC3339.format(event.time))
         writer.endObject()
         return Data(writer.bytes)
