@@ -18,6 +18,8 @@ public protocol StateBackend: AnyObject, Sendable {
     func sourceStates() throws -> [SourceState]
     func walkProgress(source: String) throws -> WalkProgress?
     func clearWalkProgress(source: String) throws
+    /// `cursor` and `walkProgress` together (one read where the backend can).
+    func pollPosition(source: String) throws -> PollPosition
 
     // MARK: The spool
     /// Spools a page's new events (those not already in the dedupe index), records their dedupe
@@ -90,6 +92,10 @@ public protocol StateBackend: AnyObject, Sendable {
 
 /// The usual defaults (now, no sink restriction, everything) for callers holding any backend.
 extension StateBackend {
+    public func pollPosition(source: String) throws -> PollPosition {
+        PollPosition(cursor: try cursor(source: source), walk: try walkProgress(source: source))
+    }
+
     public func setCursor(source: String, position: String) throws { try setCursor(source: source, position: position, now: Date()) }
     public func recordSourceError(source: String, error: String) throws { try recordSourceError(source: source, error: error, now: Date()) }
 

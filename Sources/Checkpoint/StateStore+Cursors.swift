@@ -83,6 +83,17 @@ public struct WalkProgress: Sendable, Equatable {
     }
 }
 
+/// Where a source's next poll starts: its cursor and the walk a previous poll left unfinished.
+public struct PollPosition: Sendable, Equatable {
+    public var cursor: String?
+    public var walk: WalkProgress?
+
+    public init(cursor: String?, walk: WalkProgress?) {
+        self.cursor = cursor
+        self.walk = walk
+    }
+}
+
 /// What a page append does to the source's walk progress.
 public enum WalkUpdate: Sendable, Equatable {
     case unchanged
@@ -100,6 +111,22 @@ extension StateStore {
                 WalkProgress(
                     windowStart: Date(timeIntervalSince1970: $0[0]), windowEnd: Date(timeIntervalSince1970: $0[1]), position: $0[2])
             }
+        }
+    }
+
+    /// The cursor and the unfinished walk of `source`, read together: a poll starts from both.
+    public func pollPosition(source: String) throws -> PollPosition {
+        try pool.read { db in
+            let cursor = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT position FROM source_cursor WHERE source = ?"), arguments: [source])
+            let walk = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT window_start, window_end, position FROM walk_progress WHERE source = ?"),
+                arguments: [source]
+            ).map {
+                WalkProgress(
+                    windowStart: Date(timeIntervalSince1970: $0[0]), windowEnd: Date(timeIntervalSince1970: $0[1]), position: $0[2])
+            }
+            return PollPosition(cursor: cursor, walk: walk)
         }
     }
 

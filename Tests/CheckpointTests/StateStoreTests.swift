@@ -114,14 +114,35 @@ enum BackendUnderTest: String, CaseIterable, CustomStringConvertible {
         try store.appendPage(source: "s", entries: [entry(1)], cursor: nil, walk: .save(progress))
         #expect(try store.walkProgress(source: "s") == progress)
         #expect(try store.walkProgress(source: "other") == nil)
+        #expect(try store.pollPosition(source: "s") == PollPosition(cursor: nil, walk: progress))
         try store.appendPage(source: "s", entries: [entry(2)], cursor: "end", walk: .clear)
         #expect(try store.walkProgress(source: "s") == nil)
+        #expect(try store.pollPosition(source: "s") == PollPosition(cursor: "end", walk: nil))
+        #expect(try store.pollPosition(source: "other") == PollPosition(cursor: nil, walk: nil))
         try store.appendPage(source: "s", entries: [], cursor: nil, walk: .save(progress))
         try store.setCursor(source: "s", position: "by hand")
         #expect(try store.walkProgress(source: "s") == nil)
         try store.appendPage(source: "s", entries: [], cursor: nil, walk: .save(progress))
         try store.resetCursor(source: "s")
         #expect(try store.walkProgress(source: "s") == nil)
+    }
+
+    /// A page without events commits without waiting for the disk; the connection goes back to
+    /// FULL for the next page, and the commit is there after a reopen.
+    @Test func aPageWithoutEventsCommitsUnsyncedAndLeavesTheWriterSynced() throws {
+        let path = temporaryStatePath()
+        let store = try StateStore(path: path)
+        func writerSynchronous() throws -> Int? {
+            try store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        }
+        #expect(try writerSynchronous() == 2)
+        try store.appendPage(source: "s", entries: [], cursor: "c1")
+        #expect(try writerSynchronous() == 2)
+        #expect(try store.cursor(source: "s") == "c1")
+        try store.appendPage(source: "s", entries: [entry(1)], cursor: "c2")
+        #expect(try writerSynchronous() == 2)
+        try store.appendPage(source: "s", entries: [], cursor: "c3")
+        #expect(try StateStore(path: path).cursor(source: "s") == "c3")
     }
 
     @Test(arguments: BackendUnderTest.allCases) func pageWithoutCursorLeavesCursorAlone(_ backend: BackendUnderTest) throws {

@@ -21,6 +21,8 @@ final class SourcePoller: Sendable {
         var fetched = 0
         var spooled = 0
         var duplicates = 0
+        /// The source's cursor when the poll ended (nil: it has none yet).
+        var cursor: Date?
     }
 
     /// Shared by every source of the engine: how many polls run at once.
@@ -73,7 +75,7 @@ final class SourcePoller: Sendable {
                 defer { metrics.pollDuration.record(duration: clock.now - started) }
                 return try await pollWindow(now: now)
             }
-            if let cursor = try? store.cursor(source: name).flatMap(RFC3339.parse) {
+            if let cursor = summary.cursor {
                 metrics.lag.record(max(0, clock.wallNow.timeIntervalSince(cursor)))
             }
             logger.info(
@@ -96,8 +98,10 @@ final class SourcePoller: Sendable {
     /// A walk an earlier poll left unfinished goes on first (its window, from where it stopped);
     /// then the window from the cursor up to now.
     private func pollWindow(now: Date) async throws -> Summary {
-        var summary = Summary()
-        if let progress = try store.walkProgress(source: name) {
+        // One read: an idle poll otherwise read its state four times.
+        let position = try store.pollPosition(source: name)
+        var summary = Summary(cursor: position.cursor.flatMap(RFC3339.parse))
+        if let progress = position.walk {
             let window = PollWindow(start: progress.windowStart, end: progress.windowEnd)
             if let poll = configuration.connector.makePoll(window: window, resumingAt: progress.position) {
                 logger.info("resuming a walk an earlier poll left unfinished", metadata: [LogKey.windowEnd: "\(RFC3339.format(window.end))"])
@@ -106,7 +110,7 @@ final class SourcePoller: Sendable {
                 try store.clearWalkProgress(source: name)
             }
         }
-        let cursor = try store.cursor(source: name).flatMap(RFC3339.parse)
+        let cursor = summary.cursor
         let window = walker.window(cursor: cursor, now: now)
         guard window.start < window.end else {
             if let cursor, cursor.timeIntervalSince(now) > StatusReport.aheadTolerance {
@@ -126,11 +130,13 @@ final class SourcePoller: Sendable {
     /// A new window is walked in slices where the connector allows (`PageWalker.walk(slicing:)`);
     /// a resumed walk goes on in one piece.
     private func walk(over window: PollWindow, resuming resumed: (any SourcePoll)?, into summary: inout Summary) async throws {
-        var ledger = WalkLedger(window: window, cursor: try store.cursor(source: name).flatMap(RFC3339.parse), resumed: resumed != nil)
+        var ledger = WalkLedger(window: window, cursor: summary.cursor, resumed: resumed != nil)
         var warnedAhead = false
         var pages = summary
         func spool(_ fetched: [PageWalker.FetchedPage<[SpoolEntry]>]) async throws -> Bool {
-            try await waitForSpoolSpace()
+            let entries = SpoolEntry.all(in: fetched)
+            // A page without events adds nothing to a full spool.
+            if !entries.isEmpty { try await waitForSpoolSpace() }
             let entry = ledger.record(fetched)
             if let ahead = entry.aheadOfWindow, !warnedAhead {
                 warnedAhead = true
@@ -138,13 +144,13 @@ final class SourcePoller: Sendable {
                     "upstream event times run ahead of this host's clock; the cursor stays at the poll's end",
                     metadata: [LogKey.newestEntry: "\(RFC3339.format(ahead))", LogKey.windowEnd: "\(RFC3339.format(window.end))"])
             }
-            let entries = SpoolEntry.all(in: fetched)
             let (store, name) = (store, name)
             let cursorText = entry.cursor.map(RFC3339.format)
             // Off the cooperative pool: the commit waits for its fsync.
             let result = try await spoolLane.run {
                 try store.appendPage(source: name, entries: entries, cursor: cursorText, walk: entry.walk)
             }
+            if let cursor = entry.cursor { pages.cursor = cursor }
             pages.pages += fetched.count
             pages.fetched += entries.count
             pages.spooled += result.inserted
