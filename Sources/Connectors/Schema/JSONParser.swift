@@ -212,14 +212,17 @@ struct JSONParser {
     private mutating func skipString() throws(Failure) {
         index += 1
         while index < bytes.count {
+            let run = JSONStringScan.firstSpecial(in: bytes, from: index)
+            if run.sawNonASCII { sawNonASCII = true }
+            index = run.index
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
                 return
             }
             guard byte >= 0x20 else { throw fail("control character in string") }
-            if byte >= 0x80 { sawNonASCII = true }
-            index += byte == UInt8(ascii: "\\") ? 2 : 1
+            index += 2  // a backslash and the byte it escapes
         }
         throw fail("unterminated string")
     }
@@ -267,17 +270,17 @@ struct JSONParser {
         index += 1
         let start = index
         // Fast path: no escapes.
-        while index < bytes.count {
+        let run = JSONStringScan.firstSpecial(in: bytes, from: index)
+        if run.sawNonASCII { sawNonASCII = true }
+        index = run.index
+        if index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
                 index += 1
                 return text
             }
-            if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw fail("control character in string") }
-            if byte >= 0x80 { sawNonASCII = true }
-            index += 1
         }
         var buffer = Array(bytes[start..<index])
         while index < bytes.count {

@@ -50,14 +50,13 @@ enum JSONWriter {
         var string = string
         string.withUTF8 { bytes in
             var runStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                appendEscape(of: byte, into: &output)
-                runStart = index + 1
+            while true {
+                let special = JSONStringScan.firstSpecial(in: bytes, from: runStart).index
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<special]))
+                guard special < bytes.count else { break }
+                appendEscape(of: bytes[special], into: &output)
+                runStart = special + 1
             }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
         output.append(UInt8(ascii: "\""))
     }
