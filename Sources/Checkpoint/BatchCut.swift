@@ -26,13 +26,21 @@ extension BatchCut {
     /// record `next` had and fewer than `limit` of them, so nothing for this sink lies beyond it
     /// (its offset may then move to the spool's head; see `StateStore.nextBatch`).
     static func take(limit: Int, maxBytes: Int, next: () throws -> SpoolRecord?) rethrows -> (records: [SpoolRecord], exhausted: Bool) {
-        var records: [SpoolRecord] = []
+        let taken = try take(limit: limit, maxBytes: maxBytes, size: \.payload.count, next: next)
+        return (taken.items, taken.exhausted)
+    }
+
+    /// `take` for items whose payload size is known before the payload is read.
+    static func take<Item>(
+        limit: Int, maxBytes: Int, size: (Item) -> Int, next: () throws -> Item?
+    ) rethrows -> (items: [Item], exhausted: Bool) {
+        var items: [Item] = []
         var cut = BatchCut(limit: limit, maxBytes: maxBytes)
-        while let record = try next() {
-            guard cut.admits(bytes: record.payload.count) else { return (records, false) }
-            records.append(record)
+        while let item = try next() {
+            guard cut.admits(bytes: size(item)) else { return (items, false) }
+            items.append(item)
         }
-        return (records, records.count < limit)
+        return (items, items.count < limit)
     }
 
     /// A batch of `records`, read after `seq`: its offset moves to its last record, or to `head()`

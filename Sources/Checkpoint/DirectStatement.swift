@@ -27,6 +27,10 @@ struct DirectStatement {
         }
     }
 
+    func bind(_ index: Int32, integer value: Int64) {
+        sqlite3_bind_int64(handle, index, value)
+    }
+
     func bind(_ index: Int32, _ value: Double) {
         sqlite3_bind_double(handle, index, value)
     }

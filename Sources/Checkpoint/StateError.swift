@@ -13,6 +13,10 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
         case lockUnavailable = "lock_unavailable"
         /// The state file does not exist and cannot be created (a missing directory, no permission).
         case uncreatable = "uncreatable"
+        /// A spool segment cannot be written (a full disk, a read-only file system).
+        case unwritable = "unwritable"
+        /// A spool segment the spool points into is missing or short.
+        case unreadable = "unreadable"
     }
 
     public let code: Code

@@ -127,6 +127,16 @@ extension StateStore {
                     );
                     """)
         }
+        migrator.registerMigration("v7-spool-segments") { db in
+            // Where a payload lies in the spool's segment files (`SpoolSegments`); NULL: in
+            // `payload` itself (rows spooled before, and dead letters replayed).
+            try db.execute(
+                sql: """
+                    ALTER TABLE spool ADD COLUMN segment INTEGER;
+                    ALTER TABLE spool ADD COLUMN payload_offset INTEGER;
+                    ALTER TABLE spool ADD COLUMN payload_length INTEGER;
+                    """)
+        }
         return migrator
     }
 }

@@ -17,53 +17,73 @@ extension StateStore {
         // A page without events only moves the cursor (or the walk): losing that commit to a power
         // cut costs a repeated fetch, which the dedupe index absorbs, so it need not wait for the
         // disk. With a thousand sources this was one fsync per empty poll.
-        let append = { (db: Database) throws -> AppendResult in
-            let result = try Self.insert(db, source: source, entries: entries, onlySinks: onlySinks, now: now)
+        try writeSpooling(synced: !entries.isEmpty) { db, payloads in
+            let result = try Self.insert(db, source: source, entries: entries, onlySinks: onlySinks, now: now, payloads: &payloads)
             if let cursor {
                 try Self.writeCursor(db, source: source, position: cursor, now: now, success: true)
             }
             try Self.write(walk, source: source, db)
             return result
         }
-        return try entries.isEmpty ? writeUnsynced(append) : pool.write(append)
     }
 
-    /// A transaction committed without waiting for the disk (`synchronous = NORMAL`). In WAL mode
+    /// A write transaction that may spool payloads: `body` gathers them, they are written to their
+    /// segment and synced before the transaction commits, and the next append goes on after them
+    /// once it has. All of it inside the write lock, so appends never overlap.
+    ///
+    /// `synced: false` commits without waiting for the disk (`synchronous = NORMAL`). In WAL mode
     /// the file stays consistent and commits survive in order: the next synced commit makes this
     /// one durable too; a power cut may lose it, a killed process does not.
-    func writeUnsynced<T>(_ body: (Database) throws -> T) throws -> T {
+    func writeSpooling<T>(synced: Bool = true, _ body: (Database, inout SpoolSegments.Append) throws -> T) throws -> T {
         try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if !synced { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             var result: T?
+            var payloads: SpoolSegments.Append?
             do {
                 try db.inTransaction {
-                    result = try body(db)
+                    var gathered = try segments.beginAppend { try Self.lastSegmentLocation(db) }
+                    result = try body(db, &gathered)
+                    try segments.write(gathered)
+                    payloads = gathered
                     return .commit
                 }
             } catch {
-                try db.execute(sql: "PRAGMA synchronous = FULL")
+                if !synced { try db.execute(sql: "PRAGMA synchronous = FULL") }
                 throw error
             }
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            if !synced { try db.execute(sql: "PRAGMA synchronous = FULL") }
+            if let payloads { segments.committed(payloads) }
             guard let result else { preconditionFailure("a committed transaction has a result") }
             return result
         }
     }
 
-    /// Dedupe and spool one page's entries inside the caller's transaction.
+    /// Where the newest payload in a segment lies (nil: no row points into one).
+    static func lastSegmentLocation(_ db: Database) throws -> SpoolSegments.Location? {
+        try Row.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT segment, payload_offset, payload_length FROM spool WHERE segment IS NOT NULL ORDER BY seq DESC LIMIT 1")
+        ).map { SpoolSegments.Location(segment: $0[0], offset: $0[1], length: $0[2]) }
+    }
+
+    /// Dedupe and spool one page's entries inside the caller's transaction; their payloads join
+    /// `payloads`, which the caller writes before it commits.
     ///
     /// An id already seen is skipped unless it was spooled only for some sinks (a `--sink`
     /// backfill, say) and this page wants it for others: then it is spooled again for just the
     /// sinks still missing it, so none receives it twice and none goes without.
-    static func insert(_ db: Database, source: String, entries: [SpoolEntry], onlySinks: [String]?, now: Date) throws -> AppendResult {
+    static func insert(
+        _ db: Database, source: String, entries: [SpoolEntry], onlySinks: [String]?, now: Date, payloads: inout SpoolSegments.Append
+    ) throws -> AppendResult {
         var result = AppendResult(inserted: 0, duplicates: 0)
         let seen = try DirectStatement(
             db.cachedStatement(sql: "INSERT OR IGNORE INTO dedupe (source, upstream_id, seen_at, sinks) VALUES (?, ?, ?, ?)"), in: db)
         let spool = try DirectStatement(
             db.cachedStatement(
                 sql: """
-                    INSERT INTO spool (source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO spool (source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks,
+                        segment, payload_offset, payload_length)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, x'', ?, ?, ?, ?, ?)
                     """), in: db)
         let sinkList = onlySinks.map(SinkList.text)
         let stamp = now.timeIntervalSince1970
@@ -81,6 +101,7 @@ extension StateStore {
                 }
                 spoolFor = SinkList.text(missing)
             }
+            let location = payloads.add(entry.payload)
             spool.bind(1, source)
             spool.bind(2, entry.eventID)
             spool.bind(3, entry.eventTime.timeIntervalSince1970)
@@ -88,9 +109,12 @@ extension StateStore {
             spool.bind(5, entry.severity)
             spool.bind(6, entry.action)
             spool.bind(7, entry.outcome)
-            spool.bind(9, stamp)
-            spool.bind(10, spoolFor)
-            try spool.run(blob: entry.payload, at: 8)
+            spool.bind(8, stamp)
+            spool.bind(9, spoolFor)
+            spool.bind(10, integer: location.segment)
+            spool.bind(11, integer: location.offset)
+            spool.bind(12, integer: Int64(location.length))
+            try spool.run()
             result.inserted += 1
         }
         return result
@@ -127,27 +151,54 @@ extension StateStore {
     /// spool would look full forever. Read in one snapshot, and sequence numbers are handed out in
     /// commit order, so nothing for `sink` can later appear at or below that head.
     public func nextBatch(sink: String, after seq: Int64, limit: Int, maxBytes: Int = .max) throws -> SpoolBatch {
-        try pool.read { db in
+        let (taken, passedThrough) = try pool.read { db in
             let rows = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at
+                        SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at,
+                            segment, payload_offset, payload_length
                         FROM spool
                         WHERE seq > ? AND (only_sinks IS NULL OR instr(only_sinks, ?) > 0)
                         ORDER BY seq LIMIT ?
                         """),
                 arguments: [seq, "," + sink + ",", limit])
-            let taken = try BatchCut.take(limit: limit, maxBytes: maxBytes) { try rows.next().map(Self.spoolRecord) }
-            return try BatchCut.batch(taken, after: seq) { try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM spool")) }
+            let taken = try BatchCut.take(limit: limit, maxBytes: maxBytes, size: \.size) { try rows.next().map(Self.spooledRow) }
+            let batch = try BatchCut.batch(
+                (taken.items.map(\.record), taken.exhausted), after: seq
+            ) { try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM spool")) }
+            return (taken.items, batch.passedThrough)
         }
+        return SpoolBatch(records: try resolvePayloads(taken), passedThrough: passedThrough)
     }
 
-    static func spoolRecord(_ row: Row) -> SpoolRecord {
-        SpoolRecord(
+    /// A spool row as read: the record, and where its payload lies when it is not in the row.
+    struct SpooledRow {
+        var record: SpoolRecord
+        var location: SpoolSegments.Location?
+
+        var size: Int { location?.length ?? record.payload.count }
+    }
+
+    static func spooledRow(_ row: Row) -> SpooledRow {
+        let record = SpoolRecord(
             seq: row[0], source: row[1], eventID: row[2],
             eventTime: Date(timeIntervalSince1970: row[3]), eventType: row[4], severity: row[5],
             action: row[6], outcome: row[7], payload: row[8],
             spooledAt: Date(timeIntervalSince1970: row[9]))
+        guard let segment = row[10] as Int64? else { return SpooledRow(record: record, location: nil) }
+        return SpooledRow(record: record, location: SpoolSegments.Location(segment: segment, offset: row[11], length: row[12]))
+    }
+
+    /// The records with their payloads read from the segments.
+    func resolvePayloads(_ rows: [SpooledRow]) throws -> [SpoolRecord] {
+        let payloads = try segments.read(rows.compactMap(\.location))
+        var next = payloads.makeIterator()
+        return rows.map { row in
+            guard row.location != nil, let payload = next.next() else { return row.record }
+            var record = row.record
+            record.payload = payload
+            return record
+        }
     }
 
     /// Ensures each sink has an offset row. A sink seen for the first time starts at the
@@ -235,22 +286,39 @@ extension StateStore {
     @discardableResult
     public func prune(activeSinks: [String]) throws -> Int {
         guard !activeSinks.isEmpty else { return 0 }
-        return try pool.write { db in
-            let placeholders = Array(repeating: "?", count: activeSinks.count).joined(separator: ",")
-            var arguments = StatementArguments(activeSinks)
-            // A configured sink without an offset row has passed nothing.
-            let minimum =
-                try Int64.fetchOne(
-                    db,
-                    sql: """
-                        SELECT CASE WHEN count(*) < \(activeSinks.count) THEN 0 ELSE min(delivered_seq) END
-                        FROM sink_offset WHERE sink IN (\(placeholders))
-                        """,
-                    arguments: arguments) ?? 0
-            arguments = [minimum]
-            try db.execute(sql: "DELETE FROM spool WHERE seq <= ?", arguments: arguments)
-            return db.changesCount
+        var pruned = 0
+        try pool.writeWithoutTransaction { db in
+            var oldestInUse: Int64?
+            try db.inTransaction {
+                (pruned, oldestInUse) = try prunedRows(db, activeSinks: activeSinks)
+                return .commit
+            }
+            // After the commit (a rolled-back prune leaves its rows), still inside the write lock.
+            try segments.prune(oldestInUse: oldestInUse)
         }
+        return pruned
+    }
+
+    /// Deletes the rows every one of `activeSinks` has passed; returns how many, and the oldest
+    /// segment the rows left still point into.
+    private func prunedRows(_ db: Database, activeSinks: [String]) throws -> (Int, Int64?) {
+        let placeholders = Array(repeating: "?", count: activeSinks.count).joined(separator: ",")
+        // A configured sink without an offset row has passed nothing.
+        let minimum =
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT CASE WHEN count(*) < \(activeSinks.count) THEN 0 ELSE min(delivered_seq) END
+                    FROM sink_offset WHERE sink IN (\(placeholders))
+                    """,
+                arguments: StatementArguments(activeSinks)) ?? 0
+        try db.execute(sql: "DELETE FROM spool WHERE seq <= ?", arguments: [minimum])
+        let pruned = db.changesCount
+        // Segment numbers grow with sequence numbers: the oldest row left names the oldest segment
+        // still in use.
+        let oldestInUse = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT segment FROM spool WHERE segment IS NOT NULL ORDER BY seq LIMIT 1"))
+        return (pruned, oldestInUse)
     }
 
     /// How many events are spooled (delivered or not by some sink).

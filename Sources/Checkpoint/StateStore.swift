@@ -23,11 +23,18 @@ public final class StateStore: Sendable {
 
     public let path: String
     let pool: DatabasePool
+    /// The spooled payloads, in files beside the state file.
+    let segments: SpoolSegments
     /// Used only by `checkpointWAL`, so a checkpoint never waits for, or holds up, the writer.
     private let checkpointer: DatabaseQueue
 
     /// Opens (creating if needed) the state file at `path` and runs pending migrations.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, segmentBytes: SpoolSegments.defaultSegmentBytes)
+    }
+
+    /// `segmentBytes`: where the spool begins a new segment file (tests make it small).
+    init(path: String, segmentBytes: Int64) throws {
         self.path = path
         try Self.refuseForeignFile(at: path)
         try Self.createPrivately(at: path)
@@ -71,7 +78,11 @@ public final class StateStore: Sendable {
         // The same durability as the writer's connection while it copies pages into the file.
         checkpointConfiguration.prepareDatabase { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         checkpointer = try DatabaseQueue(path: path, configuration: checkpointConfiguration)
+        segments = try SpoolSegments(directory: Self.segmentDirectory(of: path), segmentBytes: segmentBytes)
     }
+
+    /// Where the spool's segment files live: beside the state file, like its `-wal` and `-shm`.
+    public static func segmentDirectory(of path: String) -> String { path + "-spool" }
 
     /// Creates a missing state file empty and 0600, whatever the umask: the spool holds whole audit
     /// events (emails, IP addresses). SQLite gives its `-wal` and `-shm` the main file's mode.
@@ -140,7 +151,14 @@ public final class StateStore: Sendable {
     /// Runs SQLite's own consistency check; returns "ok" when the file is sound.
     public func integrityCheck() throws -> String {
         try pool.read { db in
-            try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
+            let sqlite = try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
+            // The segment files the spool points into must all be there.
+            let files = Set(try segments.segmentNumbers())
+            let missing = try Int64.fetchAll(db, sql: "SELECT DISTINCT segment FROM spool WHERE segment IS NOT NULL")
+                .filter { !files.contains($0) }
+            guard !missing.isEmpty else { return sqlite }
+            let problem = "spool segment file(s) missing: " + missing.map { segments.path(of: $0) }.joined(separator: ", ")
+            return sqlite == "ok" ? problem : sqlite + "; " + problem
         }
     }
 }
@@ -163,5 +181,6 @@ extension StateStore {
             let pages = full ? try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 1 : 4_294_967_294
             _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(pages)")
         }
+        segments.refuseWrites(full)
     }
 }

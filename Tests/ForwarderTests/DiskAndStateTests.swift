@@ -8,8 +8,9 @@ import Testing
 @testable import Forwarder
 
 /// Disk and state (issue 6): a full disk during a spool write, and state files that are not ours.
-/// A small tmpfs cannot be mounted without root here, so the full disk is SQLite's own: the file is
-/// capped at its size (`PRAGMA max_page_count`) and SQLite answers SQLITE_FULL, as on a full disk.
+/// A small tmpfs cannot be mounted without root here, so the full disk is simulated: the state file
+/// is capped at its size (`PRAGMA max_page_count`, SQLite answers SQLITE_FULL) and the spool's
+/// segment files refuse writes with ENOSPC, as on a full disk.
 @Suite(.awaitedTeardown, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.reason)) struct DiskAndStateTests {
     /// 300 events of 4 KB in the last ten minutes: far more than a fresh state file has room for.
     static func seedMoreThanAFreshStateFileHolds(_ harness: Harness) async -> [DeploysAuditItem] {
@@ -22,6 +23,9 @@ import Testing
         return items
     }
 
+    /// What a full disk's error says: the page's payloads are written, and fail, first.
+    static let noSpace = "cannot write spool segment 1: No space left on device"
+
     @Test func aFullDiskStopsThePollWithAnErrorAndNothingIsLostWhenSpaceReturns() async throws {
         let harness = try await Harness.start()
         Teardown.add { await harness.stop() }
@@ -32,8 +36,8 @@ import Testing
 
         try (engine.store as! StateStore).simulateFullDisk(true)
         let failure = try #require(await OnceMode.run(engine: engine, deadline: .seconds(60)).failureText)
-        #expect(failure.contains("database or disk is full"), "\(failure)")
-        #expect(!log.problems(containing: "database or disk is full").isEmpty, "\(log.text)")
+        #expect(failure.contains(Self.noSpace), "\(failure)")
+        #expect(!log.problems(containing: Self.noSpace).isEmpty, "\(log.text)")
         // Nothing was spooled, so the cursor did not move.
         #expect(try engine.store.cursor(source: "deploys") == nil)
         #expect(try harness.fileEventIDs().isEmpty)
@@ -61,7 +65,7 @@ import Testing
         let group = DaemonMode.serviceGroup(engine: engine, stopsOnSignals: false)
         let daemon = Task { try await group.run() }
 
-        let failedTwice = await eventually(timeout: .seconds(20)) { log.problems(containing: "database or disk is full").count >= 2 }
+        let failedTwice = await eventually(timeout: .seconds(20)) { log.problems(containing: Self.noSpace).count >= 2 }
         #expect(failedTwice, "\(log.text)")
         #expect(try harness.fileEventIDs().isEmpty)
         #expect(try engine.store.cursor(source: "deploys") == nil)

@@ -134,6 +134,11 @@ import Testing
             #expect(mode(path) == 0o600, "\(file) is \(String(mode(path), radix: 8))")
         }
         #expect(mode(directory + "/state.sqlite") == 0o600)
+        // The spool's segment files hold whole events too.
+        #expect(mode(directory + "/state.sqlite-spool") == 0o700)
+        let segments = try FileManager.default.contentsOfDirectory(atPath: directory + "/state.sqlite-spool")
+        #expect(!segments.isEmpty)
+        for segment in segments { #expect(mode(directory + "/state.sqlite-spool/" + segment) == 0o600, "\(segment)") }
         #expect(mode(directory + "/out") == 0o700)
         #expect(mode(directory + "/shared/events.ndjson") == 0o640)
         #expect(mode(directory + "/shared") == 0o750)

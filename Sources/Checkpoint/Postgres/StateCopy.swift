@@ -31,7 +31,7 @@ public enum StateCopy {
             var summary = Summary()
             try sqlite.pool.read { db in
                 summary.cursors = try copyCursors(db, session)
-                summary.events = try copySpool(db, session)
+                summary.events = try copySpool(db, session, from: sqlite)
                 summary.sinks = try copyOffsets(db, session)
                 summary.dedupeKeys = try copyDedupe(db, session)
                 summary.deadLetters = try copyDeadLetters(db, session)
@@ -70,23 +70,25 @@ public enum StateCopy {
 
     /// The events keep their sequence numbers, so every sink's offset still means what it meant;
     /// the identity goes on after the highest ever handed out.
-    private static func copySpool(_ db: Database, _ session: PostgresSession) throws -> Int {
+    private static func copySpool(_ db: Database, _ session: PostgresSession, from sqlite: StateStore) throws -> Int {
         var copied = 0
         var after: Int64 = 0
         while true {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks
+                    SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at,
+                        segment, payload_offset, payload_length, only_sinks
                     FROM spool WHERE seq > ? ORDER BY seq LIMIT ?
                     """, arguments: [after, chunk])
             guard let last = rows.last else { break }
             let column = { (index: Int) -> [String] in rows.map { $0[index] } }
             let seqs: [Int64] = rows.map { $0[0] }
             let times: [Double] = rows.map { $0[3] }
-            let payloads = rows.map { ByteBuffer(bytes: ($0[8] as Data)) }
+            // Payloads in segment files are read from there.
+            let payloads = try sqlite.resolvePayloads(rows.map(StateStore.spooledRow)).map { ByteBuffer(bytes: $0.payload) }
             let spooledAt: [Double] = rows.map { $0[9] }
-            let onlySinks: [String] = rows.map { ($0[10] as String?) ?? "" }
+            let onlySinks: [String] = rows.map { ($0[13] as String?) ?? "" }
             try session.execute(
                 """
                 INSERT INTO spool (seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
