@@ -39,6 +39,21 @@ import Testing
         #expect(try store.readBatch(sink: "x", after: 0, limit: 100, maxBytes: 2 * Self.payload(1).count).count == 2)
     }
 
+    /// A long page: every row in page order, numbered contiguously, each with its own payload;
+    /// a duplicate inside the page is skipped.
+    @Test func aLongPageKeepsItsOrder() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        let count = 70
+        var page = Self.entries(1...count)
+        page.insert(page[40], at: 41)
+        let result = try store.appendPage(source: "s", entries: page, cursor: "c1")
+        #expect(result == AppendResult(inserted: count, duplicates: 1))
+        let batch = try store.readBatch(sink: "x", after: 0, limit: 1000)
+        #expect(batch.map(\.eventID) == (1...count).map { "e\($0)" })
+        #expect(batch.map(\.seq) == (1...count).map(Int64.init))
+        #expect(batch.map(\.payload) == (1...count).map { Self.payload($0) })
+    }
+
     /// A page whose transaction fails leaves bytes no row points at; the next page writes over
     /// them, and a new process goes on after the last committed payload.
     @Test func bytesOfAFailedPageAreWrittenOverAndANewProcessGoesOnAfterTheLastCommit() throws {
