@@ -39,7 +39,10 @@ final class SpoolSegments: Sendable {
     init(directory: String, segmentBytes: Int64 = defaultSegmentBytes) throws {
         self.directory = directory
         self.segmentBytes = segmentBytes
-        if mkdir(directory, 0o700) != 0, errno != EEXIST {
+        if mkdir(directory, 0o700) == 0 {
+            // The new directory's own entry must survive a power cut before a row points into it.
+            try Self.sync(directory: (directory as NSString).deletingLastPathComponent)
+        } else if errno != EEXIST {
             throw StateError(.uncreatable, "cannot create the spool directory \(directory): \(String(cString: strerror(errno)))")
         }
     }
@@ -175,10 +178,14 @@ final class SpoolSegments: Sendable {
     }
 
     private func syncDirectory() throws {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw Self.writeError(nil, errno) }
+        try Self.sync(directory: directory)
+    }
+
+    private static func sync(directory: String) throws {
+        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw writeError(nil, errno) }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw Self.writeError(nil, errno) }
+        guard fsync(fd) == 0 else { throw writeError(nil, errno) }
     }
 
     private static func writeError(_ segment: Int64?, _ code: Int32) -> StateError {
