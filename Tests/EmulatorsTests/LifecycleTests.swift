@@ -42,15 +42,15 @@ import Testing
     @Test func stopIsFastWithARequestParkedInADelay() async throws {
         let emulator = DeploysEmulator()
         let url = try await emulator.start()
-        await emulator.faults.enqueue(.delay(.seconds(30)))
+        await emulator.faults.enqueue(.delay(.seconds(120)))
         let parked = Task { try? await postJSON(url, ["project": "acme"]) }
         try await Task.sleep(for: .milliseconds(200))
         let clock = ContinuousClock()
         let start = clock.now
         await emulator.stop()
-        // The point: stop does not wait out the 30 s delay. On 2 cores with the whole suite
+        // The point: stop does not wait out the 120 s delay. On 2 cores with the whole suite
         // running beside it, the 1 s graceful period has been seen to take 5.7–7 s to unwind.
-        #expect(clock.now - start < .seconds(15))
+        #expect(clock.now - start < .seconds(60))
         _ = await parked.value
     }
 }

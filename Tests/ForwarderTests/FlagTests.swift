@@ -34,13 +34,13 @@ import Testing
     @Test func manyWaitersAreAllWoken() async {
         let flag = Flag()
         await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<20 { group.addTask { await flag.wait(atMost: .seconds(30)) } }
+            for _ in 0..<20 { group.addTask { await flag.wait(atMost: .seconds(120)) } }
             try? await Task.sleep(for: .milliseconds(50))
             let clock = ContinuousClock()
             let started = clock.now
             flag.set()
             await group.waitForAll()
-            #expect(clock.now - started < .seconds(10))
+            #expect(clock.now - started < .seconds(60))
         }
     }
 }
