@@ -152,6 +152,14 @@ final class SpoolSegments: Sendable {
         return removed
     }
 
+    /// The size of the segment files together.
+    func diskBytes() throws -> Int64 {
+        try segmentNumbers().reduce(0) { total, number in
+            var info = stat()
+            return stat(path(of: number), &info) == 0 ? total + Int64(info.st_size) : total
+        }
+    }
+
     /// The numbers of the segment files there are.
     func segmentNumbers() throws -> [Int64] {
         try FileManager.default.contentsOfDirectory(atPath: directory).compactMap { name in

@@ -34,6 +34,8 @@ public protocol StateBackend: AnyObject, Sendable {
     /// The next batch for `sink` after `seq`, cut by `BatchCut`, and how far its offset may move.
     func nextBatch(sink: String, after seq: Int64, limit: Int, maxBytes: Int) throws -> SpoolBatch
     func spoolDepth() throws -> Int64
+    /// The disk space of the spool's payload files (nil: the backend keeps payloads in its database).
+    func spoolFileBytes() throws -> Int64?
     func headSeq() throws -> Int64
     /// Drops events every active sink has passed; returns how many.
     @discardableResult
@@ -92,6 +94,8 @@ public protocol StateBackend: AnyObject, Sendable {
 
 /// The usual defaults (now, no sink restriction, everything) for callers holding any backend.
 extension StateBackend {
+    public func spoolFileBytes() throws -> Int64? { nil }
+
     public func pollPosition(source: String) throws -> PollPosition {
         PollPosition(cursor: try cursor(source: source), walk: try walkProgress(source: source))
     }

@@ -333,6 +333,11 @@ extension StateStore {
         }
     }
 
+    /// The size of the spool's segment files together.
+    public func spoolFileBytes() throws -> Int64? {
+        try segments.diskBytes()
+    }
+
     /// The highest sequence number ever spooled (0 when nothing was).
     public func headSeq() throws -> Int64 {
         try pool.read { db in

@@ -92,6 +92,8 @@ import Testing
             try store.appendPage(source: "s", entries: Self.entries((page * 10 + 1)...(page * 10 + 10)), cursor: "c\(page)")
         }
         #expect(try Self.segmentFiles(path) == ["1.seg", "2.seg", "3.seg", "4.seg", "5.seg"])
+        let written = (1...50).reduce(0) { $0 + Self.payload($1).count }
+        #expect(try store.spoolFileBytes() == Int64(written))
         try store.commitDelivery(sink: "a", through: 50)
         try store.commitDelivery(sink: "b", through: 25)
         try store.prune(activeSinks: ["a", "b"])
@@ -101,6 +103,7 @@ import Testing
         try store.commitDelivery(sink: "b", through: 50)
         try store.prune(activeSinks: ["a", "b"])
         #expect(try Self.segmentFiles(path) == ["5.seg"])
+        #expect(try store.spoolFileBytes() == Int64((41...50).reduce(0) { $0 + Self.payload($1).count }))
         try store.appendPage(source: "s", entries: Self.entries(51...52), cursor: "c5")
         #expect(try Self.segmentFiles(path) == ["5.seg", "6.seg"])
         #expect(try store.readBatch(sink: "a", after: 50, limit: 100).map(\.payload) == [51, 52].map { Self.payload($0) })

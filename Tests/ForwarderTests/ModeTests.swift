@@ -316,7 +316,7 @@ import Testing
         }
         for name in [
             "audit_forwarder_events_fetched_total{source=\"deploys\"}", "audit_forwarder_events_spooled_total",
-            "audit_forwarder_poll_duration_seconds", "audit_forwarder_spool_depth",
+            "audit_forwarder_poll_duration_seconds", "audit_forwarder_spool_depth", "audit_forwarder_spool_file_bytes",
         ] {
             #expect(metrics.contains(name), "missing \(name)")
         }

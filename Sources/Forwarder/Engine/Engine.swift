@@ -93,6 +93,7 @@ public final class Engine: Sendable {
         do {
             SpoolMetrics.depth.record(try store.spoolDepth())
             try store.prune(activeSinks: configuration.sinks.map(\.name))
+            if let bytes = try store.spoolFileBytes() { SpoolMetrics.fileBytes.record(bytes) }
             try store.pruneDedupe(seenBefore: now.addingTimeInterval(-configuration.state.dedupeWindow.seconds))
         } catch {
             logger.error("state maintenance failed", metadata: [LogKey.error: "\(error)"])

@@ -49,6 +49,7 @@ struct SinkMetrics: Sendable {
 
 enum SpoolMetrics {
     static let depth = Gauge(label: "audit_forwarder_spool_depth")
+    static let fileBytes = Gauge(label: "audit_forwarder_spool_file_bytes")
 }
 
 /// On a shared (PostgreSQL) state: this agent's leases (`SourceLeasing`).

@@ -60,6 +60,7 @@ enum MetricHelp {
         "audit_forwarder_delivery_retries_total": "Batches sent again after a transient failure.",
         "audit_forwarder_events_filtered_total": "Events the sink's filters passed over.",
         "audit_forwarder_spool_depth": "Events in the spool that some sink has not passed yet.",
+        "audit_forwarder_spool_file_bytes": "Disk space of the spool's segment files (SQLite state).",
         "audit_forwarder_sink_pending_events": "Events waiting for this sink.",
         "audit_forwarder_sink_last_success_timestamp_seconds": "When this sink last accepted a batch (Unix time; 0: not since start).",
         "audit_forwarder_sink_dead_letters": "Dead letters held for this sink now (replay or purge them).",
