@@ -5,9 +5,8 @@ import GRDBSQLite
 /// A cached GRDB statement bound and stepped through SQLite's C API.
 ///
 /// Appending a page runs two inserts per entry; GRDB's `StatementArguments` boxes every value and
-/// copies every string on the way in, which was most of their cost. Here strings are copied once
-/// by SQLite and the payload is bound without a copy. Use it only for statements that return no
-/// rows, inside a write transaction.
+/// copies every string on the way in, which was most of their cost. Here strings are copied once,
+/// by SQLite. Use it only for statements that return no rows, inside a write transaction.
 struct DirectStatement {
     private let handle: OpaquePointer
     private let database: Database
@@ -35,22 +34,13 @@ struct DirectStatement {
         sqlite3_bind_double(handle, index, value)
     }
 
-    /// Runs the statement; `blob`, when given, is bound at `index` for just this run, without a copy.
-    func run(blob: Data? = nil, at index: Int32 = 0) throws {
+    /// Runs the statement.
+    func run() throws {
         defer {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
         }
-        let code: Int32
-        if let blob {
-            code = blob.withUnsafeBytes { bytes in
-                // A zero-length blob still needs a non-null pointer, or SQLite stores NULL.
-                sqlite3_bind_blob(handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), nil)
-                return sqlite3_step(handle)
-            }
-        } else {
-            code = sqlite3_step(handle)
-        }
+        let code = sqlite3_step(handle)
         guard code == SQLITE_DONE else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(database.sqliteConnection)),
