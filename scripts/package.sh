@@ -54,6 +54,14 @@ install -m 0644 packaging/debian/copyright "$root/usr/share/doc/audit-forwarder/
 depends=$(ldd "$root/usr/bin/audit-forwarder" | awk '/=> \// { print $3 }' | while read -r library; do
   dpkg -S "$(readlink -f "$library")" 2>/dev/null || dpkg -S "$library" 2>/dev/null || true
 done | cut -d: -f1 | sort -u | paste -sd, - | sed 's/,/, /g')
+# The oldest glibc that runs the binary: the newest symbol version it needs, and 2.36 when the
+# release link packed its relocations (DT_RELR, Package.swift). dpkg then refuses an older system
+# plainly instead of the loader failing at start.
+glibc=$(objdump -T "$root/usr/bin/audit-forwarder" | grep -o 'GLIBC_2\.[0-9]*' | sort -uV | tail -n 1 | cut -d_ -f2)
+if readelf -V "$root/usr/bin/audit-forwarder" | grep -q GLIBC_ABI_DT_RELR; then
+  glibc=$(printf '%s\n2.36\n' "$glibc" | sort -V | tail -n 1)
+fi
+[ -z "$glibc" ] || depends=$(printf '%s' "$depends" | sed -E "s/(^|, )libc6(,|$)/\1libc6 (>= $glibc)\2/")
 installed_size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCHITECTURE@/$architecture/" -e "s/@DEPENDS@/$depends/" \
   -e "s/@INSTALLED_SIZE@/$installed_size/" packaging/debian/control > "$root/DEBIAN/control"

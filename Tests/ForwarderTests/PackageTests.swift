@@ -39,6 +39,7 @@ struct PackageTests {
         #expect(control.output.contains("Package: audit-forwarder"))
         #expect(control.output.contains("libsqlite3-0"), "the state needs SQLite: \(control.output)")
         #expect(!control.output.contains("swift"), "no dependency on a Swift toolchain: \(control.output)")
+        #expect(control.output.contains("libc6 (>= 2."), "the oldest glibc the binary runs on is stated: \(control.output)")
 
         for directory in ["var/lib/dpkg/info", "var/lib/dpkg/updates", "var/lib/dpkg/triggers"] {
             try FileManager.default.createDirectory(atPath: root + "/" + directory, withIntermediateDirectories: true)
