@@ -1,6 +1,27 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The release link on Linux: lld packs the 150,000 relative relocations into a few KiB (RELR)
+/// and the binary stops exporting its 55,000 symbols, which the loader otherwise paged in at
+/// start: about 5 MiB less resident (Benchmarks/README.md). Only where this system's glibc can
+/// load packed relocations (2.36 and newer): an older one would run the binary unrelocated.
+let releaseLinkerFlags: [String] = {
+    #if canImport(Glibc)
+        var text = [CChar](repeating: 0, count: 64)
+        guard confstr(Int32(_CS_GNU_LIBC_VERSION), &text, text.count) > 0 else { return [] }
+        let name = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)  // "glibc 2.36"
+        let version = name.split(separator: " ").last?.split(separator: ".").compactMap { Int($0) } ?? []
+        guard version.count >= 2, (version[0], version[1]) >= (2, 36) else { return [] }
+        return ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"]
+    #else
+        return []
+    #endif
+}()
+
 let package = Package(
     name: "audit-forwarder",
     platforms: [.macOS(.v14)],
@@ -97,14 +118,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            // Release on Linux: lld packs the 150,000 relative relocations into a few KiB (RELR,
-            // glibc 2.36+) and the binary stops exporting its 55,000 symbols, which the loader
-            // otherwise paged in at start: 5 MiB less resident (docs in Benchmarks/README.md).
-            linkerSettings: [
-                .unsafeFlags(
-                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
-                    .when(platforms: [.linux], configuration: .release))
-            ]
+            linkerSettings: [.unsafeFlags(releaseLinkerFlags, .when(platforms: [.linux], configuration: .release))]
         ),
         .executableTarget(
             name: "ForwarderBenchmark",
