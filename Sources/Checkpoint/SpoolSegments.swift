@@ -23,6 +23,8 @@ final class SpoolSegments: Sendable {
     /// A new segment is begun once the current one reaches this size, so a prune can free space
     /// while a long backlog is still being sent.
     static let defaultSegmentBytes: Int64 = 32 << 20
+    /// A buffer larger than this (a backlog's huge page) is let go rather than kept for the next.
+    static let keptBufferBytes = 4 << 20
 
     let directory: String
     let segmentBytes: Int64
@@ -31,6 +33,9 @@ final class SpoolSegments: Sendable {
         /// append reads them from the spool.
         var current: (segment: Int64, end: Int64)?
         var readers: [Int64: SegmentFile] = [:]
+        /// The last append's buffer, emptied, for the next one: a page's payloads fill several
+        /// hundred KiB, and a fresh buffer that size is mapped and faulted in anew every page.
+        var spareBuffer: [UInt8] = []
         /// Test hook: appends fail as on a full disk.
         var refuseWrites = false
     }
@@ -51,7 +56,7 @@ final class SpoolSegments: Sendable {
     struct Append {
         let segment: Int64
         let start: Int64
-        fileprivate(set) var bytes: [UInt8] = []
+        fileprivate(set) var bytes: [UInt8]
 
         mutating func add(_ payload: Data) -> Location {
             let location = Location(segment: segment, offset: start + Int64(bytes.count), length: payload.count)
@@ -65,7 +70,9 @@ final class SpoolSegments: Sendable {
     /// Starts gathering payloads where the committed bytes end. `lastCommitted` reads that from
     /// the spool the first time (nil: no row points into any segment).
     func beginAppend(lastCommitted: () throws -> Location?) throws -> Append {
+        var buffer: [UInt8] = []
         let current = try state.withLock { state in
+            swap(&buffer, &state.spareBuffer)
             if let current = state.current { return current }
             let found: (segment: Int64, end: Int64)
             if let last = try lastCommitted() {
@@ -77,8 +84,9 @@ final class SpoolSegments: Sendable {
             state.current = found
             return found
         }
-        if current.end >= segmentBytes { return Append(segment: current.segment + 1, start: 0) }
-        return Append(segment: current.segment, start: current.end)
+        buffer.removeAll(keepingCapacity: true)
+        if current.end >= segmentBytes { return Append(segment: current.segment + 1, start: 0, bytes: buffer) }
+        return Append(segment: current.segment, start: current.end, bytes: buffer)
     }
 
     /// Writes the gathered payloads and syncs them (and a new file's directory entry), before the
@@ -106,12 +114,17 @@ final class SpoolSegments: Sendable {
     }
 
     /// After the transaction committed: the next append goes on after these bytes.
-    func committed(_ append: Append) {
-        guard !append.bytes.isEmpty else { return }
-        state.withLock { $0.current = (append.segment, append.end) }
+    func committed(_ append: consuming Append) {
+        let end = append.bytes.isEmpty ? nil : (append.segment, append.end)
+        let buffer = append.bytes.capacity <= Self.keptBufferBytes ? append.bytes : []
+        state.withLock { state in
+            if let end { state.current = end }
+            state.spareBuffer = buffer
+        }
     }
 
-    /// The payloads at `locations`, in order. Neighbouring payloads are read with one call.
+    /// The payloads at `locations`, in order. Neighbouring payloads are read with one call, each
+    /// straight into its own buffer.
     func read(_ locations: [Location]) throws -> [Data] {
         var payloads: [Data] = []
         payloads.reserveCapacity(locations.count)
@@ -124,12 +137,7 @@ final class SpoolSegments: Sendable {
             {
                 last += 1
             }
-            let span = Int(locations[last].offset - first.offset) + locations[last].length
-            let bytes = try reader(for: first.segment).read(at: first.offset, count: span)
-            for location in locations[index...last] {
-                let start = Int(location.offset - first.offset)
-                payloads.append(bytes.subdata(in: start..<(start + location.length)))
-            }
+            payloads += try reader(for: first.segment).read(at: first.offset, lengths: locations[index...last].map(\.length))
             index = last + 1
         }
         return payloads
@@ -218,20 +226,49 @@ final class SegmentFile: Sendable {
 
     deinit { close(fd) }
 
-    func read(at offset: Int64, count: Int) throws -> Data {
-        var data = Data(count: count)
-        var done = 0
-        while done < count {
-            let result = data.withUnsafeMutableBytes { bytes in
-                pread(fd, bytes.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-            }
+    /// Buffers one `preadv` may fill (`IOV_MAX`, which Swift does not import).
+    static let maxVectors = 1024
+
+    /// The payloads lying one after another from `offset`, `lengths` long, each read into a buffer
+    /// of its own (scattered reads: no span buffer to map and fault in, no copy out of it).
+    func read(at offset: Int64, lengths: [Int]) throws -> [Data] {
+        var buffers: [UnsafeMutableRawPointer] = []
+        buffers.reserveCapacity(lengths.count)
+        defer { for buffer in buffers { free(buffer) } }
+        var pending: [iovec] = []
+        pending.reserveCapacity(lengths.count)
+        for length in lengths {
+            guard let buffer = malloc(max(length, 1)) else { throw StateError(.unreadable, "cannot read spool segment \(path): out of memory") }
+            buffers.append(buffer)
+            pending.append(iovec(iov_base: buffer, iov_len: length))
+        }
+        var position = offset
+        var next = pending.firstIndex { $0.iov_len > 0 } ?? pending.endIndex
+        while next < pending.endIndex {
+            let count = Int32(min(pending.endIndex - next, Self.maxVectors))
+            let result = pending.withUnsafeBufferPointer { preadv(fd, $0.baseAddress! + next, count, off_t(position)) }
             if result < 0, errno == EINTR { continue }
             guard result > 0 else {
-                let reason = result == 0 ? "it ends before byte \(offset + Int64(count))" : String(cString: strerror(errno))
+                let end = offset + Int64(lengths.reduce(0, +))
+                let reason = result == 0 ? "it ends before byte \(end)" : String(cString: strerror(errno))
                 throw StateError(.unreadable, "cannot read spool segment \(path): \(reason)")
             }
-            done += result
+            position += Int64(result)
+            // Step past what was filled; a short read leaves the rest of one buffer pending.
+            var filled = result
+            while next < pending.endIndex, filled >= pending[next].iov_len {
+                filled -= pending[next].iov_len
+                next += 1
+            }
+            if filled > 0 {
+                pending[next].iov_base += filled
+                pending[next].iov_len -= filled
+            }
         }
-        return data
+        let payloads = zip(buffers, lengths).map { buffer, length in
+            Data(bytesNoCopy: buffer, count: length, deallocator: .free)
+        }
+        buffers.removeAll()  // each now belongs to its Data
+        return payloads
     }
 }

@@ -54,6 +54,48 @@ import Testing
         #expect(batch.map(\.payload) == (1...count).map { Self.payload($0) })
     }
 
+    /// The append buffer is kept from page to page: a short page after a long one writes only its
+    /// own payloads, where the long one's ended.
+    @Test func aShortPageAfterALongOneWritesOnlyItsOwnPayloads() throws {
+        let path = temporaryStatePath()
+        let store = try StateStore(path: path)
+        try store.appendPage(source: "s", entries: Self.entries(1...600, bytes: 1000), cursor: "c1")
+        try store.appendPage(source: "s", entries: Self.entries(601...602), cursor: "c2")
+        let expected = (1...600).map { Self.payload($0, bytes: 1000) } + (601...602).map { Self.payload($0) }
+        let segment = try Data(contentsOf: URL(fileURLWithPath: StateStore.segmentDirectory(of: path) + "/1.seg"))
+        #expect(segment == expected.reduce(Data(), +))
+        #expect(try store.readBatch(sink: "x", after: 0, limit: 1000).map(\.payload) == expected)
+    }
+
+    /// Neighbouring payloads are read with scattered reads, up to 1,024 buffers a call: more than
+    /// that, empty ones among them, each comes back whole and in order.
+    @Test func scatteredReadsReturnEveryPayloadWhole() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("seg-\(UUID().uuidString)").path
+        let lengths = (0..<2500).map { $0 % 7 == 0 ? 0 : ($0 * 37) % 301 }
+        var bytes = Data()
+        for (index, length) in lengths.enumerated() {
+            bytes += Data((0..<length).map { UInt8(truncatingIfNeeded: index &+ $0) })
+        }
+        try (Data("head".utf8) + bytes).write(to: URL(fileURLWithPath: path))
+        let read = try SegmentFile(path: path).read(at: 4, lengths: lengths)
+        var offset = 0
+        for (index, length) in lengths.enumerated() {
+            #expect(read[index] == bytes.subdata(in: offset..<(offset + length)))
+            offset += length
+        }
+        #expect(read.count == lengths.count)
+    }
+
+    @Test func aSegmentThatEndsTooSoonIsAClearError() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("seg-\(UUID().uuidString)").path
+        try Data(repeating: 1, count: 100).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try SegmentFile(path: path).read(at: 50, lengths: [30, 30])
+        } throws: { error in
+            "\(error)".contains("ends before byte 110")
+        }
+    }
+
     /// A page whose transaction fails leaves bytes no row points at; the next page writes over
     /// them, and a new process goes on after the last committed payload.
     @Test func bytesOfAFailedPageAreWrittenOverAndANewProcessGoesOnAfterTheLastCommit() throws {

@@ -15,6 +15,18 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"id\":\"a\"}\n{\"id\":\"b\"}\n{\"id\":\"c\"}\n")
     }
 
+    /// The lines' buffer is kept from batch to batch: a smaller batch after a larger one writes
+    /// only its own lines.
+    @Test func aSmallBatchAfterALargeOneWritesOnlyItsOwnLines() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fs-\(UUID().uuidString).ndjson").path
+        let sink = FileSink(name: "f", path: path)
+        let long = (0..<300).map { EncodedEvent(id: "l\($0)", time: Date(), body: Data(repeating: UInt8(ascii: "x"), count: 1000)) }
+        try sink.write(long)
+        try sink.write([EncodedEvent(id: "s", time: Date(), body: Data(#"{"id":"s"}"#.utf8))])
+        let expected = String(repeating: String(repeating: "x", count: 1000) + "\n", count: 300) + "{\"id\":\"s\"}\n"
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == expected)
+    }
+
     @Test func aTornLastLineFromAKillIsCutBeforeTheNextBatch() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fs-\(UUID().uuidString).ndjson").path
         // What a SIGKILL in the middle of write(2) leaves: whole lines, then part of one.

@@ -34,6 +34,11 @@ public final class FileSink: @unchecked Sendable {
     private var descriptor: Int32 = -1
     /// Bytes in the open file (known from open, then counted).
     private var size: Int = 0
+    /// The last batch's lines, emptied, for the next: a fresh buffer of a batch's size is mapped
+    /// and faulted in anew every batch.
+    private var lines: [UInt8] = []
+    /// A buffer larger than this (an outsized batch) is let go rather than kept for the next.
+    private static let keptBufferBytes = 4 << 20
 
     public init(name: String, path: String, rotation: Rotation? = nil, mode: mode_t = FileSink.defaultMode) {
         self.name = name
@@ -48,15 +53,17 @@ public final class FileSink: @unchecked Sendable {
 
     /// Appends `batch` and fsyncs. Throws with the system's reason (e.g. "No space left on device").
     public func write(_ batch: [EncodedEvent]) throws {
-        var bytes = Data()
-        bytes.reserveCapacity(batch.reduce(0) { $0 + $1.body.count + 1 })
-        for event in batch {
-            bytes.append(event.body)
-            bytes.append(UInt8(ascii: "\n"))
-        }
         try lock.withLock {
+            defer {
+                lines.removeAll(keepingCapacity: lines.capacity <= Self.keptBufferBytes)
+            }
+            lines.reserveCapacity(batch.reduce(0) { $0 + $1.body.count + 1 })
+            for event in batch {
+                lines.append(contentsOf: event.body)
+                lines.append(UInt8(ascii: "\n"))
+            }
             do {
-                try append(bytes)
+                try append(lines)
             } catch {
                 // Part of the batch may be on disk (a full disk stops a write midway): reopen
                 // next time, which cuts that torn tail before the batch is written again.
@@ -66,7 +73,7 @@ public final class FileSink: @unchecked Sendable {
         }
     }
 
-    private func append(_ bytes: Data) throws {
+    private func append(_ bytes: [UInt8]) throws {
         var fd = try openIfNeeded()
         if let rotation, size > 0, size + bytes.count > rotation.maxBytes {
             try rotate(keep: rotation.keep)
