@@ -232,6 +232,10 @@ final class SegmentFile: Sendable {
     /// The payloads lying one after another from `offset`, `lengths` long, each read into a buffer
     /// of its own (scattered reads: no span buffer to map and fault in, no copy out of it).
     func read(at offset: Int64, lengths: [Int]) throws -> [Data] {
+        // The lengths come from the state file: a damaged one must not make us trap.
+        guard offset >= 0, lengths.allSatisfy({ $0 >= 0 }) else {
+            throw StateError(.unreadable, "cannot read spool segment \(path): a spool row names a negative offset or length")
+        }
         var buffers: [UnsafeMutableRawPointer] = []
         buffers.reserveCapacity(lengths.count)
         defer { for buffer in buffers { free(buffer) } }

@@ -94,6 +94,11 @@ import Testing
         } throws: { error in
             "\(error)".contains("ends before byte 110")
         }
+        #expect {
+            try SegmentFile(path: path).read(at: 0, lengths: [-1])
+        } throws: { error in
+            "\(error)".contains("negative offset or length")
+        }
     }
 
     /// A page whose transaction fails leaves bytes no row points at; the next page writes over
