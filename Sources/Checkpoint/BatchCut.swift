@@ -46,8 +46,16 @@ extension BatchCut {
     /// A batch of `records`, read after `seq`: its offset moves to its last record, or to `head()`
     /// when the batch was `exhausted` and the head lies further.
     static func batch(_ taken: (records: [SpoolRecord], exhausted: Bool), after seq: Int64, head: () throws -> Int64?) rethrows -> SpoolBatch {
-        var passedThrough = taken.records.last?.seq ?? seq
-        if taken.exhausted, let head = try head(), head > passedThrough { passedThrough = head }
-        return SpoolBatch(records: taken.records, passedThrough: passedThrough)
+        SpoolBatch(
+            records: taken.records,
+            passedThrough: try passedThrough(last: taken.records.last?.seq, exhausted: taken.exhausted, after: seq, head: head))
+    }
+
+    /// Where the offset of a batch read after `seq` moves: to `last`, its last record's sequence
+    /// number, or to `head()` when the batch was `exhausted` and the head lies further.
+    static func passedThrough(last: Int64?, exhausted: Bool, after seq: Int64, head: () throws -> Int64?) rethrows -> Int64 {
+        var passedThrough = last ?? seq
+        if exhausted, let head = try head(), head > passedThrough { passedThrough = head }
+        return passedThrough
     }
 }

@@ -18,6 +18,17 @@ final class SpoolSegments: Sendable {
         var segment: Int64
         var offset: Int64
         var length: Int
+
+        /// Where the payload ends; a clear error for a place no file can have (a negative offset
+        /// or length, an end past the largest offset), which only a damaged state file names.
+        func end() throws -> Int64 {
+            let (end, overflow) = offset.addingReportingOverflow(Int64(length))
+            guard offset >= 0, length >= 0, !overflow else {
+                throw StateError(
+                    .unreadable, "spool segment \(segment): a spool row names an impossible place (offset \(offset), length \(length))")
+            }
+            return end
+        }
     }
 
     /// A new segment is begun once the current one reaches this size, so a prune can free space
@@ -76,7 +87,7 @@ final class SpoolSegments: Sendable {
             if let current = state.current { return current }
             let found: (segment: Int64, end: Int64)
             if let last = try lastCommitted() {
-                found = (last.segment, last.offset + Int64(last.length))
+                found = (last.segment, try last.end())
             } else {
                 // Nothing points into the files there are: start after them, never over them.
                 found = ((try segmentNumbers().max() ?? 0) + 1, 0)
@@ -126,6 +137,8 @@ final class SpoolSegments: Sendable {
     /// The payloads at `locations`, in order. Neighbouring payloads are read with one call, each
     /// straight into its own buffer.
     func read(_ locations: [Location]) throws -> [Data] {
+        // The locations come from the state file: a damaged one must not make us trap.
+        for location in locations { _ = try location.end() }
         var payloads: [Data] = []
         payloads.reserveCapacity(locations.count)
         var index = 0
@@ -233,8 +246,13 @@ final class SegmentFile: Sendable {
     /// of its own (scattered reads: no span buffer to map and fault in, no copy out of it).
     func read(at offset: Int64, lengths: [Int]) throws -> [Data] {
         // The lengths come from the state file: a damaged one must not make us trap.
-        guard offset >= 0, lengths.allSatisfy({ $0 >= 0 }) else {
-            throw StateError(.unreadable, "cannot read spool segment \(path): a spool row names a negative offset or length")
+        var end = offset
+        for length in lengths {
+            let overflow: Bool
+            (end, overflow) = end.addingReportingOverflow(Int64(length))
+            guard offset >= 0, length >= 0, !overflow else {
+                throw StateError(.unreadable, "cannot read spool segment \(path): a spool row names an impossible offset or length")
+            }
         }
         var buffers: [UnsafeMutableRawPointer] = []
         buffers.reserveCapacity(lengths.count)
@@ -253,7 +271,6 @@ final class SegmentFile: Sendable {
             let result = pending.withUnsafeBufferPointer { preadv(fd, $0.baseAddress! + next, count, off_t(position)) }
             if result < 0, errno == EINTR { continue }
             guard result > 0 else {
-                let end = offset + Int64(lengths.reduce(0, +))
                 let reason = result == 0 ? "it ends before byte \(end)" : String(cString: strerror(errno))
                 throw StateError(.unreadable, "cannot read spool segment \(path): \(reason)")
             }

@@ -51,8 +51,10 @@ extension StateStore {
                 if !synced { try db.execute(sql: "PRAGMA synchronous = FULL") }
                 throw error
             }
-            if !synced { try db.execute(sql: "PRAGMA synchronous = FULL") }
+            // Before anything else can throw: committed rows point at these payloads, and the next
+            // append must go on after them, never over them.
             if let payloads { segments.committed(payloads) }
+            if !synced { try db.execute(sql: "PRAGMA synchronous = FULL") }
             guard let result else { preconditionFailure("a committed transaction has a result") }
             return result
         }
@@ -163,10 +165,10 @@ extension StateStore {
                         """),
                 arguments: [seq, "," + sink + ",", limit])
             let taken = try BatchCut.take(limit: limit, maxBytes: maxBytes, size: \.size) { try rows.next().map(Self.spooledRow) }
-            let batch = try BatchCut.batch(
-                (taken.items.map(\.record), taken.exhausted), after: seq
-            ) { try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM spool")) }
-            return (taken.items, batch.passedThrough)
+            let passedThrough = try BatchCut.passedThrough(last: taken.items.last?.record.seq, exhausted: taken.exhausted, after: seq) {
+                try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM spool"))
+            }
+            return (taken.items, passedThrough)
         }
         return SpoolBatch(records: try resolvePayloads(taken), passedThrough: passedThrough)
     }

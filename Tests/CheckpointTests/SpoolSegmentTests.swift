@@ -97,7 +97,33 @@ import Testing
         #expect {
             try SegmentFile(path: path).read(at: 0, lengths: [-1])
         } throws: { error in
-            "\(error)".contains("negative offset or length")
+            "\(error)".contains("impossible offset or length")
+        }
+        #expect {
+            try SegmentFile(path: path).read(at: .max - 10, lengths: [5, 100])
+        } throws: { error in
+            "\(error)".contains("impossible offset or length")
+        }
+    }
+
+    /// A damaged state file can name any offset: reading it, or appending after it, is a clear
+    /// error, never an overflow trap.
+    @Test func aRowNamingAnOffsetNoFileCanHaveIsAClearError() throws {
+        let path = temporaryStatePath()
+        let store = try StateStore(path: path)
+        try store.appendPage(source: "s", entries: Self.entries(1...3), cursor: "c1")
+        try store.pool.write { try $0.execute(sql: "UPDATE spool SET payload_offset = 9223372036854775800 WHERE seq = 1") }
+        #expect {
+            try store.readBatch(sink: "x", after: 0, limit: 100)
+        } throws: { error in
+            "\(error)".contains("impossible place")
+        }
+        try store.pool.write { try $0.execute(sql: "UPDATE spool SET payload_offset = 9223372036854775800 WHERE seq = 3") }
+        let reopened = try StateStore(path: path)
+        #expect {
+            try reopened.appendPage(source: "s", entries: Self.entries(4...4), cursor: "c2")
+        } throws: { error in
+            "\(error)".contains("impossible place")
         }
     }
 
