@@ -7,6 +7,8 @@
 //   signs what it writes; siem-latency: Splunk HEC and Elasticsearch each answering 50 ms late,
 //   their defaults otherwise; elastic: Elasticsearch alone, no added latency; --max-in-flight N
 //   sets their max_in_flight, 1 being how they were sent before several batches went at once)
+//   --upstream okta: the events come from the Okta System Log emulator (pages of 1,000) instead of
+//   deploys.app (pages of 100), to price an upstream whose pages are read as JSON trees
 //   --scenario grove: HashiCorp Grove 2.2.0 (pip install grove==2.2.0) and `once` side by side on the
 //   same events, three interleaved pairs, with the ratios (GroveComparison.swift)
 //   --scenario many-sources [--sources 1000] [--poll-seconds 30] [--agents K]: one daemon (or K
@@ -40,6 +42,8 @@ struct Options {
     var agents = 1
     /// A PostgreSQL server to keep the state in (a new database per run); nil: SQLite.
     var postgres: PostgresLocation?
+    /// Where the events come from: `deploys` or `okta`.
+    var upstream = "deploys"
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -55,10 +59,11 @@ struct Options {
             case "--poll-seconds": pollSeconds = Int(iterator.next() ?? "") ?? pollSeconds
             case "--agents": agents = max(1, Int(iterator.next() ?? "") ?? agents)
             case "--postgres": postgres = try? PostgresLocation(url: iterator.next() ?? "")
+            case "--upstream": upstream = iterator.next() ?? upstream
             default:
                 FileHandle.standardError.write(
                     Data(
-                        "usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N]\n       forwarder-benchmark --scenario many-sources [--sources 1000] [--poll-seconds 30] [--agents K --postgres URL]\n"
+                        "usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N] [--upstream deploys|okta]\n       forwarder-benchmark --scenario many-sources [--sources 1000] [--poll-seconds 30] [--agents K --postgres URL]\n"
                             .utf8))
                 exit(64)
             }
@@ -90,14 +95,24 @@ func run(scenario: String, options: Options) async throws -> Result {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let deploys = DeploysEmulator(token: "bench", project: "acme")
+    let okta = OktaEmulator(token: "bench", rateLimit: 1_000_000)
     let receiver = WebhookReceiver()
     let splunk = SplunkHECEmulator(token: "bench-hec", indexes: ["security"])
     let elastic = ElasticsearchEmulator(apiKey: "bench-es")
     let toSIEMs = scenario == "siem-latency" || scenario == "elastic"
     let now = Date()
-    await deploys.seed(
-        DeploysEmulator.generate(count: options.events, firstID: 1, from: now.addingTimeInterval(-7 * 86400), to: now.addingTimeInterval(-60)))
-    let deploysURL = try await deploys.start()
+    let source: String
+    if options.upstream == "okta" {
+        await okta.seed(OktaEmulator.generate(count: options.events, from: now.addingTimeInterval(-7 * 86400), to: now.addingTimeInterval(-60)))
+        let oktaURL = try await okta.start()
+        source = "{ name: okta, type: okta, base_url: \"\(oktaURL.absoluteString)\", token: bench, lookback: 8d }"
+    } else {
+        await deploys.seed(
+            DeploysEmulator.generate(count: options.events, firstID: 1, from: now.addingTimeInterval(-7 * 86400), to: now.addingTimeInterval(-60)))
+        let deploysURL = try await deploys.start()
+        source =
+            "{ name: deploys, type: deploys, base_url: \"\(deploysURL.absoluteString)\", project: acme, token: bench, lookback: 8d, page_size: 100 }"
+    }
     let webhookURL = try await receiver.start()
     let webhook =
         scenario.contains("webhook")
@@ -131,7 +146,7 @@ func run(scenario: String, options: Options) async throws -> Result {
         \(try stateLine(options, directory: directory))
         log: { level: warning, format: text }
         sources:
-          - { name: deploys, type: deploys, base_url: "\(deploysURL.absoluteString)", project: acme, token: bench, lookback: 8d, page_size: 100 }
+          - \(source)
         sinks:
         \(archive)
         \(webhook)
@@ -141,7 +156,7 @@ func run(scenario: String, options: Options) async throws -> Result {
 
     let arguments =
         options.backfill
-        ? ["backfill", "-c", directory + "/config.yaml", "--source", "deploys", "--from", "8d", "--concurrency", "1", "--deadline", "30m"]
+        ? ["backfill", "-c", directory + "/config.yaml", "--source", options.upstream, "--from", "8d", "--concurrency", "1", "--deadline", "30m"]
         : ["once", "-c", directory + "/config.yaml", "--deadline", "30m"]
     let run = try await measure([options.binary] + arguments)
     var delivered: Int
@@ -153,11 +168,13 @@ func run(scenario: String, options: Options) async throws -> Result {
         delivered = scenario.contains("webhook") ? min(lines, await receiver.receivedEventIDs().count) : lines
     }
     await deploys.stop()
+    await okta.stop()
     await receiver.stop()
     await splunk.stop()
     await elastic.stop()
     return Result(
-        scenario: (options.backfill ? "backfill → " : "") + scenario + (options.integrity ? " (integrity)" : ""), events: options.events,
+        scenario: (options.upstream == "deploys" ? "" : options.upstream + " → ") + (options.backfill ? "backfill → " : "") + scenario
+            + (options.integrity ? " (integrity)" : ""), events: options.events,
         seconds: run.seconds, peakRSSMiB: run.peakMiB, delivered: delivered, forwarderCPU: run.cpu, emulatorCPU: run.emulatorCPU)
 }
 

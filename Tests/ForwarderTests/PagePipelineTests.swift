@@ -126,6 +126,24 @@ import Testing
         await putter.value
     }
 
+    /// Large pages (Okta's 1,000 events are about 2 MB) wait on bytes, not on their count; an
+    /// empty queue still takes a page larger than the bound, or fetching would stall.
+    @Test func pagesPastTheByteBoundWaitButAnEmptyQueueTakesAnyPage() async throws {
+        let queue = PageQueue<Int>(capacity: 8, maxBytes: 100)
+        let sizes = [1: 500, 2: 10, 3: 60, 4: 50]
+        let putter = Task {
+            for page in 1...4 { _ = await queue.put(page, bytes: sizes[page]!) }
+            await queue.finish()
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await queue.takeAll() == [1], "the second page waits while the first is over the bound")
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await queue.takeAll() == [2, 3], "the fourth would take the queue past 100 bytes")
+        #expect(try await queue.takeAll() == [4])
+        #expect(try await queue.takeAll() == nil)
+        await putter.value
+    }
+
     @Test func anErrorComesAfterThePagesPutBeforeIt() async throws {
         struct Broken: Error {}
         let queue = PageQueue<Int>(capacity: 4)

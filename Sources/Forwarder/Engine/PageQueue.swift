@@ -1,30 +1,39 @@
-/// The pages a walk has fetched and not yet handed on, at most `capacity` of them.
+/// The pages a walk has fetched and not yet handed on: at most `capacity` of them, and past the
+/// first, at most `maxBytes` of their bodies together.
 ///
 /// The fetching task puts pages in; the storing side takes everything waiting at once, so when
 /// storing falls behind it stores several pages in one transaction (one commit, one fsync) and
-/// catches up, and when fetching is the slower side it takes them one by one. The bound keeps
-/// memory flat when storing stalls (a full spool); then fetching waits.
+/// catches up, and when fetching is the slower side it takes them one by one. The bounds keep
+/// memory flat when storing stalls (a full spool); then fetching waits. The byte bound is for
+/// upstreams with large pages: a page of 1,000 Okta events is about 2 MB of JSON, and several
+/// megabytes more once read, where a deploys.app page of 100 is about 100 KB.
 actor PageQueue<Page: Sendable> {
     private let capacity: Int
+    private let maxBytes: Int
     private var pages: [Page] = []
+    /// The body bytes of the pages waiting.
+    private var bytes = 0
     private var end: Result<Void, any Error>?
     private var closed = false
     private var waitingTaker: CheckedContinuation<Void, Never>?
     private var waitingPutter: CheckedContinuation<Void, Never>?
 
-    init(capacity: Int) {
-        precondition(capacity > 0)
+    init(capacity: Int, maxBytes: Int = .max) {
+        precondition(capacity > 0 && maxBytes > 0)
         self.capacity = capacity
+        self.maxBytes = maxBytes
     }
 
-    /// Adds a page, waiting while the queue is full. False once the taker has closed the queue:
-    /// the page is not wanted and fetching should stop.
-    func put(_ page: Page) async -> Bool {
-        while pages.count >= capacity, !closed {
+    /// Adds a page of `bytes` (its body), waiting while the queue is full: `capacity` pages, or
+    /// pages that with this one would pass `maxBytes` (an empty queue takes any page). False once
+    /// the taker has closed the queue: the page is not wanted and fetching should stop.
+    func put(_ page: Page, bytes size: Int = 0) async -> Bool {
+        while !closed, !pages.isEmpty, pages.count >= capacity || bytes + size > maxBytes {
             await withCheckedContinuation { waitingPutter = $0 }
         }
         guard !closed else { return false }
         pages.append(page)
+        bytes += size
         wakeTaker()
         return true
     }
@@ -47,6 +56,7 @@ actor PageQueue<Page: Sendable> {
         }
         let taken = pages
         pages.removeAll(keepingCapacity: true)
+        bytes = 0
         waitingPutter?.resume()
         waitingPutter = nil
         return taken
@@ -56,6 +66,7 @@ actor PageQueue<Page: Sendable> {
     func close() {
         closed = true
         pages.removeAll()
+        bytes = 0
         waitingPutter?.resume()
         waitingPutter = nil
     }
