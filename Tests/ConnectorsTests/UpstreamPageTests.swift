@@ -24,7 +24,7 @@ import Testing
 
     @Test func findsTheEntriesAndKeepsEachOnesText() throws {
         let page = try read(#"{"data": {"logs": [{"id": 1}, {"id":  2}]}}"#, at: ["data", "logs"])
-        #expect(page.items.count == 2)
+        #expect(page.count == 2)
         let entries = try page.entries { item in
             NormalizedEntry(upstreamID: item["id"]?.scalarText ?? "?", event: AuditEventSamples.event())
         }
@@ -32,8 +32,34 @@ import Testing
         #expect(entries.map { $0.rawText.map { String(decoding: $0, as: UTF8.self) } } == [#"{"id":1}"#, #"{"id":2}"#])
     }
 
+    /// A page's entries are located, not built, while the page is read: each is parsed from its
+    /// own bytes as it is normalized, so a large page never exists as one tree.
+    @Test func entriesAreParsedOneByOneFromTheirOwnBytes() throws {
+        let page = try read(#"{"next": "c2", "logs": [{"id": 1, "tags": ["a", {"b": null}]}, {"id": 2}]}"#, at: ["logs"])
+        #expect(page.json["logs"] == .array([]), "the page's tree holds no entries")
+        #expect(page.json["next"] == .string("c2"))
+        var seen: [JSONValue] = []
+        _ = try page.entries { item in
+            seen.append(item)
+            return NormalizedEntry(upstreamID: item["id"]?.scalarText ?? "?", event: AuditEventSamples.event())
+        }
+        #expect(seen == [.object(["id": .integer(1), "tags": .array([.string("a"), .object(["b": .null])])]), .object(["id": .integer(2)])])
+    }
+
+    /// Locating an entry checks its structure but not its escapes: one the full parse refuses is a
+    /// malformed page, named, when the entries are read.
+    @Test func anEntryWithABadEscapeIsAMalformedPage() throws {
+        let page = try read(#"[{"id": 1}, {"id": "\x"}]"#, at: [])
+        #expect(page.count == 2)
+        #expect {
+            _ = try page.entries { item in NormalizedEntry(upstreamID: item["id"]?.scalarText ?? "?", event: AuditEventSamples.event()) }
+        } throws: { error in
+            (error as? SourceError)?.kind == .malformed && "\(error)".hasPrefix("Test page is not valid JSON")
+        }
+    }
+
     @Test func aBodyThatIsTheArray() throws {
-        #expect(try read("[1, 2, 3]", at: []).items.count == 3)
+        #expect(try read("[1, 2, 3]", at: []).count == 3)
         #expect(message(#"{"ok": true}"#, at: []) == #"Test page is a JSON object, not an array: "{"ok": true}""#)
     }
 

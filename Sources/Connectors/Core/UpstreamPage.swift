@@ -4,24 +4,37 @@ import Foundation
 /// array of entries, and turn any shape it does not expect into a malformed-page error that names
 /// the page and quotes the start of the body (the cursor stays unmoved).
 public enum UpstreamPage {
-    /// A page parsed, with the array of entries it carries.
+    /// A page parsed, with where its entries lie: the page's JSON holds an empty array in their
+    /// place, and each entry is parsed from its own bytes as it is normalized, so a page's worth of
+    /// trees never exists at once (a page of 1,000 Okta events is about 2 MB of JSON, and many
+    /// times that as trees).
     struct Parsed {
         let json: JSONValue
-        let items: [JSONValue]
         let body: Data
         let elements: [JSONParser.Element]
+        let what: String
+
+        /// How many entries the page carries.
+        var count: Int { elements.count }
 
         /// Every item normalized, each entry keeping its own JSON text (`NormalizedEntry.rawText`).
-        func entries(_ normalize: (JSONValue) throws -> NormalizedEntry) rethrows -> [NormalizedEntry] {
-            try elements.entries(of: items, in: body, normalize)
+        func entries(_ normalize: (JSONValue) throws -> NormalizedEntry) throws -> [NormalizedEntry] {
+            try elements.map { element in
+                let bytes = body[(body.startIndex + element.range.lowerBound)..<(body.startIndex + element.range.upperBound)]
+                var entry = try normalize(try parse(bytes, what: what, elementsAt: nil).value)
+                entry.rawText = element.text(in: body)
+                return entry
+            }
         }
     }
 
     /// `body` parsed, and the elements of the array under `path` located (see `JSONParser`); a body
     /// that is not JSON is a malformed page naming `what`.
-    static func parse(_ body: Data, what: String, elementsAt path: [String]?) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
+    static func parse(
+        _ body: Data, what: String, elementsAt path: [String]?, skippingElements: Bool = false
+    ) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
         do {
-            return try JSONValue.parse(body, elementsAt: path)
+            return try JSONValue.parse(body, elementsAt: path, skippingElements: skippingElements)
         } catch let error as MalformedPayload {
             throw SourceError(.malformed, "\(what) is \(error)")
         }
@@ -30,10 +43,10 @@ public enum UpstreamPage {
     /// `body` parsed and its entries found: the array under `path` (`[]`: the body itself).
     /// `check` sees the page first (an error envelope is the upstream's answer, not a malformed page).
     static func read(_ body: Data, what: String, itemsAt path: [String], check: (JSONValue) throws -> Void = { _ in }) throws -> Parsed {
-        let (json, elements) = try parse(body, what: what, elementsAt: path)
+        let (json, elements) = try parse(body, what: what, elementsAt: path, skippingElements: true)
         try check(json)
-        let items = try array(path.reduce(Optional(json)) { $0?[$1] }, at: path.joined(separator: "."), body: body, what: what)
-        return Parsed(json: json, items: items, body: body, elements: elements)
+        _ = try array(path.reduce(Optional(json)) { $0?[$1] }, at: path.joined(separator: "."), body: body, what: what)
+        return Parsed(json: json, body: body, elements: elements, what: what)
     }
 
     /// `value`, found at `path` (dotted; "": the body) in a page, as an array; missing or of

@@ -21,6 +21,9 @@ struct JSONParser {
     private var elementPath: [String]?
     private var pathMatched = 0
     private var elements: [Element] = []
+    /// Whether the located array's elements are only located and checked, not built: the value
+    /// then holds an empty array there, and each element is parsed from its own bytes later.
+    private var skippingElements = false
     /// Whether whitespace was skipped (outside strings), and whether a string held bytes above
     /// ASCII, since they were last cleared.
     var skippedWhitespace = false
@@ -52,9 +55,12 @@ struct JSONParser {
     /// Parses `data` and locates each element of the array found under the object keys `path`
     /// (none when there is no such array): a connector keeps each entry's own text that way. When
     /// a key repeats, the last one counts, as in the value.
-    static func parse(_ data: Data, elementsAt path: [String]?) throws(Failure) -> (value: JSONValue, elements: [Element]) {
+    static func parse(
+        _ data: Data, elementsAt path: [String]?, skippingElements: Bool = false
+    ) throws(Failure) -> (value: JSONValue, elements: [Element]) {
         try reading(data) { parser throws(Failure) in
             parser.elementPath = path
+            parser.skippingElements = skippingElements
             return (try parser.value(), parser.elements)
         }
     }
@@ -240,15 +246,21 @@ struct JSONParser {
             index += 1
             return .array(array)
         }
+        var count = 0
         while true {
             skipWhitespace()
-            guard array.count < limits.maxItems else {
+            guard count < limits.maxItems else {
                 throw Failure(reason: "more than \(limits.maxItems) items in one array", offset: index, isOverLimit: true)
             }
+            count += 1
             if locating {
                 let start = index
                 (skippedWhitespace, sawNonASCII) = (false, false)
-                array.append(try value())
+                if skippingElements {
+                    try skipValue()
+                } else {
+                    array.append(try value())
+                }
                 elements.append(Element(range: start..<index, isCompact: !skippedWhitespace, isASCII: !sawNonASCII))
             } else {
                 array.append(try value())

@@ -110,9 +110,11 @@ extension JSONValue {
     }
 
     /// Parses bytes as JSON and locates the elements of the array under the keys `path` (see `JSONParser`).
-    static func parse(_ data: Data, elementsAt path: [String]?) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
+    static func parse(
+        _ data: Data, elementsAt path: [String]?, skippingElements: Bool = false
+    ) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
         do {
-            return try JSONParser.parse(data, elementsAt: path)
+            return try JSONParser.parse(data, elementsAt: path, skippingElements: skippingElements)
         } catch  where error.isOverLimit {
             throw MalformedPayload(
                 reason: "over the page limits: \(error.reason) (sources[].max_page_items bounds it)", excerpt: "\(data.count) bytes")

@@ -78,7 +78,7 @@ struct DeepIntShieldPoll: SourcePoll {
         guard let current = next else { return [] }
         visited.insert(current.url.absoluteString)
         let page = try UpstreamPage.read(response.body, what: "DeepIntShield page", itemsAt: ["audit_logs"])
-        let (json, items) = (page.json, page.items)
+        let json = page.json
         let entries = try page.entries {
             try DeepIntShieldNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
@@ -95,7 +95,7 @@ struct DeepIntShieldPoll: SourcePoll {
                 URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems?
                 .first { $0.name == "page" }?.value.flatMap(Int.init) ?? current.page + 1
             next = (url, page)
-        } else if json["next_page"] == nil, items.count >= configuration.pageSize {
+        } else if json["next_page"] == nil, page.count >= configuration.pageSize {
             // No link at all (older servers): page numbers until a short page.
             next = (current.url, current.page + 1)
         } else {

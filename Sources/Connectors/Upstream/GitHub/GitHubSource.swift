@@ -60,12 +60,11 @@ struct GitHubPoll: SourcePoll {
     mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         guard let current = next else { return [] }
         let page = try UpstreamPage.read(response.body, what: "GitHub audit log page", itemsAt: [])
-        let items = page.items
         let entries = try page.entries {
             try GitHubNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
-        next = items.isEmpty ? nil : LinkHeader.next(in: response, relativeTo: current)
+        next = page.count == 0 ? nil : LinkHeader.next(in: response, relativeTo: current)
         if next == current {
             throw SourceError(.pagination, "\(configuration.name): GitHub's next link points back at the page just read; stopping")
         }

@@ -58,13 +58,12 @@ struct OktaPoll: SourcePoll {
     mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         guard let current = next else { return [] }
         let page = try UpstreamPage.read(response.body, what: "Okta System Log page", itemsAt: [])
-        let items = page.items
         let entries = try page.entries {
             try OktaNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
         // A short or empty page is the end, whatever the links say (Okta's polling queries link on).
-        if items.count < configuration.pageSize {
+        if page.count < configuration.pageSize {
             next = nil
         } else {
             next = LinkHeader.next(in: response, relativeTo: current)

@@ -60,14 +60,14 @@ struct OnePasswordPoll: SourcePoll {
     mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         guard let stream = streams.first else { return [] }
         let page = try UpstreamPage.read(response.body, what: "1Password \(stream) page", itemsAt: ["items"])
-        let (json, items) = (page.json, page.items)
+        let json = page.json
         guard let next = json["cursor"]?.stringValue, !next.isEmpty else {
             throw SourceError(.malformed, "1Password \(stream) page has no cursor: \(MalformedPayload.excerpt(of: response.body))")
         }
         let entries = try page.entries {
             try OnePasswordNormalizer.normalize($0, stream: stream, configuration: configuration, receivedAt: receivedAt)
         }
-        if case .bool(true)? = json["has_more"], !items.isEmpty {
+        if case .bool(true)? = json["has_more"], page.count > 0 {
             if next == cursor {
                 throw SourceError(.pagination, "\(configuration.name): 1Password answered the same cursor with has_more; stopping")
             }

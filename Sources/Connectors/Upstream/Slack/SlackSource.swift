@@ -62,12 +62,12 @@ struct SlackPoll: SourcePoll {
                 throw SourceError(.upstream, "\(name): Slack answered ok: false: \(json["error"]?.stringValue ?? "no error given")")
             }
         }
-        let (json, items) = (page.json, page.items)
+        let json = page.json
         let entries = try page.entries {
             try SlackNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
         let next = json["response_metadata"]?["next_cursor"]?.stringValue ?? ""
-        if next.isEmpty || items.isEmpty {
+        if next.isEmpty || page.count == 0 {
             done = true
             checkpoint = window.end
         } else {
