@@ -58,6 +58,28 @@ import Testing
         }
     }
 
+    /// The page's value budget is the page's, however its entries are parsed: entries each under
+    /// it but over it together are a page over its limits, as one parse of the page found.
+    @Test func theEntriesShareThePagesValueBudget() throws {
+        let body = "[" + Array(repeating: "[1, 2, 3, 4, 5, 6, 7, 8, 9]", count: 10).joined(separator: ", ") + "]"
+        let limits = PageLimits(maxItems: 100, maxValues: 60)
+        #expect(throws: (any Error).self) { try PageLimits.$current.withValue(limits) { try JSONValue.parse(Data(body.utf8)) } }
+        let page = try PageLimits.$current.withValue(limits) { try read(body, at: []) }
+        #expect(page.count == 10)
+        #expect {
+            try PageLimits.$current.withValue(limits) {
+                _ = try page.entries { _ in NormalizedEntry(upstreamID: "x", event: AuditEventSamples.event()) }
+            }
+        } throws: { error in
+            (error as? SourceError)?.kind == .malformed && "\(error)".contains("more than 60 JSON values in one page")
+        }
+        let roomy = PageLimits(maxItems: 100, maxValues: 101)
+        let entries = try PageLimits.$current.withValue(roomy) {
+            try read(body, at: []).entries { _ in NormalizedEntry(upstreamID: "x", event: AuditEventSamples.event()) }
+        }
+        #expect(entries.count == 10, "one array and ten of ten values: 101 in all")
+    }
+
     @Test func aBodyThatIsTheArray() throws {
         #expect(try read("[1, 2, 3]", at: []).count == 3)
         #expect(message(#"{"ok": true}"#, at: []) == #"Test page is a JSON object, not an array: "{"ok": true}""#)

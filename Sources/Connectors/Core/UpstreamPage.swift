@@ -13,16 +13,52 @@ public enum UpstreamPage {
         let body: Data
         let elements: [JSONParser.Element]
         let what: String
+        /// The page's limits, and how many values its entries may still hold together: the page
+        /// is bounded as a whole, however its entries are parsed.
+        let limits: PageLimits
+        let valuesLeft: Int
 
         /// How many entries the page carries.
         var count: Int { elements.count }
 
+        /// An entry's parse failure, worded as the whole page's would be: the values counted are
+        /// the page's, and the byte is the page's.
+        private func malformed(_ failure: JSONParser.Failure, at element: JSONParser.Element, _ bytes: Data) -> SourceError {
+            let problem =
+                if failure.isOverLimit {
+                    MalformedPayload(
+                        reason: "over the page limits: "
+                            + (failure.reason.contains("JSON values") ? "more than \(limits.maxValues) JSON values in one page" : failure.reason)
+                            + " (sources[].max_page_items bounds it)",
+                        excerpt: "\(body.count) bytes")
+                } else {
+                    MalformedPayload(
+                        reason: "not valid JSON (\(failure.reason) at byte \(element.range.lowerBound + failure.offset))",
+                        excerpt: MalformedPayload.excerpt(of: bytes))
+                }
+            return SourceError(.malformed, "\(what) is \(problem)")
+        }
+
         /// Every item normalized, each entry keeping its own JSON text (`NormalizedEntry.rawText`).
         func entries(_ normalize: (JSONValue) throws -> NormalizedEntry) throws -> [NormalizedEntry] {
-            try elements.map { element in
+            var left = valuesLeft
+            return try elements.map { element in
                 let bytes = body[(body.startIndex + element.range.lowerBound)..<(body.startIndex + element.range.upperBound)]
-                var entry = try normalize(try parse(bytes, what: what, elementsAt: nil).value)
+                let item: JSONValue
+                do {
+                    let parsed = try PageLimits.$current.withValue(PageLimits(maxItems: limits.maxItems, maxValues: max(left, 0))) {
+                        try JSONParser.parseCounting(bytes, elementsAt: nil, skippingElements: false)
+                    }
+                    left -= parsed.values
+                    item = parsed.value
+                } catch let failure as JSONParser.Failure {
+                    throw malformed(failure, at: element, bytes)
+                }
+                var entry = try normalize(item)
                 entry.rawText = element.text(in: body)
+                // The payload's `raw` is this text when there is one (`NativeEncoding`): the entry's
+                // tree is let go here rather than kept, a page's worth of them, until it is spooled.
+                if entry.rawText != nil { entry.event.raw = .null }
                 return entry
             }
         }
@@ -30,11 +66,9 @@ public enum UpstreamPage {
 
     /// `body` parsed, and the elements of the array under `path` located (see `JSONParser`); a body
     /// that is not JSON is a malformed page naming `what`.
-    static func parse(
-        _ body: Data, what: String, elementsAt path: [String]?, skippingElements: Bool = false
-    ) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
+    static func parse(_ body: Data, what: String, elementsAt path: [String]?) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
         do {
-            return try JSONValue.parse(body, elementsAt: path, skippingElements: skippingElements)
+            return try JSONValue.parse(body, elementsAt: path)
         } catch let error as MalformedPayload {
             throw SourceError(.malformed, "\(what) is \(error)")
         }
@@ -43,10 +77,16 @@ public enum UpstreamPage {
     /// `body` parsed and its entries found: the array under `path` (`[]`: the body itself).
     /// `check` sees the page first (an error envelope is the upstream's answer, not a malformed page).
     static func read(_ body: Data, what: String, itemsAt path: [String], check: (JSONValue) throws -> Void = { _ in }) throws -> Parsed {
-        let (json, elements) = try parse(body, what: what, elementsAt: path, skippingElements: true)
+        let (json, elements, values): (JSONValue, [JSONParser.Element], Int)
+        do {
+            (json, elements, values) = try JSONValue.parseCounting(body, elementsAt: path, skippingElements: true)
+        } catch let error as MalformedPayload {
+            throw SourceError(.malformed, "\(what) is \(error)")
+        }
         try check(json)
         _ = try array(path.reduce(Optional(json)) { $0?[$1] }, at: path.joined(separator: "."), body: body, what: what)
-        return Parsed(json: json, body: body, elements: elements, what: what)
+        let limits = PageLimits.current
+        return Parsed(json: json, body: body, elements: elements, what: what, limits: limits, valuesLeft: limits.maxValues - values)
     }
 
     /// `value`, found at `path` (dotted; "": the body) in a page, as an array; missing or of

@@ -58,10 +58,19 @@ struct JSONParser {
     static func parse(
         _ data: Data, elementsAt path: [String]?, skippingElements: Bool = false
     ) throws(Failure) -> (value: JSONValue, elements: [Element]) {
+        let parsed = try parseCounting(data, elementsAt: path, skippingElements: skippingElements)
+        return (parsed.value, parsed.elements)
+    }
+
+    /// `parse`, and how many values it counted against `PageLimits.maxValues` (skipped elements'
+    /// values not among them: their own parses count those).
+    static func parseCounting(
+        _ data: Data, elementsAt path: [String]?, skippingElements: Bool
+    ) throws(Failure) -> (value: JSONValue, elements: [Element], values: Int) {
         try reading(data) { parser throws(Failure) in
             parser.elementPath = path
             parser.skippingElements = skippingElements
-            return (try parser.value(), parser.elements)
+            return (try parser.value(), parser.elements, parser.values)
         }
     }
 
@@ -257,7 +266,10 @@ struct JSONParser {
                 let start = index
                 (skippedWhitespace, sawNonASCII) = (false, false)
                 if skippingElements {
+                    // Counted when the element is parsed on its own, against what the page has left.
+                    let counted = values
                     try skipValue()
+                    values = counted
                 } else {
                     array.append(try value())
                 }

@@ -110,11 +110,18 @@ extension JSONValue {
     }
 
     /// Parses bytes as JSON and locates the elements of the array under the keys `path` (see `JSONParser`).
-    static func parse(
-        _ data: Data, elementsAt path: [String]?, skippingElements: Bool = false
-    ) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
+    static func parse(_ data: Data, elementsAt path: [String]?) throws -> (value: JSONValue, elements: [JSONParser.Element]) {
+        let parsed = try parseCounting(data, elementsAt: path, skippingElements: false)
+        return (parsed.value, parsed.elements)
+    }
+
+    /// `parse`, optionally only locating the elements (`JSONParser.parseCounting`), and how many
+    /// values it counted against the page's limits.
+    static func parseCounting(
+        _ data: Data, elementsAt path: [String]?, skippingElements: Bool
+    ) throws -> (value: JSONValue, elements: [JSONParser.Element], values: Int) {
         do {
-            return try JSONParser.parse(data, elementsAt: path, skippingElements: skippingElements)
+            return try JSONParser.parseCounting(data, elementsAt: path, skippingElements: skippingElements)
         } catch  where error.isOverLimit {
             throw MalformedPayload(
                 reason: "over the page limits: \(error.reason) (sources[].max_page_items bounds it)", excerpt: "\(data.count) bytes")
