@@ -46,13 +46,12 @@ import Testing
         #expect(seen == [.object(["id": .integer(1), "tags": .array([.string("a"), .object(["b": .null])])]), .object(["id": .integer(2)])])
     }
 
-    /// Locating an entry checks its structure but not its escapes: one the full parse refuses is a
-    /// malformed page, named, when the entries are read.
-    @Test func anEntryWithABadEscapeIsAMalformedPage() throws {
-        let page = try read(#"[{"id": 1}, {"id": "\x"}]"#, at: [])
-        #expect(page.count == 2)
+    /// Locating an entry checks it as the full parse would (its text is written out as it is):
+    /// an escape the full parse refuses is a malformed page, named, already when the page is read.
+    @Test(arguments: [#"[{"id": 1}, {"id": "\x"}]"#, #"[{"id": 1}, {"id": "\ud800"}]"#, #"[{"a": {"b": ["\u00G0"]}}]"#])
+    func anEntryWithABadEscapeIsAMalformedPage(body: String) throws {
         #expect {
-            _ = try page.entries { item in NormalizedEntry(upstreamID: item["id"]?.scalarText ?? "?", event: AuditEventSamples.event()) }
+            _ = try read(body, at: [])
         } throws: { error in
             (error as? SourceError)?.kind == .malformed && "\(error)".hasPrefix("Test page is not valid JSON")
         }

@@ -1,9 +1,9 @@
 import Checkpoint
-import Emulators
 import Foundation
 import Testing
 
 @testable import Connectors
+@testable import Emulators
 @testable import Forwarder
 
 /// The catalog sources (Okta, 1Password, GitHub, Slack) end to end over loopback against their
@@ -195,6 +195,33 @@ import Testing
             ("SUCCESS", AuditEvent.Outcome.success), ("ALLOW", .success), ("FAILURE", .failure), ("DENY", .denied), ("CHALLENGE", .unknown),
         ] {
             #expect(OktaNormalizer.outcomes[result] == outcome)
+        }
+    }
+
+    /// Okta entries are built from only the members the normalizer reads (`OktaNormalizer.members`):
+    /// the same entries as from whole trees, for every kind of event the emulator makes and for
+    /// odd ones (repeated members, other types, nested escapes in members stepped over).
+    @Test func oktaEntriesFromTheMembersReadEqualThoseFromWholeTrees() throws {
+        let configuration = OktaConfiguration(name: "okta", baseURL: URL(string: "https://x")!, auth: .bearer(Secret("t")))
+        let now = Date()
+        var items = OktaEmulator.generate(count: 60, from: now.addingTimeInterval(-3600), to: now).map { $0.json() }
+        items += [
+            #"{"uuid":"odd1","published":"2026-05-01T10:00:00Z","actor":{"id":"a"},"actor":{"id":"b","type":"User"},"debugContext":{"debugData":{"x":[1,2,{"y":"\u00e9\ud83d\ude00"}]}},"target":[1,"x",null],"target":[{"id":"t"},{"id":"u"}]}"#,
+            #"{"uuid":7,"published":"2026-05-01T10:00:00.5+02:00","client":null,"outcome":"odd","severity":3,"transaction":{"id":9}}"#,
+        ]
+        let body = Data(("[" + items.joined(separator: ",") + "]").utf8)
+        func normalize(_ item: JSONValue) throws -> NormalizedEntry {
+            try OktaNormalizer.normalize(item, configuration: configuration, receivedAt: now)
+        }
+        let whole = try UpstreamPage.read(body, what: "page", itemsAt: []).entries(normalize)
+        let kept = try UpstreamPage.read(body, what: "page", itemsAt: []).entries(keeping: OktaNormalizer.members, normalize)
+        #expect(kept.count == items.count)
+        #expect(kept == whole)
+        let noUUID = Data(#"[{"published":"2026-05-01T10:00:00Z","debugContext":{}}]"#.utf8)
+        #expect {
+            _ = try UpstreamPage.read(noUUID, what: "page", itemsAt: []).entries(keeping: OktaNormalizer.members, normalize)
+        } throws: { error in
+            (error as? SourceError)?.kind == .malformed && "\(error)".contains("Okta LogEvent has no uuid")
         }
     }
 

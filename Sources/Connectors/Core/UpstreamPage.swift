@@ -40,14 +40,17 @@ public enum UpstreamPage {
         }
 
         /// Every item normalized, each entry keeping its own JSON text (`NormalizedEntry.rawText`).
-        func entries(_ normalize: (JSONValue) throws -> NormalizedEntry) throws -> [NormalizedEntry] {
+        /// `keeping`: the only members of an item `normalize` reads. The others are checked but not
+        /// built, unless the item's text cannot be kept (not UTF-8): its tree is then its `raw`.
+        func entries(keeping members: Set<String>? = nil, _ normalize: (JSONValue) throws -> NormalizedEntry) throws -> [NormalizedEntry] {
             var left = valuesLeft
             return try elements.map { element in
                 let bytes = body[(body.startIndex + element.range.lowerBound)..<(body.startIndex + element.range.upperBound)]
+                let text = element.text(in: body)
                 let item: JSONValue
                 do {
                     let parsed = try PageLimits.$current.withValue(PageLimits(maxItems: limits.maxItems, maxValues: max(left, 0))) {
-                        try JSONParser.parseCounting(bytes, elementsAt: nil, skippingElements: false)
+                        try JSONParser.parseCounting(bytes, elementsAt: nil, skippingElements: false, keeping: text == nil ? nil : members)
                     }
                     left -= parsed.values
                     item = parsed.value
@@ -55,7 +58,7 @@ public enum UpstreamPage {
                     throw malformed(failure, at: element, bytes)
                 }
                 var entry = try normalize(item)
-                entry.rawText = element.text(in: body)
+                entry.rawText = text
                 // The payload's `raw` is this text when there is one (`NativeEncoding`): the entry's
                 // tree is let go here rather than kept, a page's worth of them, until it is spooled.
                 if entry.rawText != nil { entry.event.raw = .null }

@@ -24,6 +24,9 @@ struct JSONParser {
     /// Whether the located array's elements are only located and checked, not built: the value
     /// then holds an empty array there, and each element is parsed from its own bytes later.
     private var skippingElements = false
+    /// When set, the members of the outermost object kept in its tree; the others are checked and
+    /// stepped over (an upstream entry whose normalizer reads a few of its members).
+    private var keptMembers: Set<String>?
     /// Whether whitespace was skipped (outside strings), and whether a string held bytes above
     /// ASCII, since they were last cleared.
     var skippedWhitespace = false
@@ -63,13 +66,15 @@ struct JSONParser {
     }
 
     /// `parse`, and how many values it counted against `PageLimits.maxValues` (skipped elements'
-    /// values not among them: their own parses count those).
+    /// values not among them: their own parses count those). `keeping`: the outermost object's
+    /// members to build; the rest are checked but left out of the value.
     static func parseCounting(
-        _ data: Data, elementsAt path: [String]?, skippingElements: Bool
+        _ data: Data, elementsAt path: [String]?, skippingElements: Bool, keeping members: Set<String>? = nil
     ) throws(Failure) -> (value: JSONValue, elements: [Element], values: Int) {
         try reading(data) { parser throws(Failure) in
             parser.elementPath = path
             parser.skippingElements = skippingElements
+            parser.keptMembers = members
             return (try parser.value(), parser.elements, parser.values)
         }
     }
@@ -159,10 +164,14 @@ struct JSONParser {
             skipWhitespace()
             // On the way to the located array: this member's value sits one key deeper.
             let onPath = elementPath.map { pathMatched == depth - 1 && depth <= $0.count && key == $0[depth - 1] } ?? false
-            if onPath { pathMatched = depth }
-            let member = try value()
-            if onPath { pathMatched = depth - 1 }
-            members.append((key, member))
+            if depth == 1, let kept = keptMembers, !kept.contains(key) {
+                try skipValue()
+            } else {
+                if onPath { pathMatched = depth }
+                let member = try value()
+                if onPath { pathMatched = depth - 1 }
+                members.append((key, member))
+            }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -237,9 +246,38 @@ struct JSONParser {
                 return
             }
             guard byte >= 0x20 else { throw fail("control character in string") }
-            index += 2  // a backslash and the byte it escapes
+            try skipEscape()
         }
         throw fail("unterminated string")
+    }
+
+    /// Steps over the escape whose backslash is at `index`, checked as `string()` reads it: the
+    /// text of what was stepped over is written out as it is (an entry's own text, `raw`), so an
+    /// escape the full parse refuses must not get through here into a payload.
+    private mutating func skipEscape() throws(Failure) {
+        index += 1
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        let escape = bytes[index]
+        index += 1
+        switch escape {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+            UInt8(ascii: "r"), UInt8(ascii: "t"):
+            return
+        case UInt8(ascii: "u"):
+            let scalar = try hex4()
+            if (0xD800...0xDBFF).contains(scalar) {
+                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                    throw fail("unpaired surrogate")
+                }
+                index += 2
+                guard (0xDC00...0xDFFF).contains(try hex4()) else { throw fail("unpaired surrogate") }
+            } else if (0xDC00...0xDFFF).contains(scalar) {
+                throw fail("unpaired surrogate")
+            }
+        default:
+            index -= 1
+            throw fail("invalid escape")
+        }
     }
 
     private mutating func array() throws(Failure) -> JSONValue {

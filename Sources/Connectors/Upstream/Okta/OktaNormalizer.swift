@@ -29,6 +29,13 @@ enum OktaNormalizer {
         eventTypePrefixes.filter { eventType.hasPrefix($0.prefix) }.max { $0.prefix.count < $1.prefix.count }?.type ?? .other
     }
 
+    /// Every member of a LogEvent that `normalize` reads; a page's entries are built with only
+    /// these (`debugContext`, `authenticationContext`, `request` and the like are most of an
+    /// event, and its `raw` is its own text). A member read below must be named here.
+    static let members: Set<String> = [
+        "uuid", "published", "eventType", "actor", "client", "target", "outcome", "transaction", "severity", "displayMessage",
+    ]
+
     static func normalize(_ item: JSONValue, configuration: OktaConfiguration, receivedAt: Date) throws -> NormalizedEntry {
         guard case .object(let object) = item else {
             throw SourceError(.malformed, "Okta LogEvent is a \(item.typeName), not an object")

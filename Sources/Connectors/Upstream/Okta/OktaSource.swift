@@ -58,7 +58,7 @@ struct OktaPoll: SourcePoll {
     mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         guard let current = next else { return [] }
         let page = try UpstreamPage.read(response.body, what: "Okta System Log page", itemsAt: [])
-        let entries = try page.entries {
+        let entries = try page.entries(keeping: OktaNormalizer.members) {
             try OktaNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
         }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
