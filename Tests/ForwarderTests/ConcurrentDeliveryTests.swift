@@ -68,6 +68,33 @@ import Testing
         await harness.stop()
     }
 
+    /// Batches of large events go out fewer at once: at most `maxBytesInFlight` of spooled events
+    /// past the first batch, whatever `max_in_flight` allows, and every event still arrives once.
+    @Test func largeBatchesAreBoundedByBytesInFlight() async throws {
+        let harness = try await Harness.start()
+        let elastic = ElasticsearchEmulator(apiKey: "es-key")
+        let elasticURL = try await elastic.start()
+        await elastic.faults.setLatency(.milliseconds(100))
+        let items = await harness.seed(2000)
+        var configuration = try harness.configuration(
+            file: """
+                  - { name: elastic, type: elastic, endpoint: "\(elasticURL.absoluteString)", api_key: es-key, index: audit, batch_size: 100, max_in_flight: 8 }
+                """)
+        let index = try #require(configuration.sinks.firstIndex { $0.name == "elastic" })
+        // A batch of 100 of these events is some tens of KB, past this bound: each goes alone,
+        // where `max_in_flight: 8` would have several out (`slowSinksGetSeveralBatchesInFlight…`).
+        configuration.sinks[index].maxBytesInFlight = 20_000
+        let engine = try harness.engine(configuration)
+        #expect(await OnceMode.run(engine: engine, deadline: .seconds(120)) == .complete)
+        #expect(Set(await elastic.documents(index: "audit").keys) == harness.expectedIDs(items))
+        #expect(await elastic.requests().count == 20, "each batch sent once")
+        let peak = await elastic.faults.peakConcurrentRequests
+        #expect(peak == 1, "\(peak) requests at once")
+        await engine.shutdown()
+        await elastic.stop()
+        await harness.stop()
+    }
+
     /// A sink that answers 503 while several batches are out: each failed batch is retried on its
     /// own, the limit halves, nothing is lost or stored twice, and the offset only moves once every
     /// batch of a round is in.

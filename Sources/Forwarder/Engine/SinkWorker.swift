@@ -62,12 +62,14 @@ final class SinkWorker: Sendable {
         if stopped.value { return .stopped }
         if let acknowledging { return try await stepAcknowledged(acknowledging, flushNow: flushNow, now: now) }
         let offset = try store.offset(sink: name)
-        // Up to the concurrency limit of consecutive batches, sent at once; the offset moves
-        // through all of them in one commit once every one is settled.
+        // Up to the concurrency limit of consecutive batches (and `maxBytesInFlight` of their
+        // events), sent at once; the offset moves through all of them in one commit once every
+        // one is settled.
         let limit = concurrency.withLock { $0.current }
         var batches: [SpoolBatch] = []
+        var bytes = 0
         var readFrom = offset
-        gathering: while batches.count < limit {
+        gathering: while batches.count < limit, bytes < configuration.maxBytesInFlight {
             switch try read(after: readFrom, flushNow: flushNow, now: now) {
             case .nothing(let head):
                 guard batches.isEmpty else { break gathering }
@@ -78,6 +80,7 @@ final class SinkWorker: Sendable {
                 return .waiting(for: wait)
             case .batch(let read):
                 batches.append(read)
+                bytes += read.records.reduce(0) { $0 + $1.payload.count }
                 readFrom = read.passedThrough
             }
         }
