@@ -79,6 +79,33 @@ import Testing
         #expect(entries.count == 10, "one array and ten of ten values: 101 in all")
     }
 
+    /// Members stepped over (`keeping`) still count against the page's limits: a page the whole
+    /// parse would refuse is refused.
+    @Test func membersSteppedOverStillCountAgainstThePageLimits() throws {
+        let body = #"[{"id": 1, "big": [1, 2, 3, 4, 5, 6]}, {"id": 2, "deep": {"a": {"b": [7, 8, 9, 10, 11, 12]}}}]"#
+        let limits = PageLimits(maxItems: 5, maxValues: 1000)
+        #expect(throws: (any Error).self) { try PageLimits.$current.withValue(limits) { try JSONValue.parse(Data(body.utf8)) } }
+        #expect {
+            try PageLimits.$current.withValue(limits) {
+                _ = try read(body, at: []).entries(keeping: ["id"]) { item in
+                    NormalizedEntry(upstreamID: item["id"]?.scalarText ?? "?", event: AuditEventSamples.event())
+                }
+            }
+        } throws: { error in
+            (error as? SourceError)?.kind == .malformed && "\(error)".contains("more than 5 items in one array")
+        }
+        let few = PageLimits(maxItems: 100, maxValues: 20)
+        #expect {
+            try PageLimits.$current.withValue(few) {
+                _ = try read(body, at: []).entries(keeping: ["id"]) { item in
+                    NormalizedEntry(upstreamID: item["id"]?.scalarText ?? "?", event: AuditEventSamples.event())
+                }
+            }
+        } throws: { error in
+            "\(error)".contains("more than 20 JSON values in one page")
+        }
+    }
+
     @Test func aBodyThatIsTheArray() throws {
         #expect(try read("[1, 2, 3]", at: []).count == 3)
         #expect(message(#"{"ok": true}"#, at: []) == #"Test page is a JSON object, not an array: "{"ok": true}""#)

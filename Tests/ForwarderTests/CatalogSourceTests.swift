@@ -221,7 +221,9 @@ import Testing
         #expect {
             _ = try UpstreamPage.read(noUUID, what: "page", itemsAt: []).entries(keeping: OktaNormalizer.members, normalize)
         } throws: { error in
+            // Quoted whole, members stepped over included, as without `keeping`.
             (error as? SourceError)?.kind == .malformed && "\(error)".contains("Okta LogEvent has no uuid")
+                && "\(error)".contains("debugContext")
         }
     }
 

@@ -57,7 +57,13 @@ public enum UpstreamPage {
                 } catch let failure as JSONParser.Failure {
                     throw malformed(failure, at: element, bytes)
                 }
-                var entry = try normalize(item)
+                var entry: NormalizedEntry
+                do {
+                    entry = try normalize(item)
+                } catch  where members != nil && text != nil {
+                    // Worded from the whole entry, as without `keeping`: an error quotes the entry.
+                    entry = try normalize(try JSONValue.parse(bytes))
+                }
                 entry.rawText = text
                 // The payload's `raw` is this text when there is one (`NativeEncoding`): the entry's
                 // tree is let go here rather than kept, a page's worth of them, until it is spooled.

@@ -115,10 +115,7 @@ struct JSONParser {
 
     mutating func value() throws(Failure) -> JSONValue {
         guard index < bytes.count else { throw fail("unexpected end of input") }
-        values += 1
-        guard values <= limits.maxValues else {
-            throw Failure(reason: "more than \(limits.maxValues) JSON values in one page", offset: index, isOverLimit: true)
-        }
+        try countValue()
         switch bytes[index] {
         case UInt8(ascii: "{"): return try object()
         case UInt8(ascii: "["): return try array()
@@ -188,15 +185,29 @@ struct JSONParser {
         }
     }
 
-    /// Steps over one value, checking its structure, without building it (a typed reader's way
-    /// past what it keeps as text).
+    /// One more value in the page, within `PageLimits.maxValues`.
+    private mutating func countValue() throws(Failure) {
+        values += 1
+        guard values <= limits.maxValues else {
+            throw Failure(reason: "more than \(limits.maxValues) JSON values in one page", offset: index, isOverLimit: true)
+        }
+    }
+
+    /// Steps over one value, checking it as `value()` would, page limits included, without
+    /// building it (a typed reader's way past what it keeps as text).
     mutating func skipValue() throws(Failure) {
         guard index < bytes.count else { throw fail("unexpected end of input") }
         let opening = bytes[index]
         guard opening == UInt8(ascii: "{") || opening == UInt8(ascii: "[") else {
-            if opening == UInt8(ascii: "\"") { try skipString() } else { _ = try value() }  // numbers, literals: cheap
+            if opening == UInt8(ascii: "\"") {
+                try countValue()
+                try skipString()
+            } else {
+                _ = try value()  // numbers, literals: cheap, and counted there
+            }
             return
         }
+        try countValue()
         let isObject = opening == UInt8(ascii: "{")
         let closing = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
         depth += 1
@@ -208,6 +219,7 @@ struct JSONParser {
             index += 1
             return
         }
+        var items = 0
         while true {
             skipWhitespace()
             if isObject {
@@ -217,6 +229,11 @@ struct JSONParser {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 index += 1
                 skipWhitespace()
+            } else {
+                guard items < limits.maxItems else {
+                    throw Failure(reason: "more than \(limits.maxItems) items in one array", offset: index, isOverLimit: true)
+                }
+                items += 1
             }
             try skipValue()
             skipWhitespace()
@@ -275,7 +292,6 @@ struct JSONParser {
                 throw fail("unpaired surrogate")
             }
         default:
-            index -= 1
             throw fail("invalid escape")
         }
     }

@@ -118,9 +118,10 @@ public struct SinkConfiguration: Sendable {
     /// sink (`ConcurrencyLimit`). Default: 8 for HTTP sinks, 1 for the file sink. A crash resends
     /// at most this many batches. Splunk with acknowledgements uses `ack_max_in_flight` instead.
     public var maxInFlight: Int = 1
-    /// Spooled bytes of the batches sent at once, past the first batch (not a configuration key):
-    /// each batch in flight holds its records, its encoded events and its request body, and with
-    /// events of a few KB (Okta's) eight batches of 500 held tens of MiB per sink.
+    /// A batch joins those sent at once only while they hold fewer spooled bytes than this (not a
+    /// configuration key), so a round holds at most this plus one batch: each batch in flight holds
+    /// its records, its encoded events and its request body, tens of MiB per sink for eight
+    /// batches of events of a few KB (Okta's).
     public var maxBytesInFlight = 8 << 20
 
     public struct Acknowledgement: Sendable {
