@@ -263,34 +263,51 @@ struct JSONParser {
                 return
             }
             guard byte >= 0x20 else { throw fail("control character in string") }
-            try skipEscape()
+            _ = try escape()
         }
         throw fail("unterminated string")
     }
 
-    /// Steps over the escape whose backslash is at `index`, checked as `string()` reads it: the
-    /// text of what was stepped over is written out as it is (an entry's own text, `raw`), so an
-    /// escape the full parse refuses must not get through here into a payload.
-    private mutating func skipEscape() throws(Failure) {
+    /// What one escape stands for: a byte, or a scalar spelled `\uXXXX` (a surrogate pair read
+    /// whole).
+    enum Unescaped {
+        case byte(UInt8)
+        case scalar(Unicode.Scalar)
+    }
+
+    /// Reads the escape whose backslash is at `index`. `string()` builds with it, and the skips
+    /// check with it: a skipped text is written out as it is (an entry's own text, `raw`), so an
+    /// escape the full parse refuses must not get through a skip into a payload.
+    private mutating func escape() throws(Failure) -> Unescaped {
         index += 1
         guard index < bytes.count else { throw fail("unexpected end of input") }
-        let escape = bytes[index]
+        let letter = bytes[index]
         index += 1
-        switch escape {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
-            UInt8(ascii: "r"), UInt8(ascii: "t"):
-            return
+        switch letter {
+        case UInt8(ascii: "\""): return .byte(0x22)
+        case UInt8(ascii: "\\"): return .byte(0x5C)
+        case UInt8(ascii: "/"): return .byte(0x2F)
+        case UInt8(ascii: "b"): return .byte(0x08)
+        case UInt8(ascii: "f"): return .byte(0x0C)
+        case UInt8(ascii: "n"): return .byte(0x0A)
+        case UInt8(ascii: "r"): return .byte(0x0D)
+        case UInt8(ascii: "t"): return .byte(0x09)
         case UInt8(ascii: "u"):
-            let scalar = try hex4()
+            var scalar = try hex4()
             if (0xD800...0xDBFF).contains(scalar) {
+                // A surrogate pair spells one scalar above U+FFFF.
                 guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
                     throw fail("unpaired surrogate")
                 }
                 index += 2
-                guard (0xDC00...0xDFFF).contains(try hex4()) else { throw fail("unpaired surrogate") }
+                let low = try hex4()
+                guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
             } else if (0xDC00...0xDFFF).contains(scalar) {
                 throw fail("unpaired surrogate")
             }
+            guard let unicode = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
+            return .scalar(unicode)
         default:
             throw fail("invalid escape")
         }
@@ -368,37 +385,9 @@ struct JSONParser {
                 index += 1
                 return String(decoding: buffer, as: UTF8.self)
             case UInt8(ascii: "\\"):
-                index += 1
-                guard index < bytes.count else { throw fail("unexpected end of input") }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): buffer.append(0x22)
-                case UInt8(ascii: "\\"): buffer.append(0x5C)
-                case UInt8(ascii: "/"): buffer.append(0x2F)
-                case UInt8(ascii: "b"): buffer.append(0x08)
-                case UInt8(ascii: "f"): buffer.append(0x0C)
-                case UInt8(ascii: "n"): buffer.append(0x0A)
-                case UInt8(ascii: "r"): buffer.append(0x0D)
-                case UInt8(ascii: "t"): buffer.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        // A surrogate pair spells one scalar above U+FFFF.
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw fail("unpaired surrogate")
-                        }
-                        index += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
-                        throw fail("unpaired surrogate")
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
-                    buffer.append(contentsOf: Array(String(Character(unicode)).utf8))
-                default:
-                    throw fail("invalid escape")
+                switch try escape() {
+                case .byte(let unescaped): buffer.append(unescaped)
+                case .scalar(let unicode): buffer.append(contentsOf: Array(String(Character(unicode)).utf8))
                 }
             default:
                 guard byte >= 0x20 else { throw fail("control character in string") }
