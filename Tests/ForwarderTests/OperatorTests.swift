@@ -19,18 +19,23 @@ import Testing
         Teardown.add { await harness.stop() }
         await harness.seed(5)
         await harness.receiver.stop()
-        // Hold the webhook's port, bound and not listening: refused, and no other test's server
-        // can start there while the client retries.
-        let held = try #require(holdPort(harness.webhookURL.port!))
-        defer { close(held) }
+        // The webhook points at a port held bound and not listening: refused, and no other test's
+        // server can start there while the client retries. A fresh one: the webhook's own, just
+        // freed, may already be another test's (CI once failed to take it back).
+        let held = try #require(holdFreePort())
+        defer { close(held.descriptor) }
         let config = try harness.writeConfig()
+        let webhookAddress = "127.0.0.1:\(harness.webhookURL.port!)"
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        #expect(text.contains(webhookAddress))
+        try text.replacingOccurrences(of: webhookAddress, with: "127.0.0.1:\(held.port)").write(toFile: config, atomically: true, encoding: .utf8)
         // The HTTP client retries a refused connection for its 10 s connect timeout before it
         // reports it: the deadline lets that happen once.
         let result = try await ChildProcess.run(
             ["once", "-c", config, "--deadline", "13s"], environment: harness.environment, directory: harness.directory)
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("sink hook delivered nothing this run"), "\(result.stderr)")
-        #expect(result.stderr.contains("connection refused by 127.0.0.1:\(harness.webhookURL.port!)"), "\(result.stderr)")
+        #expect(result.stderr.contains("connection refused by 127.0.0.1:\(held.port)"), "\(result.stderr)")
         // The file sink delivered; the webhook's events wait in the spool for next time.
         #expect(try harness.fileEventIDs().count == 5)
     }
@@ -269,20 +274,21 @@ import Testing
     }
 }
 
-/// A socket bound to 127.0.0.1:`port` and not listening (connections to it are refused); nil when
-/// the port is taken already.
-func holdPort(_ port: Int) -> Int32? {
+/// A socket bound to a free port of 127.0.0.1 and not listening (connections to it are refused,
+/// and no server can take the port while it is held), with that port; nil when none was had.
+func holdFreePort() -> (descriptor: Int32, port: Int)? {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
     }
-    guard bound == 0 else {
+    guard bound else {
         close(descriptor)
         return nil
     }
-    return descriptor
+    return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
 }
