@@ -13,10 +13,10 @@ public enum UpstreamPage {
         let body: Data
         let elements: [JSONParser.Element]
         let what: String
-        /// The page's limits, and how many values its entries may still hold together: the page
-        /// is bounded as a whole, however its entries are parsed.
+        /// The page's limits, and how many of its values reading it counted: its entries, parsed
+        /// one by one, go on counting from there, so the page is bounded as a whole.
         let limits: PageLimits
-        let valuesLeft: Int
+        let valuesCounted: Int
 
         /// How many entries the page carries.
         var count: Int { elements.count }
@@ -27,10 +27,7 @@ public enum UpstreamPage {
             let problem =
                 if failure.isOverLimit {
                     MalformedPayload(
-                        reason: "over the page limits: "
-                            + (failure.reason.contains("JSON values") ? "more than \(limits.maxValues) JSON values in one page" : failure.reason)
-                            + " (sources[].max_page_items bounds it)",
-                        excerpt: "\(body.count) bytes")
+                        reason: "over the page limits: \(failure.reason) (sources[].max_page_items bounds it)", excerpt: "\(body.count) bytes")
                 } else {
                     MalformedPayload(
                         reason: "not valid JSON (\(failure.reason) at byte \(element.range.lowerBound + failure.offset))",
@@ -43,16 +40,17 @@ public enum UpstreamPage {
         /// `keeping`: the only members of an item `normalize` reads. The others are checked but not
         /// built, unless the item's text cannot be kept (not UTF-8): its tree is then its `raw`.
         func entries(keeping members: Set<String>? = nil, _ normalize: (JSONValue) throws -> NormalizedEntry) throws -> [NormalizedEntry] {
-            var left = valuesLeft
+            var counted = valuesCounted
             return try elements.map { element in
                 let bytes = body[(body.startIndex + element.range.lowerBound)..<(body.startIndex + element.range.upperBound)]
                 let text = element.text(in: body)
                 let item: JSONValue
                 do {
-                    let parsed = try PageLimits.$current.withValue(PageLimits(maxItems: limits.maxItems, maxValues: max(left, 0))) {
-                        try JSONParser.parseCounting(bytes, elementsAt: nil, skippingElements: false, keeping: text == nil ? nil : members)
+                    let parsed = try PageLimits.$current.withValue(limits) {
+                        try JSONParser.parseCounting(
+                            bytes, elementsAt: nil, skippingElements: false, keeping: text == nil ? nil : members, counted: counted)
                     }
-                    left -= parsed.values
+                    counted = parsed.values
                     item = parsed.value
                 } catch let failure as JSONParser.Failure {
                     throw malformed(failure, at: element, bytes)
@@ -95,7 +93,7 @@ public enum UpstreamPage {
         try check(json)
         _ = try array(path.reduce(Optional(json)) { $0?[$1] }, at: path.joined(separator: "."), body: body, what: what)
         let limits = PageLimits.current
-        return Parsed(json: json, body: body, elements: elements, what: what, limits: limits, valuesLeft: limits.maxValues - values)
+        return Parsed(json: json, body: body, elements: elements, what: what, limits: limits, valuesCounted: values)
     }
 
     /// `value`, found at `path` (dotted; "": the body) in a page, as an array; missing or of

@@ -52,26 +52,21 @@ struct JSONParser {
     }
 
     static func parse(_ data: Data) throws(Failure) -> JSONValue {
-        try parse(data, elementsAt: nil).value
+        try parseCounting(data, elementsAt: nil, skippingElements: false).value
     }
 
     /// Parses `data` and locates each element of the array found under the object keys `path`
     /// (none when there is no such array): a connector keeps each entry's own text that way. When
-    /// a key repeats, the last one counts, as in the value.
-    static func parse(
-        _ data: Data, elementsAt path: [String]?, skippingElements: Bool = false
-    ) throws(Failure) -> (value: JSONValue, elements: [Element]) {
-        let parsed = try parseCounting(data, elementsAt: path, skippingElements: skippingElements)
-        return (parsed.value, parsed.elements)
-    }
-
-    /// `parse`, and how many values it counted against `PageLimits.maxValues` (skipped elements'
-    /// values not among them: their own parses count those). `keeping`: the outermost object's
-    /// members to build; the rest are checked but left out of the value.
+    /// a key repeats, the last one counts, as in the value. Also says how many values it counted
+    /// against `PageLimits.maxValues` (skipped elements' values not among them: their own parses
+    /// count those). `keeping`: the outermost object's members to build; the rest are checked but
+    /// left out of the value. `counted`: values of the same page counted before (its entries
+    /// parsed one by one share the page's bound); the count returned includes them.
     static func parseCounting(
-        _ data: Data, elementsAt path: [String]?, skippingElements: Bool, keeping members: Set<String>? = nil
+        _ data: Data, elementsAt path: [String]?, skippingElements: Bool, keeping members: Set<String>? = nil, counted: Int = 0
     ) throws(Failure) -> (value: JSONValue, elements: [Element], values: Int) {
         try reading(data) { parser throws(Failure) in
+            parser.values = counted
             parser.elementPath = path
             parser.skippingElements = skippingElements
             parser.keptMembers = members
