@@ -1,5 +1,5 @@
-/// The pages a walk has fetched and not yet handed on: at most `capacity` of them, and past the
-/// first, at most `maxBytes` of their bodies together.
+/// The pages a walk has fetched and not yet handed on: at most `capacity` of them, and at most
+/// `maxBytes` of their bodies together (a page larger than that waits alone).
 ///
 /// The fetching task puts pages in; the storing side takes everything waiting at once, so when
 /// storing falls behind it stores several pages in one transaction (one commit, one fsync) and

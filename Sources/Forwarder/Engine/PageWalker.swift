@@ -48,7 +48,7 @@ struct PageWalker: Sendable {
 
     /// How many fetched pages may wait for the storing side (by default).
     static let pagesAhead = 8
-    /// How many bytes of page bodies may wait for the storing side, past the first page: eight
+    /// How many bytes of page bodies may wait for the storing side (a larger page waits alone): eight
     /// pages of deploys.app's 100 events, one of Okta's 1,000. Each waiting page holds several
     /// times its body once read: with eight Okta pages ahead, 100k events peaked at 91–137 MiB
     /// resident; with one, 75–82 MiB, and no slower.
