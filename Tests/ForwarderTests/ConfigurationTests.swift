@@ -104,6 +104,23 @@ import Testing
         #expect(problems("state: { dedupe_window: 7m }\n" + minimal).isEmpty)
     }
 
+    /// The document is composed without Yams' implicit tags, so a request body template's plain
+    /// scalars are typed by the reader: numbers, YAML's booleans and null keep their types,
+    /// quoted text stays text.
+    @Test func aBodyTemplateKeepsItsValuesTypes() throws {
+        let text = """
+            body: { per_page: 7, ratio: 0.5, active: true, archived: no, quoted: "true", count: "7", nothing: null, name: acme, tags: [on, x] }
+            """
+        let root = try #require(try ConfigurationLoader.compose(text))
+        let reader = try #require(ConfigReader(node: root, path: "", context: .init(environment: [:])))
+        #expect(
+            reader.json("body")
+                == .object([
+                    "per_page": .integer(7), "ratio": .double(0.5), "active": .bool(true), "archived": .bool(false),
+                    "quoted": .string("true"), "count": .string("7"), "nothing": .null, "name": .string("acme"),
+                    "tags": .array([.bool(true), .string("x")]),
+                ]))
+    }
     /// Splunk acknowledgement: the documented defaults, and `ack_max_in_flight` within 1-64.
     @Test func splunkAcknowledgementDefaultsAndLimits() throws {
         func splunk(_ extra: String) -> String {

@@ -317,7 +317,12 @@ final class ConfigReader {
         case .scalar(let scalar):
             if node.null != nil { return .null }
             if scalar.style == .plain {
-                if let bool = node.bool { return .bool(bool) }
+                // Typed here: the document is composed without Yams' implicit tags.
+                switch scalar.string.lowercased() {
+                case "true", "yes", "on": return .bool(true)
+                case "false", "no", "off": return .bool(false)
+                default: break
+                }
                 if let int = node.int { return .integer(Int64(int)) }
                 if let double = node.float { return .double(double) }
             }

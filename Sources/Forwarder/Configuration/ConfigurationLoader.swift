@@ -56,13 +56,19 @@ public enum ConfigurationLoader {
         return context.askedKeys
     }
 
-    private static func parse(_ text: String, context: ConfigReader.Context, systemStatePath: String) throws -> ForwarderConfiguration {
-        let root: Node?
+    /// The document's tree, without implicit typing (`.basic`): Yams' default resolver compiles
+    /// seven ICU regular expressions at start, about 1 MiB resident for the life of the process,
+    /// and the readers type every value from its text anyway.
+    static func compose(_ text: String) throws -> Node? {
         do {
-            root = try Yams.compose(yaml: text)
+            return try Yams.compose(yaml: text, .basic)
         } catch {
             throw ConfigurationError(path: "", "not valid YAML or JSON: \(error)")
         }
+    }
+
+    private static func parse(_ text: String, context: ConfigReader.Context, systemStatePath: String) throws -> ForwarderConfiguration {
+        let root = try compose(text)
         guard let root, let document = ConfigReader(node: root, path: "", context: context) else {
             throw ConfigurationError(problems: context.problems.isEmpty ? [.init(path: "", message: "the document is empty")] : context.problems)
         }
