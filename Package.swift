@@ -9,6 +9,9 @@ import PackageDescription
 /// and the binary stops exporting its 55,000 symbols, which the loader otherwise paged in at
 /// start: about 5 MiB less resident (Benchmarks/README.md). Only where this system's glibc can
 /// load packed relocations (2.36 and newer): an older one would run the binary unrelocated.
+/// lld also lays the code a run executes out together (scripts/code-layout.order, in effect when
+/// the build puts each function in its own section, as scripts/build-release.sh does): the
+/// kernel maps code in 64 KiB and larger steps, so scattered code made 22 MiB resident, gathered 9.
 let releaseLinkerFlags: [String] = {
     #if canImport(Glibc)
         var text = [CChar](repeating: 0, count: 64)
@@ -16,7 +19,12 @@ let releaseLinkerFlags: [String] = {
         let name = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)  // "glibc 2.36"
         let version = name.split(separator: " ").last?.split(separator: ".").compactMap { Int($0) } ?? []
         guard version.count >= 2, (version[0], version[1]) >= (2, 36) else { return [] }
-        return ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"]
+        let layout = Context.packageDirectory + "/scripts/code-layout.order"
+        return [
+            "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+            // A name the list has and the binary lacks (code changed since the list was made) is skipped.
+            "-Xlinker", "--symbol-ordering-file=\(layout)", "-Xlinker", "--no-warn-symbol-ordering",
+        ]
     #else
         return []
     #endif

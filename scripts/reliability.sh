@@ -22,7 +22,7 @@ for arg in "$@"; do
 done
 if [[ $build == yes ]]; then
     swift build --build-tests
-    [[ $mode == release ]] && swift build -c release --product audit-forwarder
+    [[ $mode == release ]] && scripts/build-release.sh --product audit-forwarder
 fi
 # The suites restart the binary dozens of times: run a copy, so a rebuild meanwhile cannot swap it.
 bin_dir=$(mktemp -d)
