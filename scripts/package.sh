@@ -32,9 +32,10 @@ binary=$(scripts/build-release.sh --product audit-forwarder -Xswiftc -DBUILD_STA
 # Where lld linked it (glibc 2.36 and newer, Package.swift), the code layout must have taken: the
 # list's first function within the first 64 KiB of the text. Without it the agent maps about
 # 10 MiB more of its code (Benchmarks/README.md).
-if readelf -p .comment "$binary" | grep -q 'Linker: LLD'; then
+# (No early exits in these pipelines: under pipefail the writer's SIGPIPE would fail the script.)
+if readelf -p .comment "$binary" | grep 'Linker: LLD' >/dev/null; then
   text=$(readelf -SW "$binary" | awk '{ for (i = 1; i < NF; i++) if ($i == ".text") print $(i + 2) }')
-  first=$(nm "$binary" | awk -v name="$(head -n 1 scripts/code-layout.order)" '$3 == name { print $1; exit }')
+  first=$(nm "$binary" | awk -v name="$(head -n 1 scripts/code-layout.order)" '$3 == name && !found { print $1; found = 1 }')
   if [ -z "$first" ] || [ $((16#$first - 16#$text)) -ge 65536 ]; then
     echo "the code layout (scripts/code-layout.order) did not take in $binary" >&2
     exit 1
