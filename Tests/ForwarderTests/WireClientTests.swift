@@ -37,6 +37,30 @@ import Testing
         await deploys.stop()
     }
 
+    /// A body larger than one piece (`RequestBody`) arrives whole and in order, with its length
+    /// declared: a small one, one just over a piece, and one that takes the larger pieces of the
+    /// 64-piece cap, each cut from the middle of a larger `Data` (its indexes not starting at 0).
+    @Test func aLargeBodyIsSentInPiecesAndArrivesWhole() async throws {
+        let (deploys, request) = try await Self.upstream(1)
+        let client = try WireClient()
+        let whole = Data((0..<(5 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) })
+        let sizes = [100, RequestBody.pieceBytes + 1, RequestBody.pieceBytes * RequestBody.maxPieces + 12_345]
+        for size in sizes {
+            var post = request
+            post.body = whole[7..<(7 + size)]
+            _ = try await client.send(post, timeout: .seconds(30))
+        }
+        let received = await deploys.requests().suffix(sizes.count)
+        #expect(received.map(\.body.count) == sizes)
+        for (size, request) in zip(sizes, received) {
+            #expect(request.body == whole[7..<(7 + size)], "a body of \(size) bytes arrived altered")
+            let length = request.headers.first { $0.name.lowercased() == "content-length" }?.value
+            #expect(length == String(size))
+        }
+        await client.shutdown()
+        await deploys.stop()
+    }
+
     /// A caller that throws before `shutdown()` drops its client: that must not trap (debug
     /// builds of AsyncHTTPClient trap on a client freed while running, which once took the whole
     /// test process down when a request here failed under load).

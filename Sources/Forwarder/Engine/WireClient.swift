@@ -66,7 +66,7 @@ public final class WireClient: Sendable {
             let outgoing = try HTTPClient.Request(
                 url: request.url.absoluteString, method: HTTPMethod(rawValue: request.method),
                 headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }),
-                body: request.body.map { .bytes($0) })
+                body: request.body.map(RequestBody.make))
             let accumulator = ResponseAccumulator(request: outgoing, maxBodySize: limit)
             let task = client.execute(request: outgoing, delegate: accumulator, deadline: .now() + .milliseconds(timeout.milliseconds))
             let response = try await withTaskCancellationHandler {
