@@ -37,10 +37,27 @@ import Testing
         await deploys.stop()
     }
 
-    /// A body larger than one piece (`RequestBody`) arrives whole and in order, with its length
-    /// declared: a small one, one just over a piece, and one that takes the larger pieces of the
-    /// 64-piece cap, each cut from the middle of a larger `Data` (its indexes not starting at 0).
-    @Test func aLargeBodyIsSentInPiecesAndArrivesWhole() async throws {
+    /// Where `RequestBody` cuts a body: whole up to one piece, then pieces of 64 KiB, then at most
+    /// 64 larger ones; the pieces cover the body exactly, in order.
+    @Test func aBodyIsCutIntoBoundedPieces() {
+        let piece = RequestBody.pieceBytes
+        #expect(RequestBody.pieces(of: 0) == [0..<0])
+        #expect(RequestBody.pieces(of: piece) == [0..<piece])
+        #expect(RequestBody.pieces(of: piece + 1) == [0..<piece, piece..<(piece + 1)])
+        for count in [3 * piece - 5, piece * RequestBody.maxPieces, piece * RequestBody.maxPieces + 12_345, 512 << 20] {
+            let pieces = RequestBody.pieces(of: count)
+            #expect(pieces.count <= RequestBody.maxPieces)
+            #expect(pieces.first?.lowerBound == 0 && pieces.last?.upperBound == count)
+            #expect(zip(pieces, pieces.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound && !$0.isEmpty })
+            #expect(pieces.dropLast().allSatisfy { $0.count >= piece })
+        }
+    }
+
+    /// A large body arrives whole and in order, with its length declared: a small one, one just
+    /// over a piece, and one over the 64-piece cap, each cut from the middle of a larger `Data`
+    /// (its indexes not starting at 0). A release build sends the last two in pieces; a debug
+    /// build whole (`RequestBody`).
+    @Test func aLargeBodyArrivesWhole() async throws {
         let (deploys, request) = try await Self.upstream(1)
         let client = try WireClient()
         let whole = Data((0..<(5 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) })
