@@ -44,7 +44,10 @@ run backfill --scenario file --events 3000 --backfill
 run integrity --scenario file --events 3000 --integrity
 run sources --scenario many-sources --sources 40 --poll-seconds 5
 
-swift_static=$(dirname "$(readlink -f "$(command -v swiftc)")")/../lib/swift_static/linux
+# The toolchain's static libraries, from the compiler itself (a swiftly shim is no path to them).
+resources=$(swiftc -print-target-info | sed -n 's/.*"runtimeResourcePath": "\(.*\)".*/\1/p')
+swift_static="$resources/../swift_static/linux"
+ls "$swift_static"/*.a >/dev/null || { echo "no static Swift libraries in $swift_static" >&2; exit 1; }
 for library in "$swift_static"/*.a "$swift_static"/*/*.o; do nm --defined-only "$library" 2>/dev/null || true; done \
   | awk 'NF == 3 { print $3 }' | sort -u > "$work/prebuilt-symbols"
 python3 scripts/code-layout.py "$work/audit-forwarder" "$work/prebuilt-symbols" "$work"/callgrind.*.out > scripts/code-layout.order

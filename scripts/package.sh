@@ -78,7 +78,7 @@ done | cut -d: -f1 | sort -u | paste -sd, - | sed 's/,/, /g')
 # release link packed its relocations (DT_RELR, Package.swift). dpkg then refuses an older system
 # plainly instead of the loader failing at start.
 glibc=$(objdump -T "$root/usr/bin/audit-forwarder" | grep -o 'GLIBC_2\.[0-9]*' | sort -uV | tail -n 1 | cut -d_ -f2)
-if readelf -V "$root/usr/bin/audit-forwarder" | grep -q GLIBC_ABI_DT_RELR; then
+if readelf -V "$root/usr/bin/audit-forwarder" | grep GLIBC_ABI_DT_RELR >/dev/null; then  # read to the end (pipefail)
   glibc=$(printf '%s\n2.36\n' "$glibc" | sort -V | tail -n 1)
 fi
 [ -z "$glibc" ] || depends=$(printf '%s' "$depends" | sed -E "s/(^|, )libc6(,|$)/\1libc6 (>= $glibc)\2/")
