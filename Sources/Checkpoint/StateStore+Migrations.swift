@@ -137,6 +137,25 @@ extension StateStore {
                     ALTER TABLE spool ADD COLUMN payload_length INTEGER;
                     """)
         }
+        migrator.registerMigration("v8-dedupe-by-time") { db in
+            // Dedupe keys ordered by the event's own time, so a page's keys land together: keyed by
+            // upstream id alone, random ids (Okta's, GitHub's, most) spread every commit over the
+            // whole index, and each touched 32 KiB page went into the WAL again (about 20 KB of WAL
+            // per event with half a million keys remembered). The old table keeps the keys it has
+            // until they age out; appends still consult it while it has any (`StateStore.insert`).
+            try db.execute(
+                sql: """
+                    CREATE TABLE dedupe_by_time (
+                        source TEXT NOT NULL,
+                        event_time REAL NOT NULL,
+                        upstream_id TEXT NOT NULL,
+                        seen_at REAL NOT NULL,
+                        sinks TEXT,
+                        PRIMARY KEY (source, event_time, upstream_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX dedupe_by_time_seen_at ON dedupe_by_time(seen_at);
+                    """)
+        }
         return migrator
     }
 }

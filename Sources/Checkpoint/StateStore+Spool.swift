@@ -4,7 +4,7 @@ import GRDB
 extension StateStore {
     /// Appends one fetched page and moves the source's cursor, in a single transaction.
     ///
-    /// Entries whose (source, upstream id) is already in the dedupe index are skipped,
+    /// Entries whose (source, event time, upstream id) is already in the dedupe index are skipped,
     /// including repeats inside the page. `cursor`, when given, replaces the source's
     /// position in the same transaction: a crash leaves both the events and the cursor,
     /// or neither. `onlySinks` limits the new events to those sinks (backfills).
@@ -77,12 +77,19 @@ extension StateStore {
     /// An id already seen is skipped unless it was spooled only for some sinks (a `--sink`
     /// backfill, say) and this page wants it for others: then it is spooled again for just the
     /// sinks still missing it, so none receives it twice and none goes without.
+    ///
+    /// The dedupe key is (source, event time, upstream id): an entry read again carries the same
+    /// time, and keys ordered by time keep a page's inserts together (see migration
+    /// `v8-dedupe-by-time`). Were an upstream to change an entry's time, the entry would be spooled
+    /// again: a duplicate with the same event id, never a loss.
     static func insert(
         _ db: Database, source: String, entries: [SpoolEntry], onlySinks: [String]?, now: Date, payloads: inout SpoolSegments.Append
     ) throws -> AppendResult {
         var result = AppendResult(inserted: 0, duplicates: 0)
         let seen = try DirectStatement(
-            db.cachedStatement(sql: "INSERT OR IGNORE INTO dedupe (source, upstream_id, seen_at, sinks) VALUES (?, ?, ?, ?)"), in: db)
+            db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO dedupe_by_time (source, event_time, upstream_id, seen_at, sinks) VALUES (?, ?, ?, ?, ?)"),
+            in: db)
         let spool = try DirectStatement(
             db.cachedStatement(
                 sql: """
@@ -92,15 +99,19 @@ extension StateStore {
                     """), in: db)
         let sinkList = onlySinks.map(SinkList.text)
         let stamp = now.timeIntervalSince1970
+        let legacyKeys = try LegacyDedupe(db)
         for entry in entries {
+            let key = DedupeKey(source: source, time: entry.eventTime.timeIntervalSince1970, upstreamID: entry.upstreamID)
+            try legacyKeys?.adopt(key, db)
             seen.bind(1, source)
-            seen.bind(2, entry.upstreamID)
-            seen.bind(3, stamp)
-            seen.bind(4, sinkList)
+            seen.bind(2, key.time)
+            seen.bind(3, entry.upstreamID)
+            seen.bind(4, stamp)
+            seen.bind(5, sinkList)
             try seen.run()
             var spoolFor = sinkList
             if db.changesCount != 1 {
-                guard let missing = try sinksStillMissing(db, source: source, upstreamID: entry.upstreamID, wanted: onlySinks) else {
+                guard let missing = try sinksStillMissing(db, key: key, wanted: onlySinks) else {
                     result.duplicates += 1
                     continue
                 }
@@ -109,7 +120,7 @@ extension StateStore {
             let location = payloads.add(entry.payload)
             spool.bind(1, source)
             spool.bind(2, entry.eventID)
-            spool.bind(3, entry.eventTime.timeIntervalSince1970)
+            spool.bind(3, key.time)
             spool.bind(4, entry.eventType)
             spool.bind(5, entry.severity)
             spool.bind(6, entry.action)
@@ -125,11 +136,45 @@ extension StateStore {
         return result
     }
 
-    /// For an id already in the dedupe index: the sinks among `wanted` (nil: every registered
+    /// One row of `dedupe_by_time`.
+    struct DedupeKey {
+        var source: String
+        var time: Double
+        var upstreamID: String
+    }
+
+    /// The dedupe keys of a state file from before `v8-dedupe-by-time`, kept by upstream id alone
+    /// in `dedupe` until `dedupe_window` prunes them. While there are any, each appended entry
+    /// looks for its id there and, found, moves the key into `dedupe_by_time` (with its first
+    /// sighting and sinks) before the usual check, which then sees it as a repeat.
+    struct LegacyDedupe {
+        private let find: Statement
+        private let remove: Statement
+        private let move: Statement
+
+        /// nil when the old table is empty (every state file made since, and old ones once pruned).
+        init?(_ db: Database) throws {
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM dedupe)")) == true else { return nil }
+            find = try db.cachedStatement(sql: "SELECT seen_at, sinks FROM dedupe WHERE source = ? AND upstream_id = ?")
+            remove = try db.cachedStatement(sql: "DELETE FROM dedupe WHERE source = ? AND upstream_id = ?")
+            move = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO dedupe_by_time (source, event_time, upstream_id, seen_at, sinks) VALUES (?, ?, ?, ?, ?)")
+        }
+
+        func adopt(_ key: DedupeKey, _ db: Database) throws {
+            guard let row = try Row.fetchOne(find, arguments: [key.source, key.upstreamID]) else { return }
+            let (seenAt, sinks): (Double, String?) = (row[0], row[1])
+            try remove.execute(arguments: [key.source, key.upstreamID])
+            try move.execute(arguments: [key.source, key.time, key.upstreamID, seenAt, sinks])
+        }
+    }
+
+    /// For a key already in the dedupe index: the sinks among `wanted` (nil: every registered
     /// sink) it was not yet spooled for, recorded as covered now; nil when there are none.
-    private static func sinksStillMissing(_ db: Database, source: String, upstreamID: String, wanted: [String]?) throws -> [String]? {
+    private static func sinksStillMissing(_ db: Database, key: DedupeKey, wanted: [String]?) throws -> [String]? {
+        let arguments: StatementArguments = [key.source, key.time, key.upstreamID]
         let covered = try String.fetchOne(
-            db, sql: "SELECT sinks FROM dedupe WHERE source = ? AND upstream_id = ?", arguments: [source, upstreamID])
+            db, sql: "SELECT sinks FROM dedupe_by_time WHERE source = ? AND event_time = ? AND upstream_id = ?", arguments: arguments)
         // NULL: spooled for every sink already (the common duplicate: an overlap re-read).
         guard let covered else { return nil }
         let had = Set(SinkList.names(covered))
@@ -138,7 +183,8 @@ extension StateStore {
         guard !missing.isEmpty else { return nil }
         let nowCovered: String? = wanted == nil ? nil : SinkList.text(Array(had) + missing)
         try db.execute(
-            sql: "UPDATE dedupe SET sinks = ? WHERE source = ? AND upstream_id = ?", arguments: [nowCovered, source, upstreamID])
+            sql: "UPDATE dedupe_by_time SET sinks = ? WHERE source = ? AND event_time = ? AND upstream_id = ?",
+            arguments: [nowCovered] + arguments)
         return missing
     }
 
@@ -357,15 +403,21 @@ extension StateStore {
     @discardableResult
     public func pruneDedupe(seenBefore cutoff: Date) throws -> Int {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM dedupe WHERE seen_at < ?", arguments: [cutoff.timeIntervalSince1970])
-            return db.changesCount
+            let cutoff = cutoff.timeIntervalSince1970
+            try db.execute(sql: "DELETE FROM dedupe_by_time WHERE seen_at < ?", arguments: [cutoff])
+            let pruned = db.changesCount
+            try db.execute(sql: "DELETE FROM dedupe WHERE seen_at < ?", arguments: [cutoff])
+            return pruned + db.changesCount
         }
     }
 
     /// Number of upstream ids currently remembered for `source`.
     public func dedupeCount(source: String) throws -> Int {
         try pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM dedupe WHERE source = ?", arguments: [source]) ?? 0
+            try Int.fetchOne(
+                db,
+                sql: "SELECT (SELECT count(*) FROM dedupe_by_time WHERE source = ?1) + (SELECT count(*) FROM dedupe WHERE source = ?1)",
+                arguments: [source]) ?? 0
         }
     }
 }
@@ -375,7 +427,10 @@ extension StateStore {
     /// (within `dedupe_window`). Tests use it to prove the cursor never ran ahead of the spool.
     public func seenUpstreamIDs(source: String) throws -> Set<String> {
         try pool.read { db in
-            Set(try String.fetchAll(db, sql: "SELECT upstream_id FROM dedupe WHERE source = ?", arguments: [source]))
+            Set(
+                try String.fetchAll(
+                    db, sql: "SELECT upstream_id FROM dedupe_by_time WHERE source = ?1 UNION SELECT upstream_id FROM dedupe WHERE source = ?1",
+                    arguments: [source]))
         }
     }
 }

@@ -113,7 +113,10 @@ public enum StateCopy {
     private static func copyOffsets(_ db: Database, _ session: PostgresSession) throws -> Int {
         let rows = try Row.fetchAll(db, sql: "SELECT sink, delivered_seq, updated_at, last_error, last_error_at FROM sink_offset")
         let sources = try String.fetchAll(
-            db, sql: "SELECT source FROM source_cursor UNION SELECT DISTINCT source FROM spool UNION SELECT DISTINCT source FROM dedupe")
+            db,
+            sql:
+                "SELECT source FROM source_cursor UNION SELECT DISTINCT source FROM spool UNION SELECT DISTINCT source FROM dedupe_by_time UNION SELECT DISTINCT source FROM dedupe"
+        )
         for row in rows {
             let (sink, delivered, updated): (String, Int64, Double) = (row[0], row[1], row[2])
             let (error, errorAt): (String?, Double?) = (row[3], row[4])
@@ -133,31 +136,50 @@ public enum StateCopy {
         return rows.count
     }
 
+    /// Both SQLite dedupe tables (`dedupe_by_time`, and `dedupe` from before it): PostgreSQL keys
+    /// by upstream id alone, so an id remembered under two times arrives once.
     private static func copyDedupe(_ db: Database, _ session: PostgresSession) throws -> Int {
         var copied = 0
-        var after = ("", "")
+        var after: [DatabaseValueConvertible] = ["", -Double.infinity, ""]
+        while true {
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT source, upstream_id, seen_at, sinks, event_time FROM dedupe_by_time
+                    WHERE (source, event_time, upstream_id) > (?, ?, ?) ORDER BY source, event_time, upstream_id LIMIT ?
+                    """, arguments: StatementArguments(after + [chunk]))
+            guard let last = rows.last else { break }
+            copied += try insertDedupe(rows, session)
+            after = [last[0] as String, last[4] as Double, last[1] as String]
+        }
+        var legacyAfter = ("", "")
         while true {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT source, upstream_id, seen_at, sinks FROM dedupe
                     WHERE (source, upstream_id) > (?, ?) ORDER BY source, upstream_id LIMIT ?
-                    """, arguments: [after.0, after.1, chunk])
+                    """, arguments: [legacyAfter.0, legacyAfter.1, chunk])
             guard let last = rows.last else { break }
-            let sources: [String] = rows.map { $0[0] }
-            let ids: [String] = rows.map { $0[1] }
-            let seen: [Double] = rows.map { $0[2] }
-            let sinks: [String] = rows.map { ($0[3] as String?) ?? "" }
-            try session.execute(
-                """
-                INSERT INTO dedupe (source, upstream_id, seen_at, sinks)
-                SELECT source, upstream_id, seen_at, NULLIF(sinks, '')
-                FROM unnest(\(sources)::text[], \(ids)::text[], \(seen)::float8[], \(sinks)::text[]) AS copied(source, upstream_id, seen_at, sinks)
-                """)
-            copied += rows.count
-            after = (last[0], last[1])
+            copied += try insertDedupe(rows, session)
+            legacyAfter = (last[0], last[1])
         }
         return copied
+    }
+
+    /// Rows of (source, upstream_id, seen_at, sinks); returns how many were new.
+    private static func insertDedupe(_ rows: [Row], _ session: PostgresSession) throws -> Int {
+        let sources: [String] = rows.map { $0[0] }
+        let ids: [String] = rows.map { $0[1] }
+        let seen: [Double] = rows.map { $0[2] }
+        let sinks: [String] = rows.map { ($0[3] as String?) ?? "" }
+        return try session.execute(
+            """
+            INSERT INTO dedupe (source, upstream_id, seen_at, sinks)
+            SELECT source, upstream_id, seen_at, NULLIF(sinks, '')
+            FROM unnest(\(sources)::text[], \(ids)::text[], \(seen)::float8[], \(sinks)::text[]) AS copied(source, upstream_id, seen_at, sinks)
+            ON CONFLICT DO NOTHING
+            """)
     }
 
     private static func copyDeadLetters(_ db: Database, _ session: PostgresSession) throws -> Int {
