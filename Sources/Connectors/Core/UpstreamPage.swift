@@ -43,31 +43,68 @@ public enum UpstreamPage {
             var counted = valuesCounted
             return try elements.map { element in
                 let bytes = body[(body.startIndex + element.range.lowerBound)..<(body.startIndex + element.range.upperBound)]
-                let text = element.text(in: body)
-                let item: JSONValue
-                do {
-                    let parsed = try PageLimits.$current.withValue(limits) {
-                        try JSONParser.parseCounting(
-                            bytes, elementsAt: nil, skippingElements: false, keeping: text == nil ? nil : members, counted: counted)
-                    }
-                    counted = parsed.values
-                    item = parsed.value
-                } catch let failure as JSONParser.Failure {
-                    throw malformed(failure, at: element, bytes)
-                }
-                var entry: NormalizedEntry
-                do {
-                    entry = try normalize(item)
-                } catch  where members != nil && text != nil {
-                    // Worded from the whole entry, as without `keeping`: an error quotes the entry.
-                    entry = try normalize(try JSONValue.parse(bytes))
-                }
-                entry.rawText = text
-                // The payload's `raw` is this text when there is one (`NativeEncoding`): the entry's
-                // tree is let go here rather than kept, a page's worth of them, until it is spooled.
-                if entry.rawText != nil { entry.event.raw = .null }
-                return entry
+                return try treeEntry(element, bytes, keeping: members, counted: &counted, normalize)
             }
+        }
+
+        /// Like `entries(keeping:_:)`, but each entry whose text can be kept is first read by `read`
+        /// straight from its bytes, into what `normalizeFields` takes: no tree at all. An entry
+        /// `read` cannot take (nil, or not valid JSON), or whose fields do not normalize, goes
+        /// the tree way, which takes it or words what is wrong with it as it always has.
+        func entries<Fields>(
+            reading read: (inout JSONParser) throws(JSONParser.Failure) -> Fields?,
+            normalizeFields: (Fields) throws -> NormalizedEntry,
+            keeping members: Set<String>?, _ normalize: (JSONValue) throws -> NormalizedEntry
+        ) throws -> [NormalizedEntry] {
+            var counted = valuesCounted
+            var entries: [NormalizedEntry] = []
+            entries.reserveCapacity(elements.count)
+            for element in elements {
+                let bytes = body[(body.startIndex + element.range.lowerBound)..<(body.startIndex + element.range.upperBound)]
+                if let text = element.text(in: body),
+                    let (fields, values) = try? PageLimits.$current.withValue(
+                        limits, operation: { try JSONParser.readingCounting(bytes, counted: counted, read) }),
+                    let fields, var entry = try? normalizeFields(fields)
+                {
+                    counted = values
+                    entry.rawText = text
+                    entries.append(entry)
+                    continue
+                }
+                entries.append(try treeEntry(element, bytes, keeping: members, counted: &counted, normalize))
+            }
+            return entries
+        }
+
+        /// One entry parsed into a tree (of `members` only, when its text is kept) and normalized.
+        private func treeEntry(
+            _ element: JSONParser.Element, _ bytes: Data, keeping members: Set<String>?, counted: inout Int,
+            _ normalize: (JSONValue) throws -> NormalizedEntry
+        ) throws -> NormalizedEntry {
+            let text = element.text(in: body)
+            let item: JSONValue
+            do {
+                let parsed = try PageLimits.$current.withValue(limits) {
+                    try JSONParser.parseCounting(
+                        bytes, elementsAt: nil, skippingElements: false, keeping: text == nil ? nil : members, counted: counted)
+                }
+                counted = parsed.values
+                item = parsed.value
+            } catch let failure as JSONParser.Failure {
+                throw malformed(failure, at: element, bytes)
+            }
+            var entry: NormalizedEntry
+            do {
+                entry = try normalize(item)
+            } catch  where members != nil && text != nil {
+                // Worded from the whole entry, as without `keeping`: an error quotes the entry.
+                entry = try normalize(try JSONValue.parse(bytes))
+            }
+            entry.rawText = text
+            // The payload's `raw` is this text when there is one (`NativeEncoding`): the entry's
+            // tree is let go here rather than kept, a page's worth of them, until it is spooled.
+            if entry.rawText != nil { entry.event.raw = .null }
+            return entry
         }
     }
 

@@ -93,6 +93,18 @@ struct JSONParser {
         }
     }
 
+    /// `reading`, with `counted` values of the same page counted before; also says how many values
+    /// the page has counted now (a typed reader of one entry shares the page's bound).
+    static func readingCounting<T>(
+        _ data: Data, counted: Int, _ read: (inout JSONParser) throws(Failure) -> T
+    ) throws(Failure) -> (result: T, values: Int) {
+        try reading(data) { parser throws(Failure) in
+            parser.values = counted
+            let result = try read(&parser)
+            return (result, parser.values)
+        }
+    }
+
     init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         limits = PageLimits.current

@@ -37,29 +37,38 @@ enum OktaNormalizer {
     ]
 
     static func normalize(_ item: JSONValue, configuration: OktaConfiguration, receivedAt: Date) throws -> NormalizedEntry {
-        guard case .object(let object) = item else {
+        guard case .object = item else {
             throw SourceError(.malformed, "Okta LogEvent is a \(item.typeName), not an object")
         }
-        guard let upstreamID = object["uuid"]?.scalarText, !upstreamID.isEmpty else {
+        let fields = OktaEventFields(item)
+        guard fields.uuid?.isEmpty == false else {
             throw SourceError(.malformed, "Okta LogEvent has no uuid: \(item.excerpt)")
         }
-        guard let stamp = object["published"]?.stringValue, let time = RFC3339.parseLenient(stamp) else {
+        return try normalize(fields, raw: item, configuration: configuration, receivedAt: receivedAt)
+    }
+
+    /// The mapping from an event's fields. `raw` is its tree; `.null` when it was read without one
+    /// (`OktaEventReader`), its own text then being all of it.
+    static func normalize(
+        _ fields: OktaEventFields, raw: JSONValue, configuration: OktaConfiguration, receivedAt: Date
+    ) throws -> NormalizedEntry {
+        guard let upstreamID = fields.uuid, !upstreamID.isEmpty else {
+            throw SourceError(.malformed, "Okta LogEvent has no uuid")
+        }
+        guard let stamp = fields.published, let time = RFC3339.parseLenient(stamp) else {
             throw SourceError(.malformed, "Okta LogEvent \(upstreamID) has no valid published time")
         }
-        let action = object["eventType"]?.stringValue ?? ""
-        let actorJSON = object["actor"]
-        let alternateID = actorJSON?["alternateId"]?.stringValue
+        let action = fields.eventType ?? ""
         let actorType: AuditEvent.ActorType =
-            switch actorJSON?["type"]?.stringValue {
+            switch fields.actorType {
             case "User": .user
             case "SystemPrincipal", "PublicClientApp", "Client": .serviceAccount
             default: .unknown
             }
-        let client = object["client"]
         let actor = AuditEvent.Actor(
-            id: actorJSON?["id"]?.scalarText, name: actorJSON?["displayName"]?.stringValue,
-            email: alternateID.flatMap { $0.contains("@") ? $0 : nil }, type: actorType, ip: client?["ipAddress"]?.stringValue)
-        let targets = object["target"]?.arrayValue ?? []
+            id: fields.actorID, name: fields.actorDisplayName,
+            email: fields.actorAlternateID.flatMap { $0.contains("@") ? $0 : nil }, type: actorType, ip: fields.clientIP)
+        let targets = fields.targets
         // The first target is the one acted on (the user added, the app assigned); the rest stay in details.
         let target = targets.first.map { first in
             AuditEvent.Target(
@@ -67,22 +76,21 @@ enum OktaNormalizer {
                 name: first["displayName"]?.stringValue ?? first["alternateId"]?.stringValue)
         }
         var details: [String: JSONValue] = [:]
-        let outcome = object["outcome"]
-        if let reason = outcome?["reason"], !reason.isNull { details["outcome_reason"] = reason }
-        if let result = outcome?["result"]?.stringValue { details["outcome_result"] = .string(result) }
-        if let agent = client?["userAgent"]?["rawUserAgent"], !agent.isNull { details["user_agent"] = agent }
-        if let place = client?["geographicalContext"], !place.isNull { details["geo"] = place }
+        if let reason = fields.outcomeReason, !reason.isNull { details["outcome_reason"] = reason }
+        if let result = fields.outcomeResult { details["outcome_result"] = .string(result) }
+        if let agent = fields.userAgent, !agent.isNull { details["user_agent"] = agent }
+        if let place = fields.geo, !place.isNull { details["geo"] = place }
         if targets.count > 1 { details["targets"] = .array(targets) }
-        if let transaction = object["transaction"]?["id"], !transaction.isNull { details["transaction_id"] = transaction }
+        if let transaction = fields.transactionID, !transaction.isNull { details["transaction_id"] = transaction }
         let event = AuditEvent(
             id: AuditEvent.stableID(sourceName: configuration.name, upstreamID: upstreamID),
             time: time, receivedAt: receivedAt,
             source: .init(name: configuration.name, type: OktaSource.type, eventID: upstreamID),
             eventType: eventType(action), action: action,
-            outcome: outcomes[outcome?["result"]?.stringValue ?? ""] ?? .unknown,
-            severity: severities[object["severity"]?.stringValue ?? ""] ?? .info,
+            outcome: outcomes[fields.outcomeResult ?? ""] ?? .unknown,
+            severity: severities[fields.severity ?? ""] ?? .info,
             actor: actor, target: target,
-            message: object["displayMessage"]?.stringValue, details: details, raw: item)
+            message: fields.displayMessage, details: details, raw: raw)
         return NormalizedEntry(upstreamID: upstreamID, event: event)
     }
 }

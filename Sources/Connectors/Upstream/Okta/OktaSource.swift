@@ -58,9 +58,11 @@ struct OktaPoll: SourcePoll {
     mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         guard let current = next else { return [] }
         let page = try UpstreamPage.read(response.body, what: "Okta System Log page", itemsAt: [])
-        let entries = try page.entries(keeping: OktaNormalizer.members) {
-            try OktaNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
-        }
+        let entries = try page.entries(
+            reading: OktaEventReader.fields,
+            normalizeFields: { try OktaNormalizer.normalize($0, raw: .null, configuration: configuration, receivedAt: receivedAt) },
+            keeping: OktaNormalizer.members
+        ) { try OktaNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt) }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
         // A short or empty page is the end, whatever the links say (Okta's polling queries link on).
         if page.count < configuration.pageSize {
