@@ -94,6 +94,9 @@ import Testing
         #expect(letters.count == 1)
         #expect(letters.first?.status == 400)
         #expect(letters.first?.reason.contains("bad event") == true)
+        // The worker lets a payload go once it is encoded; the dead letter has it back from the spool.
+        let payload = try #require(letters.first?.payload)
+        #expect(try JSONValue.parse(payload)["id"]?.stringValue == letters.first?.eventID)
         // The file sink is not affected by the webhook's rejection.
         #expect(try harness.fileEventIDs().count == 5)
         // Replayed, it goes out again (to that sink only).

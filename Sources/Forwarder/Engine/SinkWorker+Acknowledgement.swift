@@ -105,7 +105,7 @@ extension SinkWorker {
     private func commitSettled() throws -> Int {
         let settled = acknowledgementWindow.withLock { Array($0.settled) }
         guard let last = settled.last else { return 0 }
-        let deadLetters = settled.flatMap(\.deadLetters)
+        let deadLetters = try withPayloads(settled.flatMap(\.deadLetters))
         try store.commitDelivery(sink: name, through: last.passedThrough, deadLetters: deadLetters, chainHeads: settled.flatMap(\.chainHeads))
         // Dropped only once committed: a failed commit (a full disk) is tried again next step.
         acknowledgementWindow.withLock { $0.dropSettled(settled.count) }

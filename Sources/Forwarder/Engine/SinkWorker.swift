@@ -87,14 +87,17 @@ final class SinkWorker: Sendable {
         var heads = configuration.integrity == nil ? [:] : try store.chainHeads(sink: name)
         var sealedSources: Set<String> = []
         var prepared = batches.map { prepare($0.records) }
+        let through = batches[batches.count - 1].passedThrough
+        let records = batches.reduce(0) { $0 + $1.records.count }
+        // From here on the events live only in their encoding (see `prepare`).
+        batches = []
         for index in prepared.indices {
             sealedSources.formUnion(try seal(&prepared[index].selected, heads: &heads))
         }
         let results = try await deliverConcurrently(prepared.map(\.selected))
-        let deadLetters = zip(prepared, results).flatMap { $0.deadLetters + $1.deadLetters }
-        let records = batches.reduce(0) { $0 + $1.records.count }
+        let deadLetters = try withPayloads(zip(prepared, results).flatMap { $0.deadLetters + $1.deadLetters })
         try store.commitDelivery(
-            sink: name, through: batches[batches.count - 1].passedThrough, deadLetters: deadLetters,
+            sink: name, through: through, deadLetters: deadLetters,
             chainHeads: sealedSources.sorted().compactMap { heads[$0] })
         recordCommitted(records: records, matched: prepared.reduce(0) { $0 + $1.matched }, deadLetters: deadLetters)
         if results.contains(where: \.gone) {
@@ -171,13 +174,32 @@ final class SinkWorker: Sendable {
                 if let refusal = delivery.preflight(event) {
                     deadLetters.append(.init(record: record, status: 413, reason: refusal))
                 } else {
-                    selected.append((record, event))
+                    // The payload is let go once encoded: batches in flight held each event three
+                    // times (payload, encoding, request body). A dead letter reads it back.
+                    var sent = record
+                    sent.payload = Data()
+                    selected.append((sent, event))
                 }
             } catch {
                 deadLetters.append(.init(record: record, status: 0, reason: "cannot encode: \(error)"))
             }
         }
         return (selected, deadLetters, matched)
+    }
+
+    /// `letters` with each payload `prepare` let go read back from the spool, which still holds it:
+    /// the offset has not moved past these events yet.
+    func withPayloads(_ letters: [DeadLetterEntry]) throws -> [DeadLetterEntry] {
+        try letters.map { letter in
+            guard letter.record.payload.isEmpty else { return letter }
+            let seq = letter.record.seq
+            guard let spooled = try store.nextBatch(sink: name, after: seq - 1, limit: 1).records.first, spooled.seq == seq else {
+                throw StateError(.unreadable, "event \(seq) for sink \(name) is no longer in the spool; its dead letter cannot be written")
+            }
+            var letter = letter
+            letter.record.payload = spooled.payload
+            return letter
+        }
     }
 
     /// Links the events about to be sent into the sink's integrity chains (`integrity`), from the
