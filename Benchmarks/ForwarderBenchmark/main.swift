@@ -8,7 +8,8 @@
 //   their defaults otherwise; elastic: Elasticsearch alone, no added latency; --max-in-flight N
 //   sets their max_in_flight, 1 being how they were sent before several batches went at once)
 //   --upstream okta: the events come from the Okta System Log emulator (pages of 1,000) instead of
-//   deploys.app (pages of 100), to price an upstream whose pages are read as JSON trees
+//   deploys.app (pages of 100), to price an upstream whose pages are read as JSON trees;
+//   --upstream github: the GitHub enterprise audit log emulator (pages of 100, random document ids)
 //   --scenario grove: HashiCorp Grove 2.2.0 (pip install grove==2.2.0) and `once` side by side on the
 //   same events, three interleaved pairs, with the ratios (GroveComparison.swift)
 //   --scenario many-sources [--sources 1000] [--poll-seconds 30] [--agents K]: one daemon (or K
@@ -42,7 +43,7 @@ struct Options {
     var agents = 1
     /// A PostgreSQL server to keep the state in (a new database per run); nil: SQLite.
     var postgres: PostgresLocation?
-    /// Where the events come from: `deploys` or `okta`.
+    /// Where the events come from: `deploys`, `okta` or `github`.
     var upstream = "deploys"
 
     init(_ arguments: [String]) {
@@ -63,7 +64,7 @@ struct Options {
             default:
                 FileHandle.standardError.write(
                     Data(
-                        "usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N] [--upstream deploys|okta]\n       forwarder-benchmark --scenario many-sources [--sources 1000] [--poll-seconds 30] [--agents K --postgres URL]\n"
+                        "usage: forwarder-benchmark [--events N] [--binary PATH] [--scenario file|webhook+file|siem-latency|elastic] [--backfill] [--integrity] [--max-in-flight N] [--upstream deploys|okta|github]\n       forwarder-benchmark --scenario many-sources [--sources 1000] [--poll-seconds 30] [--agents K --postgres URL]\n"
                             .utf8))
                 exit(64)
             }
@@ -96,6 +97,7 @@ func run(scenario: String, options: Options) async throws -> Result {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let deploys = DeploysEmulator(token: "bench", project: "acme")
     let okta = OktaEmulator(token: "bench", rateLimit: 1_000_000)
+    let github = GitHubAuditEmulator(token: "bench", enterprise: "acme", rateLimit: 1_000_000)
     let receiver = WebhookReceiver()
     let splunk = SplunkHECEmulator(token: "bench-hec", indexes: ["security"])
     let elastic = ElasticsearchEmulator(apiKey: "bench-es")
@@ -106,6 +108,12 @@ func run(scenario: String, options: Options) async throws -> Result {
         await okta.seed(OktaEmulator.generate(count: options.events, from: now.addingTimeInterval(-7 * 86400), to: now.addingTimeInterval(-60)))
         let oktaURL = try await okta.start()
         source = "{ name: okta, type: okta, base_url: \"\(oktaURL.absoluteString)\", token: bench, lookback: 8d }"
+    } else if options.upstream == "github" {
+        await github.seed(
+            GitHubAuditEmulator.generate(count: options.events, from: now.addingTimeInterval(-7 * 86400), to: now.addingTimeInterval(-60)))
+        let githubURL = try await github.start()
+        source =
+            "{ name: github, type: github, base_url: \"\(githubURL.absoluteString)\", enterprise: acme, token: bench, include: all, lookback: 8d }"
     } else {
         await deploys.seed(
             DeploysEmulator.generate(count: options.events, firstID: 1, from: now.addingTimeInterval(-7 * 86400), to: now.addingTimeInterval(-60)))
@@ -169,6 +177,7 @@ func run(scenario: String, options: Options) async throws -> Result {
     }
     await deploys.stop()
     await okta.stop()
+    await github.stop()
     await receiver.stop()
     await splunk.stop()
     await elastic.stop()

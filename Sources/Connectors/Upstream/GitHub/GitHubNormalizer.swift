@@ -37,39 +37,51 @@ enum GitHubNormalizer {
     }
 
     static func normalize(_ item: JSONValue, configuration: GitHubConfiguration, receivedAt: Date) throws -> NormalizedEntry {
-        guard case .object(let object) = item else {
+        guard case .object = item else {
             throw SourceError(.malformed, "GitHub audit event is a \(item.typeName), not an object")
         }
-        guard let upstreamID = object["_document_id"]?.scalarText, !upstreamID.isEmpty else {
+        let fields = GitHubEventFields(item)
+        guard fields.documentID?.isEmpty == false else {
             throw SourceError(.malformed, "GitHub audit event has no _document_id: \(item.excerpt)")
         }
+        return try normalize(fields, raw: item, configuration: configuration, receivedAt: receivedAt)
+    }
+
+    /// The mapping from an event's fields. `raw` is its tree; `.null` when it was read without one
+    /// (`GitHubEventReader`), its own text then being all of it.
+    static func normalize(
+        _ fields: GitHubEventFields, raw: JSONValue, configuration: GitHubConfiguration, receivedAt: Date
+    ) throws -> NormalizedEntry {
+        guard let upstreamID = fields.documentID, !upstreamID.isEmpty else {
+            throw SourceError(.malformed, "GitHub audit event has no _document_id")
+        }
         // `@timestamp` and `created_at` are both epoch milliseconds.
-        guard let milliseconds = (object["@timestamp"] ?? object["created_at"])?.numberValue else {
+        guard let milliseconds = fields.milliseconds else {
             throw SourceError(.malformed, "GitHub audit event \(upstreamID) has no @timestamp")
         }
-        let action = object["action"]?.stringValue ?? ""
-        let actorLogin = object["actor"]?.stringValue
-        let repo = object["repo"]?.stringValue
-        let user = object["user"]?.stringValue
+        let action = fields.action ?? ""
+        let actorLogin = fields.actor
+        let repo = fields.repo
+        let user = fields.user
         let target: AuditEvent.Target? =
-            if let repo { .init(type: "repository", id: object["repo_id"]?.scalarText, name: repo) } else if let user {
-                .init(type: "user", id: object["user_id"]?.scalarText, name: user)
+            if let repo { .init(type: "repository", id: fields.repoID, name: repo) } else if let user {
+                .init(type: "user", id: fields.userID, name: user)
             } else { nil }
         var details: [String: JSONValue] = [:]
-        if let kind = object["operation_type"], !kind.isNull { details["operation_type"] = kind }
+        if let kind = fields.operationType, !kind.isNull { details["operation_type"] = kind }
         let event = AuditEvent(
             id: AuditEvent.stableID(sourceName: configuration.name, upstreamID: upstreamID),
             time: Date(timeIntervalSince1970: milliseconds / 1000), receivedAt: receivedAt,
             source: .init(name: configuration.name, type: GitHubSource.type, eventID: upstreamID),
             eventType: eventType(action), action: action, outcome: .success, severity: severity(action),
             actor: .init(
-                id: object["actor_id"]?.scalarText, name: actorLogin,
+                id: fields.actorID, name: actorLogin,
                 type: actorLogin.map { $0.hasSuffix("[bot]") ? .serviceAccount : .user } ?? .unknown,
-                ip: object["actor_ip"]?.stringValue),
+                ip: fields.actorIP),
             target: target,
-            organization: object["org"]?.stringValue ?? object["business"]?.stringValue,
+            organization: fields.org ?? fields.business,
             message: [actorLogin, action, repo ?? user].compactMap { $0 }.joined(separator: " "),
-            details: details, raw: item)
+            details: details, raw: raw)
         return NormalizedEntry(upstreamID: upstreamID, event: event)
     }
 }

@@ -60,9 +60,11 @@ struct GitHubPoll: SourcePoll {
     mutating func read(_ response: WireResponse, receivedAt: Date) throws -> PageEntries {
         guard let current = next else { return [] }
         let page = try UpstreamPage.read(response.body, what: "GitHub audit log page", itemsAt: [])
-        let entries = try page.entries {
-            try GitHubNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
-        }
+        let entries = try page.entries(
+            reading: GitHubEventReader.fields,
+            normalizeFields: { try GitHubNormalizer.normalize($0, raw: .null, configuration: configuration, receivedAt: receivedAt) },
+            keeping: nil
+        ) { try GitHubNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt) }
         for entry in entries { newest = max(newest ?? entry.event.time, entry.event.time) }
         next = page.count == 0 ? nil : LinkHeader.next(in: response, relativeTo: current)
         if next == current {
