@@ -40,6 +40,7 @@ run webhook --scenario webhook+file --events 3000
 run siem --scenario siem-latency --events 3000
 run elastic --scenario elastic --events 3000
 run okta --scenario file --events 3000 --upstream okta
+run github --scenario file --events 3000 --upstream github
 run backfill --scenario file --events 3000 --backfill
 run integrity --scenario file --events 3000 --integrity
 run sources --scenario many-sources --sources 40 --poll-seconds 5

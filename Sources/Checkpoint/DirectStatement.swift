@@ -6,7 +6,7 @@ import GRDBSQLite
 ///
 /// Appending a page runs two inserts per entry; GRDB's `StatementArguments` boxes every value and
 /// copies every string on the way in, which was most of their cost. Here strings are copied once,
-/// by SQLite. Use it only for statements that return no rows, inside a write transaction.
+/// by SQLite. Use it only inside a write transaction, for statements that return no rows or one integer.
 struct DirectStatement {
     private let handle: OpaquePointer
     private let database: Database
@@ -46,6 +46,22 @@ struct DirectStatement {
                 resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(database.sqliteConnection)),
                 sql: String(cString: sqlite3_sql(handle)))
         }
+    }
+
+    /// Runs a statement that returns one integer (`SELECT EXISTS (…)`, a count), read without
+    /// GRDB's generic row decoding, which the hot path otherwise never runs.
+    func integer() throws -> Int64 {
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_ROW else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(database.sqliteConnection)),
+                sql: String(cString: sqlite3_sql(handle)))
+        }
+        return sqlite3_column_int64(handle, 0)
     }
 
     /// SQLITE_TRANSIENT: SQLite copies the bytes before the bind returns.

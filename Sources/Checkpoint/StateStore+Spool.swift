@@ -154,7 +154,9 @@ extension StateStore {
 
         /// nil when the old table is empty (every state file made since, and old ones once pruned).
         init?(_ db: Database) throws {
-            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM dedupe)")) == true else { return nil }
+            guard try DirectStatement(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM dedupe)"), in: db).integer() != 0 else {
+                return nil
+            }
             find = try db.cachedStatement(sql: "SELECT seen_at, sinks FROM dedupe WHERE source = ? AND upstream_id = ?")
             remove = try db.cachedStatement(sql: "DELETE FROM dedupe WHERE source = ? AND upstream_id = ?")
             move = try db.cachedStatement(

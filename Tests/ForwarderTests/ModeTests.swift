@@ -308,7 +308,12 @@ import Testing
             return String(decoding: reply.body, as: UTF8.self)
         }
         #expect(await eventually { await fetch().contains("audit_forwarder_events_delivered_total{sink=\"archive\"} 25") })
-        let metrics = await fetch()
+        // One scrape can fail on a loaded machine (the whole suite in parallel): "" then, not a finding.
+        var metrics = await fetch()
+        for _ in 0..<20 where metrics.isEmpty {
+            try await Task.sleep(for: .milliseconds(250))
+            metrics = await fetch()
+        }
         // Prometheus text format: comments, or `name{labels} value`.
         let sample = try Regex(#"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.eE+-]+(\s+[0-9]+)?$|^-?Inf$"#)
         for line in metrics.split(separator: "\n") where !line.hasPrefix("#") {
