@@ -6,7 +6,10 @@ usage: code-layout.py BINARY PREBUILT_SYMBOLS CALLGRIND_OUT...
 Prints one function name per line: those the runs executed inside BINARY, the ones most runs
 executed first, ties in BINARY's own address order; the toolchain's prebuilt functions after ours,
 since many of them share their library's one large text section and would thin the dense part. A name the toolchain's prebuilt libraries
-define more than once is left out (lld would move every copy), as are names the binary lacks.
+define more than once (merged thunks, `objectdestroy` and the like, which every module has its own
+copies of) comes last of all: lld moves every copy, the prebuilt libraries' large sections with
+them, but left out, our own copies stayed scattered over the whole text, and a fresh build peaked
+about 1.5 MiB higher. Names the binary lacks are left out.
 """
 import collections
 import re
@@ -51,8 +54,9 @@ def main():
     runs = collections.Counter()
     for output in outputs:
         runs.update(executed(output, binary.rsplit("/", 1)[-1]))
-    names = [name for name in runs if name in address and not (copies[name] > 1 and name in prebuilt)]
-    names.sort(key=lambda name: (name in prebuilt, -runs[name], address[name]))
+    names = [name for name in runs if name in address]
+    shared = {name for name in names if copies[name] > 1 and name in prebuilt}
+    names.sort(key=lambda name: (name in shared, name in prebuilt, -runs[name], address[name]))
     sys.stdout.write("".join(name + "\n" for name in names))
     print(f"{len(names)} of the {len(runs)} functions executed", file=sys.stderr)
 

@@ -86,6 +86,8 @@ extension StateStore {
         _ db: Database, source: String, entries: [SpoolEntry], onlySinks: [String]?, now: Date, payloads: inout SpoolSegments.Append
     ) throws -> AppendResult {
         var result = AppendResult(inserted: 0, duplicates: 0)
+        // An idle poll (most of a thousand sources' polls) only moves its cursor.
+        guard !entries.isEmpty else { return result }
         let seen = try DirectStatement(
             db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO dedupe_by_time (source, event_time, upstream_id, seen_at, sinks) VALUES (?, ?, ?, ?, ?)"),
