@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Checkpoint
@@ -60,5 +61,24 @@ import Testing
         // The moved keys keep their first sighting, so the window prunes them when it would have.
         #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 2_000)) == 2)
         #expect(try store.seenUpstreamIDs(source: "s") == ["u3"])
+    }
+
+    /// `state copy` takes the keys of both tables; PostgreSQL keys by id alone, so an id
+    /// remembered under two times (an upstream that moved an entry) arrives once.
+    @Test func stateCopyTakesTheKeysOfBothTables() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        try store.appendPage(source: "s", entries: [entry(1), entry(2)], cursor: "c")
+        var moved = entry(2)
+        moved.eventTime = moved.eventTime.addingTimeInterval(60)
+        #expect(try store.appendPage(source: "s", entries: [moved], cursor: "c").inserted == 1)
+        try store.pool.write { db in
+            try db.execute(sql: "INSERT INTO dedupe (source, upstream_id, seen_at, sinks) VALUES ('s', 'u9', 1000, NULL), ('t', 'u1', 1000, NULL)")
+        }
+        let target = try PostgresStateStore(location: try PostgresTestServer.shared.get().freshDatabase())
+        let summary = try StateCopy.copy(from: store, to: target)
+        #expect(summary.dedupeKeys == 4)
+        #expect(try target.seenUpstreamIDs(source: "s") == ["u1", "u2", "u9"])
+        #expect(try target.seenUpstreamIDs(source: "t") == ["u1"])
+        #expect(try target.appendPage(source: "s", entries: [entry(1), entry(2), entry(9)], cursor: nil).duplicates == 3)
     }
 }
