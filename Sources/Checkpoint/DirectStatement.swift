@@ -11,9 +11,12 @@ struct DirectStatement {
     private let handle: OpaquePointer
     private let database: Database
 
+    /// Resets the statement first: GRDB may have left it finished, and a bind on a finished
+    /// statement fails (SQLITE_MISUSE) without a word, the step then running with NULLs.
     init(_ statement: Statement, in database: Database) {
         handle = statement.sqliteStatement
         self.database = database
+        sqlite3_reset(handle)
     }
 
     func bind(_ index: Int32, _ text: String?) {

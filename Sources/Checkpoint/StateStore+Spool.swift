@@ -161,8 +161,10 @@ extension StateStore {
             }
             find = try db.cachedStatement(sql: "SELECT seen_at, sinks FROM dedupe WHERE source = ? AND upstream_id = ?")
             remove = try db.cachedStatement(sql: "DELETE FROM dedupe WHERE source = ? AND upstream_id = ?")
+            // Not the text of the dedupe insert in `insert`: the same text is the same cached
+            // statement, and running it here would leave the other finished between its binds.
             move = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO dedupe_by_time (source, event_time, upstream_id, seen_at, sinks) VALUES (?, ?, ?, ?, ?)")
+                sql: "INSERT INTO dedupe_by_time (source, event_time, upstream_id, seen_at, sinks) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
         }
 
         func adopt(_ key: DedupeKey, _ db: Database) throws {
@@ -415,12 +417,13 @@ extension StateStore {
         }
     }
 
-    /// Number of upstream ids currently remembered for `source`.
+    /// Number of upstream ids currently remembered for `source` (an id under two times once).
     public func dedupeCount(source: String) throws -> Int {
         try pool.read { db in
             try Int.fetchOne(
                 db,
-                sql: "SELECT (SELECT count(*) FROM dedupe_by_time WHERE source = ?1) + (SELECT count(*) FROM dedupe WHERE source = ?1)",
+                sql:
+                    "SELECT count(*) FROM (SELECT upstream_id FROM dedupe_by_time WHERE source = ?1 UNION SELECT upstream_id FROM dedupe WHERE source = ?1)",
                 arguments: [source]) ?? 0
         }
     }

@@ -136,10 +136,10 @@ public enum StateCopy {
         return rows.count
     }
 
-    /// Both SQLite dedupe tables (`dedupe_by_time`, and `dedupe` from before it): PostgreSQL keys
-    /// by upstream id alone, so an id remembered under two times arrives once.
+    /// Both SQLite dedupe tables (`dedupe_by_time`, and `dedupe` from before it). PostgreSQL keys
+    /// by upstream id alone: an id remembered under two times arrives once, with its first
+    /// sighting and every sink either row covered (NULL, every sink, when either says so).
     private static func copyDedupe(_ db: Database, _ session: PostgresSession) throws -> Int {
-        var copied = 0
         var after: [DatabaseValueConvertible] = ["", -Double.infinity, ""]
         while true {
             let rows = try Row.fetchAll(
@@ -149,7 +149,7 @@ public enum StateCopy {
                     WHERE (source, event_time, upstream_id) > (?, ?, ?) ORDER BY source, event_time, upstream_id LIMIT ?
                     """, arguments: StatementArguments(after + [chunk]))
             guard let last = rows.last else { break }
-            copied += try insertDedupe(rows, session)
+            try insertDedupe(rows, session)
             after = [last[0] as String, last[4] as Double, last[1] as String]
         }
         var legacyAfter = ("", "")
@@ -161,24 +161,42 @@ public enum StateCopy {
                     WHERE (source, upstream_id) > (?, ?) ORDER BY source, upstream_id LIMIT ?
                     """, arguments: [legacyAfter.0, legacyAfter.1, chunk])
             guard let last = rows.last else { break }
-            copied += try insertDedupe(rows, session)
+            try insertDedupe(rows, session)
             legacyAfter = (last[0], last[1])
         }
-        return copied
+        return Int(try session.scalar("SELECT count(*) FROM dedupe", as: Int64.self) ?? 0)
     }
 
-    /// Rows of (source, upstream_id, seen_at, sinks); returns how many were new.
-    private static func insertDedupe(_ rows: [Row], _ session: PostgresSession) throws -> Int {
-        let sources: [String] = rows.map { $0[0] }
-        let ids: [String] = rows.map { $0[1] }
-        let seen: [Double] = rows.map { $0[2] }
-        let sinks: [String] = rows.map { ($0[3] as String?) ?? "" }
-        return try session.execute(
+    /// Rows of (source, upstream_id, seen_at, sinks), merged with any row already there for the
+    /// same id. One statement may not touch a row twice, so repeats within `rows` merge first.
+    private static func insertDedupe(_ rows: [Row], _ session: PostgresSession) throws {
+        var merged: [String: (source: String, id: String, seen: Double, sinks: String?)] = [:]
+        var order: [String] = []
+        for row in rows {
+            let (source, id, seen, sinks): (String, String, Double, String?) = (row[0], row[1], row[2], row[3])
+            let key = source + "\u{0}" + id
+            guard let earlier = merged[key] else {
+                merged[key] = (source, id, seen, sinks)
+                order.append(key)
+                continue
+            }
+            let covered = earlier.sinks.flatMap { had in sinks.map { had + $0.dropFirst() } }
+            merged[key] = (source, id, min(earlier.seen, seen), covered)
+        }
+        let kept = order.compactMap { merged[$0] }
+        let sources = kept.map(\.source)
+        let ids = kept.map(\.id)
+        let seen = kept.map(\.seen)
+        let sinks = kept.map { $0.sinks ?? "" }
+        try session.execute(
             """
             INSERT INTO dedupe (source, upstream_id, seen_at, sinks)
             SELECT source, upstream_id, seen_at, NULLIF(sinks, '')
             FROM unnest(\(sources)::text[], \(ids)::text[], \(seen)::float8[], \(sinks)::text[]) AS copied(source, upstream_id, seen_at, sinks)
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (source, upstream_id) DO UPDATE SET
+                seen_at = LEAST(dedupe.seen_at, EXCLUDED.seen_at),
+                sinks = CASE WHEN dedupe.sinks IS NULL OR EXCLUDED.sinks IS NULL THEN NULL
+                    ELSE dedupe.sinks || substr(EXCLUDED.sinks, 2) END
             """)
     }
 

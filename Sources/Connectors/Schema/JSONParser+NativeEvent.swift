@@ -97,12 +97,18 @@ extension JSONParser {
 
     /// Calls `member` with each key of the object at the position, the parser left on its value;
     /// false (the value stepped over) when there is no object there.
+    /// The object counts as a value and a level of nesting, as in a tree, so a page read this way
+    /// meets the same bounds as one read into trees.
     mutating func members(_ member: (inout JSONParser, String) throws(Failure) -> Void) throws(Failure) -> Bool {
         guard index < bytes.count else { throw fail("unexpected end of input") }
         guard bytes[index] == UInt8(ascii: "{") else {
             _ = try value()
             return false
         }
+        try countValue()
+        depth += 1
+        guard depth <= Self.maximumDepth else { throw fail("nested deeper than \(Self.maximumDepth) levels") }
+        defer { depth -= 1 }
         index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {

@@ -13,7 +13,8 @@ struct JSONParser {
     // (JSONParser+NativeEvent) step through an object with them.
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
-    private var depth = 0
+    /// How deep the value being read is nested (typed readers' `members` counts too).
+    var depth = 0
     /// The members of the objects being parsed, innermost last.
     private var members: [(String, JSONValue)] = []
     /// The keys leading to the array whose elements are located (`parse(_:elementsAt:)`), how many
@@ -192,8 +193,8 @@ struct JSONParser {
         }
     }
 
-    /// One more value in the page, within `PageLimits.maxValues`.
-    private mutating func countValue() throws(Failure) {
+    /// One more value in the page, within `PageLimits.maxValues` (typed readers count their objects too).
+    mutating func countValue() throws(Failure) {
         values += 1
         guard values <= limits.maxValues else {
             throw Failure(reason: "more than \(limits.maxValues) JSON values in one page", offset: index, isOverLimit: true)

@@ -187,17 +187,27 @@ final class SinkWorker: Sendable {
         return (selected, deadLetters, matched)
     }
 
-    /// `letters` with each payload `prepare` let go read back from the spool, which still holds it:
-    /// the offset has not moved past these events yet.
+    /// `letters` with each payload `prepare` let go read back from the spool, in one read of the
+    /// span they lie in: the offset has not moved past them, so the spool still holds them. On a
+    /// shared PostgreSQL state a source whose lease was lost during the round may have been
+    /// delivered and pruned by its new owner; its letters are left out (the commit drops a lost
+    /// source's letters anyway), so the round still commits for the sources still held.
     func withPayloads(_ letters: [DeadLetterEntry]) throws -> [DeadLetterEntry] {
-        try letters.map { letter in
+        let stripped = letters.filter(\.record.payload.isEmpty).map(\.record.seq)
+        guard let first = stripped.min(), let last = stripped.max() else { return letters }
+        let span = Int(clamping: last - first + 1)
+        let spooled = try store.nextBatch(sink: name, after: first - 1, limit: span).records
+        let payloads = Dictionary(spooled.map { ($0.seq, $0.payload) }, uniquingKeysWith: { first, _ in first })
+        return letters.compactMap { letter in
             guard letter.record.payload.isEmpty else { return letter }
-            let seq = letter.record.seq
-            guard let spooled = try store.nextBatch(sink: name, after: seq - 1, limit: 1).records.first, spooled.seq == seq else {
-                throw StateError(.unreadable, "event \(seq) for sink \(name) is no longer in the spool; its dead letter cannot be written")
+            guard let payload = payloads[letter.record.seq] else {
+                logger.warning(
+                    "a dead letter's event is no longer in the spool (its source moved to another agent); not written",
+                    metadata: [LogKey.source: .string(letter.record.source), "seq": "\(letter.record.seq)"])
+                return nil
             }
             var letter = letter
-            letter.record.payload = spooled.payload
+            letter.record.payload = payload
             return letter
         }
     }
