@@ -167,6 +167,52 @@ import Testing
         #expect(poll.checkpoint == window.end)
     }
 
+    /// The API does not page: a window whose answer is over `max_page_items` is asked again in
+    /// halves (down to one second), and the entries of both halves arrive, the cursor after them.
+    @Test func aWindowOverThePageLimitIsAskedAgainInHalves() throws {
+        let window = PollWindow(start: RFC3339.parse("2026-01-01T00:00:00Z")!, end: RFC3339.parse("2026-01-01T04:00:00Z")!)
+        var poll = LogfireSource(configuration: configuration).makePoll(window: window)
+        var requests: [String] = []
+        var spooled: [String] = []
+        let answers = [
+            ["d", "c", "b", "a"],  // the whole window: over the limit of 3
+            ["b", "a"],  // 00:00-02:00
+            ["d", "c"],  // 02:00-04:00
+        ]
+        try PageLimits.$current.withValue(PageLimits(maxItems: 3, maxValues: 10_000)) {
+            for ids in answers {
+                let request = try #require(try poll.nextRequest())
+                requests.append(request.url.query ?? "")
+                let times = ["a": "00:30", "b": "01:30", "c": "02:30", "d": "03:30"]
+                let body = list(ids.map { entry($0, "2026-01-01T\(times[$0]!):00Z", action: "LOGIN") })
+                spooled += try poll.consume(body, receivedAt: Date()).map(\.upstreamID)
+            }
+        }
+        #expect(
+            requests == [
+                "start_time=2026-01-01T00:00:00Z&end_time=2026-01-01T04:00:00Z",
+                "start_time=2026-01-01T00:00:00Z&end_time=2026-01-01T02:00:00Z",
+                "start_time=2026-01-01T02:00:00Z&end_time=2026-01-01T04:00:00Z",
+            ])
+        #expect(spooled == ["a", "b", "c", "d"])
+        #expect(try poll.nextRequest() == nil)
+        #expect(poll.checkpoint == window.end)
+
+        // A single second over the limit cannot be split: the page fails, naming the limit.
+        var tight = LogfireSource(configuration: configuration).makePoll(
+            window: PollWindow(start: RFC3339.parse("2026-01-01T00:00:00Z")!, end: RFC3339.parse("2026-01-01T00:00:01Z")!))
+        _ = try tight.nextRequest()
+        do {
+            try PageLimits.$current.withValue(PageLimits(maxItems: 1, maxValues: 10_000)) {
+                _ = try tight.consume(list([entry("x", "2026-01-01T00:00:00Z"), entry("y", "2026-01-01T00:00:00Z")]), receivedAt: Date())
+            }
+            Issue.record("an over-limit second was taken")
+        } catch let error as SourceError {
+            #expect(error.isOverLimit)
+            #expect(error.message.contains("max_page_items"))
+        }
+    }
+
     @Test func aDetailThatVanishedKeepsItsEntry() throws {
         var poll = LogfireSource(configuration: configuration).makePoll(
             window: PollWindow(start: Date(timeIntervalSince1970: 1_767_225_600), end: Date(timeIntervalSince1970: 1_767_312_000)))

@@ -126,6 +126,9 @@ public struct SourceError: Error, CustomStringConvertible, Sendable {
 
     public var kind: Kind
     public var message: String
+    /// The page may be valid but is larger than `sources[].max_page_items` lets it be: a connector
+    /// that can ask for less (a shorter window) may do so instead of failing.
+    public var isOverLimit = false
 
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind

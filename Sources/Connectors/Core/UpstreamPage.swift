@@ -33,7 +33,9 @@ public enum UpstreamPage {
                         reason: "not valid JSON (\(failure.reason) at byte \(element.range.lowerBound + failure.offset))",
                         excerpt: MalformedPayload.excerpt(of: bytes))
                 }
-            return SourceError(.malformed, "\(what) is \(problem)")
+            var error = SourceError(.malformed, "\(what) is \(problem)")
+            error.isOverLimit = failure.isOverLimit
+            return error
         }
 
         /// Every item normalized, each entry keeping its own JSON text (`NormalizedEntry.rawText`).
@@ -125,7 +127,9 @@ public enum UpstreamPage {
         do {
             (json, elements, values) = try JSONValue.parseCounting(body, elementsAt: path, skippingElements: true)
         } catch let error as MalformedPayload {
-            throw SourceError(.malformed, "\(what) is \(error)")
+            var failure = SourceError(.malformed, "\(what) is \(error)")
+            failure.isOverLimit = error.isOverLimit
+            throw failure
         }
         try check(json)
         _ = try array(path.reduce(Optional(json)) { $0?[$1] }, at: path.joined(separator: "."), body: body, what: what)

@@ -124,7 +124,8 @@ extension JSONValue {
             return try JSONParser.parseCounting(data, elementsAt: path, skippingElements: skippingElements)
         } catch  where error.isOverLimit {
             throw MalformedPayload(
-                reason: "over the page limits: \(error.reason) (sources[].max_page_items bounds it)", excerpt: "\(data.count) bytes")
+                reason: "over the page limits: \(error.reason) (sources[].max_page_items bounds it)", excerpt: "\(data.count) bytes",
+                isOverLimit: true)
         } catch {
             throw MalformedPayload(
                 reason: "not valid JSON (\(error.reason) at byte \(error.offset))", excerpt: MalformedPayload.excerpt(of: data))
@@ -136,10 +137,13 @@ extension JSONValue {
 public struct MalformedPayload: Error, CustomStringConvertible, Sendable {
     public var reason: String
     public var excerpt: String
+    /// Over `PageLimits` (`sources[].max_page_items`), not malformed as such.
+    public var isOverLimit = false
 
-    public init(reason: String, excerpt: String) {
+    public init(reason: String, excerpt: String, isOverLimit: Bool = false) {
         self.reason = reason
         self.excerpt = excerpt
+        self.isOverLimit = isOverLimit
     }
 
     public var description: String { "\(reason): \(excerpt)" }

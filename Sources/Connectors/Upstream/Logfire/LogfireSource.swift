@@ -92,12 +92,22 @@ struct LogfirePoll: SourcePoll {
             }
             return .ready(finishDetail(id))
         }
-        let page = try UpstreamPage.read(response.body, what: "Logfire audit log page", itemsAt: [])
-        // Newest first upstream: spool oldest first.
-        let entries = try page.entries {
-            try LogfireNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
+        let entries: [NormalizedEntry]
+        do {
+            let page = try UpstreamPage.read(response.body, what: "Logfire audit log page", itemsAt: [])
+            // Newest first upstream: spool oldest first.
+            entries = try page.entries {
+                try LogfireNormalizer.normalize($0, configuration: configuration, receivedAt: receivedAt)
+            }
+            .sorted { ($0.event.time, $0.upstreamID) < ($1.event.time, $1.upstreamID) }
+        } catch let error as SourceError where error.isOverLimit {
+            // The API does not page: a window holding more than `max_page_items` is asked again in
+            // halves, down to a single second.
+            guard let chunk = chunks.first, chunk.end.timeIntervalSince(chunk.start) >= 2 else { throw error }
+            let middle = Date(timeIntervalSince1970: ((chunk.start.timeIntervalSince1970 + chunk.end.timeIntervalSince1970) / 2).rounded(.down))
+            chunks.replaceSubrange(0...0, with: [PollWindow(start: chunk.start, end: middle), PollWindow(start: middle, end: chunk.end)])
+            return .ready([])
         }
-        .sorted { ($0.event.time, $0.upstreamID) < ($1.event.time, $1.upstreamID) }
         if configuration.fetchDetails {
             detailQueue = entries.filter { $0.event.action == "UPDATE" }.map(\.upstreamID)
         }
