@@ -39,32 +39,31 @@ struct DirectStatement {
 
     /// Runs the statement.
     func run() throws {
-        defer {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
-        }
+        defer { reset() }
+        try step(expecting: SQLITE_DONE)
+    }
+
+    /// Runs a statement that returns one integer (`SELECT EXISTS (…)`, a count), read without
+    /// GRDB's generic row decoding, which the hot path otherwise never runs.
+    func integer() throws -> Int64 {
+        defer { reset() }
+        try step(expecting: SQLITE_ROW)
+        return sqlite3_column_int64(handle, 0)
+    }
+
+    private func step(expecting expected: Int32) throws {
         let code = sqlite3_step(handle)
-        guard code == SQLITE_DONE else {
+        guard code == expected else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(database.sqliteConnection)),
                 sql: String(cString: sqlite3_sql(handle)))
         }
     }
 
-    /// Runs a statement that returns one integer (`SELECT EXISTS (…)`, a count), read without
-    /// GRDB's generic row decoding, which the hot path otherwise never runs.
-    func integer() throws -> Int64 {
-        defer {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
-        }
-        let code = sqlite3_step(handle)
-        guard code == SQLITE_ROW else {
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(database.sqliteConnection)),
-                sql: String(cString: sqlite3_sql(handle)))
-        }
-        return sqlite3_column_int64(handle, 0)
+    /// Ready for the next binds and run.
+    private func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
     }
 
     /// SQLITE_TRANSIENT: SQLite copies the bytes before the bind returns.
