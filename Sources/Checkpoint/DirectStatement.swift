@@ -29,6 +29,12 @@ struct DirectStatement {
         }
     }
 
+    func bind(_ index: Int32, bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            _ = sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), Self.transient)
+        }
+    }
+
     func bind(_ index: Int32, integer value: Int64) {
         sqlite3_bind_int64(handle, index, value)
     }

@@ -99,14 +99,14 @@ extension StateStore {
     /// Each sink's progress, for `status`.
     public func sinkStates() throws -> [SinkState] {
         try pool.read { db in
-            let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM spool") ?? 0
+            let head = try Int64.fetchOne(db, sql: Self.newestEventSQL) ?? 0
             return try Row.fetchAll(
                 db, sql: "SELECT sink, delivered_seq, last_error FROM sink_offset ORDER BY sink"
             ).map { row in
                 let sink: String = row[0]
                 let delivered: Int64 = row[1]
                 let oldest = try Double.fetchOne(
-                    db, sql: "SELECT spooled_at FROM spool WHERE seq > ? ORDER BY seq LIMIT 1", arguments: [delivered])
+                    db, sql: "SELECT spooled_at FROM spool WHERE \(Self.rowsAfter) ORDER BY seq LIMIT 1", arguments: [delivered])
                 let letters =
                     try Int.fetchOne(db, sql: "SELECT count(*) FROM dead_letter WHERE sink = ?", arguments: [sink]) ?? 0
                 return SinkState(

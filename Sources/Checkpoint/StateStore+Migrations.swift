@@ -156,6 +156,17 @@ extension StateStore {
                     CREATE INDEX dedupe_by_time_seen_at ON dedupe_by_time(seen_at);
                     """)
         }
+        migrator.registerMigration("v9-spool-runs") { db in
+            // A row may hold a run of events (`SpoolRun`): `seq` is the first one's sequence number,
+            // `last_seq` the last one's, `events` their own fields, and `payload_offset` and
+            // `payload_length` the span of their payloads in `segment`. NULL `events`: a row of one
+            // event, as before (rows spooled earlier, dead letters replayed).
+            try db.execute(
+                sql: """
+                    ALTER TABLE spool ADD COLUMN last_seq INTEGER;
+                    ALTER TABLE spool ADD COLUMN events BLOB;
+                    """)
+        }
         return migrator
     }
 }

@@ -63,7 +63,8 @@ extension StateStore {
         }
     }
 
-    /// Where the newest payload in a segment lies (nil: no row points into one).
+    /// Where the newest payloads in a segment lie (nil: no row points into one); for a run, the
+    /// span of its payloads.
     static func lastSegmentLocation(_ db: Database) throws -> SpoolSegments.Location? {
         try Row.fetchOne(
             db.cachedStatement(
@@ -92,15 +93,9 @@ extension StateStore {
             db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO dedupe_by_time (source, event_time, upstream_id, seen_at, sinks) VALUES (?, ?, ?, ?, ?)"),
             in: db)
-        let spool = try DirectStatement(
-            db.cachedStatement(
-                sql: """
-                    INSERT INTO spool (source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks,
-                        segment, payload_offset, payload_length)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, x'', ?, ?, ?, ?, ?)
-                    """), in: db)
         let sinkList = onlySinks.map(SinkList.text)
         let stamp = now.timeIntervalSince1970
+        var runs = try SpoolRunWriter(db, source: source, spooledAt: stamp)
         let legacyKeys = try LegacyDedupe(db)
         for entry in entries {
             let key = DedupeKey(source: source, time: entry.eventTime.timeIntervalSince1970, upstreamID: entry.upstreamID)
@@ -119,22 +114,10 @@ extension StateStore {
                 }
                 spoolFor = SinkList.text(missing)
             }
-            let location = payloads.add(entry.payload)
-            spool.bind(1, source)
-            spool.bind(2, entry.eventID)
-            spool.bind(3, key.time)
-            spool.bind(4, entry.eventType)
-            spool.bind(5, entry.severity)
-            spool.bind(6, entry.action)
-            spool.bind(7, entry.outcome)
-            spool.bind(8, stamp)
-            spool.bind(9, spoolFor)
-            spool.bind(10, integer: location.segment)
-            spool.bind(11, integer: location.offset)
-            spool.bind(12, integer: Int64(location.length))
-            try spool.run()
+            try runs.add(entry, at: payloads.add(entry.payload), onlySinks: spoolFor)
             result.inserted += 1
         }
+        try runs.finish(db)
         return result
     }
 
@@ -212,23 +195,22 @@ extension StateStore {
             let rows = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at,
-                            segment, payload_offset, payload_length
-                        FROM spool
-                        WHERE seq > ? AND (only_sinks IS NULL OR instr(only_sinks, ?) > 0)
-                        ORDER BY seq LIMIT ?
+                        SELECT \(Self.spoolColumns) FROM spool
+                        WHERE \(Self.rowsAfter) AND (only_sinks IS NULL OR instr(only_sinks, ?2) > 0)
+                        ORDER BY seq
                         """),
-                arguments: [seq, "," + sink + ",", limit])
-            let taken = try BatchCut.take(limit: limit, maxBytes: maxBytes, size: \.size) { try rows.next().map(Self.spooledRow) }
+                arguments: [seq, "," + sink + ","])
+            var events = SpooledEvents(rows, after: seq)
+            let taken = try BatchCut.take(limit: limit, maxBytes: maxBytes, size: \.size) { try events.next() }
             let passedThrough = try BatchCut.passedThrough(last: taken.items.last?.record.seq, exhausted: taken.exhausted, after: seq) {
-                try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM spool"))
+                try Int64.fetchOne(db.cachedStatement(sql: Self.newestEventSQL))
             }
             return (taken.items, passedThrough)
         }
         return SpoolBatch(records: try resolvePayloads(taken), passedThrough: passedThrough)
     }
 
-    /// A spool row as read: the record, and where its payload lies when it is not in the row.
+    /// A spooled event as read: the record, and where its payload lies when it is not in the row.
     struct SpooledRow {
         var record: SpoolRecord
         var location: SpoolSegments.Location?
@@ -236,6 +218,7 @@ extension StateStore {
         var size: Int { location?.length ?? record.payload.count }
     }
 
+    /// The event of a spool row of one event (selected as `spoolColumns`).
     static func spooledRow(_ row: Row) -> SpooledRow {
         let record = SpoolRecord(
             seq: row[0], source: row[1], eventID: row[2],
@@ -369,8 +352,12 @@ extension StateStore {
                     FROM sink_offset WHERE sink IN (\(placeholders))
                     """,
                 arguments: StatementArguments(activeSinks)) ?? 0
-        try db.execute(sql: "DELETE FROM spool WHERE seq <= ?", arguments: [minimum])
-        let pruned = db.changesCount
+        let passed = "seq <= ?1 AND coalesce(last_seq, seq) <= ?1"
+        var pruned =
+            try Int.fetchOne(
+                db, sql: "SELECT coalesce(sum(coalesce(last_seq, seq) - seq + 1), 0) FROM spool WHERE \(passed)", arguments: [minimum]) ?? 0
+        try db.execute(sql: "DELETE FROM spool WHERE \(passed)", arguments: [minimum])
+        pruned += try Self.trimRun(db, through: minimum)
         // Segment numbers grow with sequence numbers: the oldest row left names the oldest segment
         // still in use.
         let oldestInUse = try Int64.fetchOne(
@@ -384,7 +371,7 @@ extension StateStore {
         try pool.read { db in
             // Two subqueries: SQLite answers a lone min() or max() from the b-tree's edge, but a
             // query holding both scans the whole table (it was half of all reads, once per page).
-            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT (SELECT min(seq) FROM spool), (SELECT max(seq) FROM spool)"))
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT (SELECT min(seq) FROM spool), (\(Self.newestEventSQL))"))
             guard let row, let low = row[0] as Int64?, let high = row[1] as Int64? else { return 0 }
             return high - low + 1
         }
@@ -398,7 +385,7 @@ extension StateStore {
     /// The highest sequence number ever spooled (0 when nothing was).
     public func headSeq() throws -> Int64 {
         try pool.read { db in
-            let spooled = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM spool") ?? 0
+            let spooled = try Int64.fetchOne(db, sql: Self.newestEventSQL) ?? 0
             // After a full prune the table is empty; sqlite_sequence still remembers the head.
             let remembered = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'spool'") ?? 0
             return max(spooled, remembered)
@@ -453,18 +440,19 @@ extension StateStore {
     /// meant only for other sinks (backfills, replays) count too: at worst a batch leaves early.
     public func pendingSummary(sink: String, after seq: Int64, limit: Int) throws -> PendingSummary {
         try pool.read { db in
-            let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM spool")) ?? seq
+            let head = try Int64.fetchOne(db.cachedStatement(sql: Self.newestEventSQL)) ?? seq
             guard
                 let first = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
                             SELECT seq, spooled_at FROM spool
-                            WHERE seq > ? AND (only_sinks IS NULL OR instr(only_sinks, ?) > 0)
+                            WHERE \(Self.rowsAfter) AND (only_sinks IS NULL OR instr(only_sinks, ?2) > 0)
                             ORDER BY seq LIMIT 1
                             """),
                     arguments: [seq, "," + sink + ","])
             else { return PendingSummary(count: 0, oldestSpooledAt: nil, idleThrough: max(seq, head)) }
-            let firstSeq: Int64 = first[0]
+            // A run may begin before the first event after `seq`.
+            let firstSeq = max(first[0] as Int64, seq + 1)
             let count = Int(min(Int64(limit), max(head, firstSeq) - firstSeq + 1))
             return PendingSummary(count: count, oldestSpooledAt: Date(timeIntervalSince1970: first[1]), idleThrough: seq)
         }

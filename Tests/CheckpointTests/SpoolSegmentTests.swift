@@ -112,16 +112,17 @@ import Testing
         let path = temporaryStatePath()
         let store = try StateStore(path: path)
         try store.appendPage(source: "s", entries: Self.entries(1...3), cursor: "c1")
+        try store.appendPage(source: "s", entries: Self.entries(4...4), cursor: "c2")
         try store.pool.write { try $0.execute(sql: "UPDATE spool SET payload_offset = 9223372036854775800 WHERE seq = 1") }
         #expect {
             try store.readBatch(sink: "x", after: 0, limit: 100)
         } throws: { error in
             "\(error)".contains("impossible place")
         }
-        try store.pool.write { try $0.execute(sql: "UPDATE spool SET payload_offset = 9223372036854775800 WHERE seq = 3") }
+        try store.pool.write { try $0.execute(sql: "UPDATE spool SET payload_offset = 9223372036854775800 WHERE seq = 4") }
         let reopened = try StateStore(path: path)
         #expect {
-            try reopened.appendPage(source: "s", entries: Self.entries(4...4), cursor: "c2")
+            try reopened.appendPage(source: "s", entries: Self.entries(5...5), cursor: "c3")
         } throws: { error in
             "\(error)".contains("impossible place")
         }

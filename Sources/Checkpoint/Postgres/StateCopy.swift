@@ -74,35 +74,39 @@ public enum StateCopy {
         var copied = 0
         var after: Int64 = 0
         while true {
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at,
-                        segment, payload_offset, payload_length, only_sinks
-                    FROM spool WHERE seq > ? ORDER BY seq LIMIT ?
-                    """, arguments: [after, chunk])
-            guard let last = rows.last else { break }
-            let column = { (index: Int) -> [String] in rows.map { $0[index] } }
-            let seqs: [Int64] = rows.map { $0[0] }
-            let times: [Double] = rows.map { $0[3] }
+            // Whole rows (a run of events, or one), until the chunk holds about `chunk` events.
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT \(StateStore.spoolColumns) FROM spool WHERE seq > ? ORDER BY seq", arguments: [after])
+            var events: [StateStore.SpooledRow] = []
+            var onlySinks: [String] = []
+            while events.count < chunk, let row = try rows.next() {
+                let expanded = try StateStore.spooledRows(row)
+                events += expanded
+                onlySinks += Array(repeating: (row[15] as String?) ?? "", count: expanded.count)
+                after = row[0]
+            }
+            guard !events.isEmpty else { break }
             // Payloads in segment files are read from there.
-            let payloads = try sqlite.resolvePayloads(rows.map(StateStore.spooledRow)).map { ByteBuffer(bytes: $0.payload) }
-            let spooledAt: [Double] = rows.map { $0[9] }
-            let onlySinks: [String] = rows.map { ($0[13] as String?) ?? "" }
+            let records = try sqlite.resolvePayloads(events)
+            let text = { (field: KeyPath<SpoolRecord, String>) -> [String] in records.map { $0[keyPath: field] } }
+            let seqs = records.map(\.seq)
+            let times = records.map(\.eventTime.timeIntervalSince1970)
+            let payloads = records.map { ByteBuffer(bytes: $0.payload) }
+            let spooledAt = records.map(\.spooledAt.timeIntervalSince1970)
             try session.execute(
                 """
                 INSERT INTO spool (seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
                 OVERRIDING SYSTEM VALUE
                 SELECT seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, NULLIF(only_sinks, '')
-                FROM unnest(\(seqs)::int8[], \(column(1))::text[], \(column(2))::text[], \(times)::float8[], \(column(4))::text[],
-                    \(column(5))::text[], \(column(6))::text[], \(column(7))::text[], \(payloads)::bytea[], \(spooledAt)::float8[],
-                    \(onlySinks)::text[]) AS copied(seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
+                FROM unnest(\(seqs)::int8[], \(text(\.source))::text[], \(text(\.eventID))::text[], \(times)::float8[],
+                    \(text(\.eventType))::text[], \(text(\.severity))::text[], \(text(\.action))::text[], \(text(\.outcome))::text[],
+                    \(payloads)::bytea[], \(spooledAt)::float8[], \(onlySinks)::text[])
+                    AS copied(seq, source, event_id, event_time, event_type, severity, action, outcome, payload, spooled_at, only_sinks)
                 """)
-            copied += rows.count
-            after = last[0]
+            copied += records.count
         }
         let head = max(
-            try Int64.fetchOne(db, sql: "SELECT max(seq) FROM spool") ?? 0,
+            try Int64.fetchOne(db, sql: StateStore.newestEventSQL) ?? 0,
             try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'spool'") ?? 0)
         if head > 0 { try session.execute("SELECT setval(pg_get_serial_sequence('spool', 'seq'), \(head))") }
         return copied
