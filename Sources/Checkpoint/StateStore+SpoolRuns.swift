@@ -163,6 +163,11 @@ extension StateStore {
         /// Where the run's last payload ends.
         private var lastEnd: Int64 = 0
 
+        /// Runs stay small enough that a sink's read of one, and SQLite's copy of its blob,
+        /// are small allocations (a run of a whole group of pages, some 120 KB, cost about 2 MiB
+        /// of peak memory in malloc's arenas).
+        static let maxEventsPerRun: Int64 = 128
+
         init(_ db: Database, source: String, spooledAt: Double) throws {
             statement = try DirectStatement(
                 db.cachedStatement(
@@ -187,7 +192,9 @@ extension StateStore {
 
         mutating func add(_ entry: SpoolEntry, at location: SpoolSegments.Location, onlySinks: String?) throws {
             // One transaction's payloads share one segment; a check, not a split that ever happens.
-            if let run, run.onlySinks != onlySinks || run.location.segment != location.segment { try flush() }
+            if let run, run.onlySinks != onlySinks || run.location.segment != location.segment || count == Self.maxEventsPerRun {
+                try flush()
+            }
             let first = run?.location ?? location
             if run == nil { run = (entry, location, onlySinks) }
             SpoolRun.append(

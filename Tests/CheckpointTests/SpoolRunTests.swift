@@ -33,6 +33,17 @@ import Testing
         #expect(try store.headSeq() == 7)
     }
 
+    @Test func aLongPageIsCutIntoRunsOfBoundedLength() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        let count = Int(StateStore.SpoolRunWriter.maxEventsPerRun) * 2 + 5
+        try store.appendPage(source: "s", entries: SpoolSegmentTests.entries(1...count, bytes: 10), cursor: "c1")
+        #expect(try Self.rowCount(store) == 3)
+        let all = try store.readBatch(sink: "x", after: 0, limit: 10_000)
+        #expect(all.map(\.seq) == (1...count).map(Int64.init))
+        #expect(all.map(\.payload) == (1...count).map { SpoolSegmentTests.payload($0, bytes: 10) })
+        #expect(try store.spoolDepth() == Int64(count))
+    }
+
     /// A prune that falls inside a run keeps only that run's events some sink still needs.
     @Test func aPruneInsideARunKeepsOnlyWhatIsStillNeeded() throws {
         let store = try StateStore(path: temporaryStatePath())
