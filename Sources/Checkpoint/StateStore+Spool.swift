@@ -373,7 +373,9 @@ extension StateStore {
             // query holding both scans the whole table (it was half of all reads, once per page).
             let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT (SELECT min(seq) FROM spool), (\(Self.newestEventSQL))"))
             guard let row, let low = row[0] as Int64?, let high = row[1] as Int64? else { return 0 }
-            return high - low + 1
+            // Checked: only a damaged file could make it overflow, and `status` must still answer.
+            let (span, overflow) = high.subtractingReportingOverflow(low)
+            return overflow || span == .max ? .max : span + 1
         }
     }
 
@@ -452,7 +454,7 @@ extension StateStore {
                     arguments: [seq, "," + sink + ","])
             else { return PendingSummary(count: 0, oldestSpooledAt: nil, idleThrough: max(seq, head)) }
             // A run may begin before the first event after `seq`.
-            let firstSeq = max(first[0] as Int64, seq + 1)
+            let firstSeq = max(first[0] as Int64, seq.addingReportingOverflow(1).overflow ? seq : seq + 1)
             let count = Int(min(Int64(limit), max(head, firstSeq) - firstSeq + 1))
             return PendingSummary(count: count, oldestSpooledAt: Date(timeIntervalSince1970: first[1]), idleThrough: seq)
         }

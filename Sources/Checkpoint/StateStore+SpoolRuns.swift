@@ -36,12 +36,18 @@ extension StateStore {
         /// The sequence number of the event `events` reads next.
         private var nextSeq: Int64
 
+        /// Far more events than a run is ever written with (`SpoolRunWriter.maxEventsPerRun`).
+        static let longestRun: Int64 = 1 << 20
+
         /// nil for a row of one event.
         init?(_ row: Row) throws {
             // Copied once, straight from SQLite's buffer (`row[14] as Data?` would be one copy more).
             guard let blob = try row.withUnsafeData(atIndex: 14, { $0.map { [UInt8]($0) } }) else { return nil }
             let seq: Int64 = row[0]
-            guard let segment = row[10] as Int64?, let start = row[11] as Int64?, let lastSeq = row[13] as Int64?, lastSeq >= seq else {
+            // A run's length stays far from the integers' ends, so stepping through it never traps.
+            guard let segment = row[10] as Int64?, let start = row[11] as Int64?, let lastSeq = row[13] as Int64?, lastSeq < .max,
+                case (let length, false) = lastSeq.subtractingReportingOverflow(seq), length >= 0, length < Self.longestRun
+            else {
                 throw StateError(.unreadable, "spool row \(seq): its run of events does not match the row")
             }
             source = row[1]
@@ -64,7 +70,7 @@ extension StateStore {
         /// The next event; nil after the run's last.
         mutating func next() throws -> SpooledRow? {
             guard let event = try events.next() else {
-                guard nextSeq == lastSeq + 1 else { throw mismatch() }
+                guard nextSeq > lastSeq else { throw mismatch() }
                 return nil
             }
             guard nextSeq <= lastSeq else { throw mismatch() }
@@ -96,10 +102,16 @@ extension StateStore {
         else { return 0 }
         let first: Int64 = row[0]
         let events = try SpoolRun.events(in: blob, seq: first)
-        let dropped = Int(seq - first + 1)
-        guard dropped > 0, dropped < events.count, let start = row[11] as Int64?, let span = row[12] as Int64? else { return 0 }
+        let damaged = StateError(.unreadable, "spool row \(first): its run of events does not match the row")
+        // Checked, not trapped: a damaged row must not crash the maintenance that prunes it.
+        guard let start = row[11] as Int64?, let span = row[12] as Int64?, let last = row[13] as Int64?,
+            last.subtractingReportingOverflow(first) == (Int64(events.count - 1), false)
+        else { throw damaged }
+        let dropped = Int(seq - first + 1)  // within the run: first <= seq < last
         let kept = events[dropped...]
         let shift = kept[kept.startIndex].offset
+        let (newStart, overflow) = start.addingReportingOverflow(shift)
+        guard !overflow, shift <= span, kept.allSatisfy({ $0.offset >= shift }) else { throw damaged }
         var trimmed: [UInt8] = []
         for var event in kept {
             event.offset -= shift
@@ -114,7 +126,7 @@ extension StateStore {
                 """,
             arguments: [
                 seq + 1, head.eventID, head.eventTime, head.eventType, head.severity, head.action, head.outcome,
-                start + shift, span - shift, Data(trimmed), first,
+                newStart, span - shift, Data(trimmed), first,
             ])
         return dropped
     }
@@ -186,6 +198,9 @@ extension StateStore {
                             coalesce((\(StateStore.newestEventSQL)), 0))
                         """), in: db
             ).integer()
+            guard head < .max - Self.maxEventsPerRun * 1024 else {
+                throw StateError(.unreadable, "the spool's sequence numbers have run out (head \(head)): the state file is damaged")
+            }
             nextSeq = head + 1
             firstSeq = nextSeq
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Checkpoint
@@ -46,7 +47,8 @@ import Testing
 
     /// A prune that falls inside a run keeps only that run's events some sink still needs.
     @Test func aPruneInsideARunKeepsOnlyWhatIsStillNeeded() throws {
-        let store = try StateStore(path: temporaryStatePath())
+        let path = temporaryStatePath()
+        let store = try StateStore(path: path)
         try store.registerSinks(["a"])
         try store.appendPage(source: "s", entries: SpoolSegmentTests.entries(1...6), cursor: "c1")
         try store.commitDelivery(sink: "a", through: 4)
@@ -55,13 +57,19 @@ import Testing
         let left = try store.readBatch(sink: "a", after: 0, limit: 100)
         #expect(left.map(\.seq) == [5, 6])
         #expect(left.map(\.payload) == [5, 6].map { SpoolSegmentTests.payload($0) })
-        // The trimmed run still ends where the next page's payloads begin.
-        try store.appendPage(source: "s", entries: SpoolSegmentTests.entries(7...7), cursor: "c2")
-        #expect(try store.readBatch(sink: "a", after: 4, limit: 100).map(\.payload) == [5, 6, 7].map { SpoolSegmentTests.payload($0) })
-        try store.commitDelivery(sink: "a", through: 7)
-        #expect(try store.prune(activeSinks: ["a"]) == 3)
-        #expect(try store.spoolDepth() == 0)
-        #expect(try store.headSeq() == 7)
+        // A new process goes on after the trimmed run's payloads, and after its sequence numbers.
+        let reopened = try StateStore(path: path)
+        try reopened.appendPage(source: "s", entries: SpoolSegmentTests.entries(7...8), cursor: "c2")
+        #expect(try reopened.readBatch(sink: "a", after: 4, limit: 100).map(\.payload) == (5...8).map { SpoolSegmentTests.payload($0) })
+        #expect(try reopened.readBatch(sink: "a", after: 4, limit: 100).map(\.seq) == [5, 6, 7, 8])
+        try reopened.commitDelivery(sink: "a", through: 8)
+        #expect(try reopened.prune(activeSinks: ["a"]) == 4)
+        #expect(try reopened.spoolDepth() == 0)
+        #expect(try reopened.headSeq() == 8)
+        // After a full prune, in a new process: numbers are never reused.
+        let again = try StateStore(path: path)
+        try again.appendPage(source: "s", entries: SpoolSegmentTests.entries(9...10), cursor: "c3")
+        #expect(try again.readBatch(sink: "a", after: 8, limit: 100).map(\.seq) == [9, 10])
     }
 
     /// Events of a backfill page that some sinks already had go only to the others: the page
@@ -74,6 +82,18 @@ import Testing
         #expect(try Self.rowCount(store) == 4)
         #expect(try store.readBatch(sink: "a", after: 0, limit: 100).map(\.payload) == [2, 1, 3].map { SpoolSegmentTests.payload($0) })
         #expect(try store.readBatch(sink: "b", after: 0, limit: 100).map(\.payload) == [1, 2, 3].map { SpoolSegmentTests.payload($0) })
+        // Sequence numbers: 1 (2, for a), 2 (1, both), 3 (2, for b only), 4 (3, both). The row that
+        // holds the next event after a's offset is b's alone: a still finds 4 after it.
+        #expect(try store.readBatch(sink: "a", after: 2, limit: 100).map(\.seq) == [4])
+        #expect(try store.pendingSummary(sink: "a", after: 2, limit: 100).count == 1)
+        let rest = try store.nextBatch(sink: "a", after: 3, limit: 100)
+        #expect(rest.records.map(\.seq) == [4])
+        #expect(rest.passedThrough == 4)
+        #expect(try store.readBatch(sink: "b", after: 2, limit: 100).map(\.seq) == [3, 4])
+        try store.commitDelivery(sink: "a", through: 1)
+        let states = try store.sinkStates()
+        #expect(states.map(\.pending) == [3, 4])
+        #expect(states.map { $0.oldestPendingSpooledAt != nil } == [true, true])
     }
 
     /// Replayed dead letters, written without a sequence number, come after every event of the
@@ -126,6 +146,56 @@ import Testing
         } throws: { error in
             "\(error)".contains("does not match")
         }
+    }
+
+    /// A row whose numbers no run can have (a damaged file) is a clear error when read or
+    /// pruned, and appending after it too: never an arithmetic trap.
+    @Test func impossibleSequenceNumbersAreAClearError() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        try store.registerSinks(["a"])
+        try store.appendPage(source: "s", entries: SpoolSegmentTests.entries(1...3), cursor: "c1")
+        try store.pool.write { try $0.execute(sql: "UPDATE spool SET last_seq = 9223372036854775807") }
+        #expect {
+            try store.readBatch(sink: "a", after: 0, limit: 100)
+        } throws: { error in
+            "\(error)".contains("does not match")
+        }
+        try store.commitDelivery(sink: "a", through: 1)
+        #expect {
+            try store.prune(activeSinks: ["a"])
+        } throws: { error in
+            "\(error)".contains("does not match")
+        }
+        #expect {
+            try store.appendPage(source: "s", entries: SpoolSegmentTests.entries(4...4), cursor: "c2")
+        } throws: { error in
+            "\(error)".contains("run out")
+        }
+        #expect(try store.spoolDepth() == .max)
+    }
+
+    /// `state copy` gives PostgreSQL every event of every run, with its own sequence number,
+    /// and PostgreSQL goes on numbering after them.
+    @Test func stateCopyTakesEachEventOfTheRuns() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        try store.registerSinks(["a", "b"])
+        try store.appendPage(source: "s", entries: SpoolSegmentTests.entries(1...5), cursor: "c1")
+        try store.appendPage(source: "s", entries: SpoolSegmentTests.entries(6...7), cursor: "c1", onlySinks: ["b"])
+        try store.commitDelivery(sink: "a", through: 2)
+        try store.commitDelivery(sink: "b", through: 2)
+        #expect(try store.prune(activeSinks: ["a", "b"]) == 2)
+        let target = try PostgresStateStore(location: try PostgresTestServer.shared.get().freshDatabase())
+        let summary = try StateCopy.copy(from: store, to: target)
+        #expect(summary.events == 5)
+        for sink in ["a", "b"] {
+            let copied = try target.readBatch(sink: sink, after: 2, limit: 100)
+            let original = try store.readBatch(sink: sink, after: 2, limit: 100)
+            #expect(copied.map(\.seq) == original.map(\.seq))
+            #expect(copied.map(\.payload) == original.map(\.payload))
+            #expect(copied.map(\.eventID) == original.map(\.eventID))
+        }
+        try target.appendPage(source: "s", entries: SpoolSegmentTests.entries(8...8), cursor: "c2")
+        #expect(try target.readBatch(sink: "a", after: 7, limit: 100).map(\.seq) == [8])
     }
 
     @Test func theRunCodecKeepsEveryField() throws {
