@@ -387,10 +387,7 @@ extension StateStore {
     /// The highest sequence number ever spooled (0 when nothing was).
     public func headSeq() throws -> Int64 {
         try pool.read { db in
-            let spooled = try Int64.fetchOne(db, sql: Self.newestEventSQL) ?? 0
-            // After a full prune the table is empty; sqlite_sequence still remembers the head.
-            let remembered = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'spool'") ?? 0
-            return max(spooled, remembered)
+            try Int64.fetchOne(db, sql: Self.headSQL) ?? 0
         }
     }
 

@@ -17,6 +17,12 @@ extension StateStore {
     /// The sequence number of the newest spooled event (no row: nothing).
     static let newestEventSQL = "SELECT coalesce(last_seq, seq) FROM spool ORDER BY seq DESC LIMIT 1"
 
+    /// The highest sequence number ever handed out (0: none): the newest event's, or once the
+    /// spool is pruned empty, AUTOINCREMENT's memory of it.
+    static let headSQL = """
+        SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'spool'), 0), coalesce((\(newestEventSQL)), 0))
+        """
+
     /// The events of one spool row (selected as `spoolColumns`): its own, or each of its run's.
     static func spooledRows(_ row: Row) throws -> [SpooledRow] {
         guard var run = try RunReader(row) else { return [spooledRow(row)] }
@@ -191,13 +197,7 @@ extension StateStore {
             self.source = source
             self.spooledAt = spooledAt
             // What AUTOINCREMENT would hand out next: after every number ever used, pruned or not.
-            let head = try DirectStatement(
-                db.cachedStatement(
-                    sql: """
-                        SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'spool'), 0),
-                            coalesce((\(StateStore.newestEventSQL)), 0))
-                        """), in: db
-            ).integer()
+            let head = try DirectStatement(db.cachedStatement(sql: StateStore.headSQL), in: db).integer()
             guard head < .max - Self.maxEventsPerRun * 1024 else {
                 throw StateError(.unreadable, "the spool's sequence numbers have run out (head \(head)): the state file is damaged")
             }

@@ -105,9 +105,7 @@ public enum StateCopy {
                 """)
             copied += records.count
         }
-        let head = max(
-            try Int64.fetchOne(db, sql: StateStore.newestEventSQL) ?? 0,
-            try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'spool'") ?? 0)
+        let head = try Int64.fetchOne(db, sql: StateStore.headSQL) ?? 0
         if head > 0 { try session.execute("SELECT setval(pg_get_serial_sequence('spool', 'seq'), \(head))") }
         return copied
     }
