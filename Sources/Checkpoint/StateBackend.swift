@@ -34,6 +34,9 @@ public protocol StateBackend: AnyObject, Sendable {
     /// The next batch for `sink` after `seq`, cut by `BatchCut`, and how far its offset may move.
     func nextBatch(sink: String, after seq: Int64, limit: Int, maxBytes: Int) throws -> SpoolBatch
     func spoolDepth() throws -> Int64
+    /// Whether the spool holds `limit` events or more (back-pressure: polling pauses). Asked before
+    /// every group of pages, so it must stay cheap however deep the spool is.
+    func spoolIsFull(limit: Int64) throws -> Bool
     /// The disk space of the spool's payload files (nil: the backend keeps payloads in its database).
     func spoolFileBytes() throws -> Int64?
     func headSeq() throws -> Int64
@@ -94,6 +97,11 @@ public protocol StateBackend: AnyObject, Sendable {
 
 /// The usual defaults (now, no sink restriction, everything) for callers holding any backend.
 extension StateBackend {
+    /// SQLite counts its depth from the ends of the sequence, whatever the spool's length.
+    public func spoolIsFull(limit: Int64) throws -> Bool {
+        try spoolDepth() >= limit
+    }
+
     public func spoolFileBytes() throws -> Int64? { nil }
 
     public func pollPosition(source: String) throws -> PollPosition {

@@ -231,5 +231,12 @@ extension PostgresLeaseTests {
         try a.releaseLeases(["gone"])
         try a.appendPage(source: "s", entries: page("s", 1...3), cursor: "c")
         #expect(try a.spoolDepth() == 3)
+        // Full at 3 of its own; the spool's range (8) above the limit does not make it full.
+        #expect(try a.spoolIsFull(limit: 3))
+        #expect(try !a.spoolIsFull(limit: 4))
+        #expect(try !a.spoolIsFull(limit: 100))
+        let plain = try PostgresStateStore(location: location)
+        #expect(try plain.spoolIsFull(limit: 8))
+        #expect(try !plain.spoolIsFull(limit: 9))
     }
 }

@@ -186,7 +186,7 @@ final class SourcePoller: Sendable {
     /// Back-pressure: a full spool pauses polling (and backfills); the data is still upstream.
     func waitForSpoolSpace() async throws {
         var logged = false
-        while try store.spoolDepth() >= Int64(spoolMaxEvents) {
+        while try store.spoolIsFull(limit: Int64(spoolMaxEvents)) {
             if !logged {
                 logger.warning("spool full, polling paused", metadata: [LogKey.limit: "\(spoolMaxEvents)"])
                 logged = true
