@@ -192,6 +192,9 @@ enum BackendUnderTest: String, CaseIterable, CustomStringConvertible {
         try store.commitDelivery(sink: "b", through: 5)
         #expect(try store.prune(activeSinks: ["a", "b"]) == 5)
         #expect(try store.spoolDepth() == 5)
+        // Back-pressure reads the same depth.
+        #expect(try store.spoolIsFull(limit: 5))
+        #expect(try !store.spoolIsFull(limit: 6))
         #expect(try store.readBatch(sink: "b", after: 5, limit: 100).map(\.seq) == [6, 7, 8, 9, 10])
         // A configured sink with no offset row has passed nothing.
         #expect(try store.prune(activeSinks: ["a", "b", "new"]) == 0)
@@ -199,6 +202,7 @@ enum BackendUnderTest: String, CaseIterable, CustomStringConvertible {
         try store.commitDelivery(sink: "a", through: 10)
         #expect(try store.prune(activeSinks: ["a", "b"]) == 5)
         #expect(try store.spoolDepth() == 0)
+        #expect(try !store.spoolIsFull(limit: 1))
         // Sequence numbers are never reused after a full prune.
         try store.appendPage(source: "s", entries: [entry(99)], cursor: nil)
         #expect(try store.headSeq() == 11)
