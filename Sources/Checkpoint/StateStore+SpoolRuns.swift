@@ -141,9 +141,8 @@ extension StateStore {
     struct SpooledEvents {
         private let rows: RowCursor
         private let after: Int64
-        /// The run being read, or the row of one event not yet returned.
+        /// The run being read.
         private var run: RunReader?
-        private var single: SpooledRow?
 
         init(_ rows: RowCursor, after: Int64) {
             self.rows = rows
@@ -154,13 +153,12 @@ extension StateStore {
             while true {
                 if let event = try run?.next() { return event }
                 run = nil
-                if let event = single.take(), event.record.seq > after { return event }
                 guard let row = try rows.next() else { return nil }
                 if var reader = try RunReader(row) {
                     try reader.skip(through: after)
                     run = reader
-                } else {
-                    single = StateStore.spooledRow(row)
+                } else if case let event = StateStore.spooledRow(row), event.record.seq > after {
+                    return event
                 }
             }
         }
