@@ -55,18 +55,50 @@ import Testing
         // An hour's wait, ended by the shutdown with a CancellationError, well before its end.
         #expect(ended.error is CancellationError)
         #expect(ContinuousClock.now - asked < .seconds(60))
+        // A wait that starts once the shutdown is under way ends at once too.
+        #expect(ended.laterError is CancellationError)
         // Outside a group the same clock waits in full.
         let started = ContinuousClock.now
         try await clock.sleep(for: .milliseconds(50))
         #expect(ContinuousClock.now - started >= .milliseconds(50))
+    }
+
+    /// The daemon's waits on the machine's time make no task of their own (`ShutdownEndedWait`),
+    /// so a cancellation must reach them through a handler: it ends an hour's wait at once.
+    @Test func theDaemonsWaitsEndWhenTheirTaskIsCancelled() async throws {
+        let clock = EngineClock.system.endingWaitsOnShutdown()
+        let waiting = Task { try await clock.sleep(for: .seconds(3600)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let asked = ContinuousClock.now
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(ContinuousClock.now - asked < .seconds(60))
+        // A task cancelled before it waits does not wait at all.
+        let cancelled = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await clock.sleep(for: .seconds(3600))
+        }
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        // Waits that end on time: several at once, each after its own duration.
+        let started = ContinuousClock.now
+        async let short: Void = clock.sleep(for: .milliseconds(20))
+        async let long: Void = clock.sleep(for: .milliseconds(120))
+        try await short
+        let shortEnded = ContinuousClock.now - started
+        try await long
+        #expect(shortEnded >= .milliseconds(20))
+        #expect(ContinuousClock.now - started >= .milliseconds(120))
     }
 }
 
 private final class WaitEnding: @unchecked Sendable {
     private let lock = NSLock()
     private var ending: (any Error)?
+    private var laterEnding: (any Error)?
     var error: (any Error)? { lock.withLock { ending } }
+    var laterError: (any Error)? { lock.withLock { laterEnding } }
     func set(_ error: any Error) { lock.withLock { ending = error } }
+    func setLater(_ error: any Error) { lock.withLock { laterEnding = error } }
 }
 
 private struct WaitingService: Service {
@@ -78,6 +110,11 @@ private struct WaitingService: Service {
             try await clock.sleep(for: .seconds(3600))
         } catch {
             ended.set(error)
+        }
+        do {
+            try await clock.sleep(for: .seconds(3600))
+        } catch {
+            ended.setLater(error)
         }
     }
 }

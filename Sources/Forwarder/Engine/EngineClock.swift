@@ -26,6 +26,8 @@ public struct EngineClock: Clock {
     private let wall: @Sendable () -> Date
     /// `waitUntil` before `endingWaitsOnShutdown` wrapped it.
     private let waitThroughShutdown: @Sendable (_ deadline: Duration, _ tolerance: Duration?) async throws -> Void
+    /// Waits are the machine's own monotonic time (`system`), not a test's virtual time.
+    private let isMachineTime: Bool
 
     public var now: Instant { Instant(offset: elapsed()) }
     public var minimumResolution: Duration { .nanoseconds(1) }
@@ -52,28 +54,41 @@ public struct EngineClock: Clock {
 
     private init(
         elapsed: @escaping @Sendable () -> Duration, waitUntil: @escaping @Sendable (Duration, Duration?) async throws -> Void,
-        wall: @escaping @Sendable () -> Date, waitThroughShutdown: (@Sendable (Duration, Duration?) async throws -> Void)? = nil
+        wall: @escaping @Sendable () -> Date, waitThroughShutdown: (@Sendable (Duration, Duration?) async throws -> Void)? = nil,
+        isMachineTime: Bool = false
     ) {
         self.elapsed = elapsed
         self.waitUntil = waitUntil
         self.wall = wall
         self.waitThroughShutdown = waitThroughShutdown ?? waitUntil
+        self.isMachineTime = isMachineTime
     }
 
     /// The machine's clocks: `ContinuousClock` and `Date()`.
-    public static let system = EngineClock(ContinuousClock(), wall: Date.init)
+    public static let system: EngineClock = {
+        let clock = EngineClock(ContinuousClock(), wall: Date.init)
+        return EngineClock(
+            elapsed: clock.elapsed, waitUntil: clock.waitUntil, wall: clock.wall, waitThroughShutdown: nil, isMachineTime: true)
+    }()
 
     /// The daemon's: a wait ends with `CancellationError` as soon as a graceful shutdown (SIGTERM)
     /// starts, so a retry wait or a poll interval never holds up a stop. Outside a ServiceGroup
     /// waits run in full.
     public func endingWaitsOnShutdown() -> EngineClock {
         let wait = waitUntil
+        let elapsed = elapsed
+        let machineTime = isMachineTime
         return EngineClock(
             elapsed: elapsed,
             waitUntil: { deadline, tolerance in
-                try await cancelWhenGracefulShutdown { try await wait(deadline, tolerance) }
+                if machineTime {
+                    // No task group per wait (`ShutdownEndedWait` says why).
+                    try await ShutdownEndedWait.sleep(for: deadline - elapsed(), tolerance: tolerance)
+                } else {
+                    try await cancelWhenGracefulShutdown { try await wait(deadline, tolerance) }
+                }
                 if Task.isShuttingDownGracefully { throw CancellationError() }
-            }, wall: wall, waitThroughShutdown: waitThroughShutdown)
+            }, wall: wall, waitThroughShutdown: waitThroughShutdown, isMachineTime: machineTime)
     }
 
     /// Every wait fails at once with `WouldWait` (a connectivity check says what it would wait

@@ -120,13 +120,14 @@ struct SourcePollerService: Service {
     let poller: SourcePoller
 
     func run() async throws {
+        // The engine's clock already ends its waits on a stop; this says so for any clock. On
+        // the machine's clock such a wait makes no task group (`ShutdownEndedWait`).
+        let clock = poller.clock.endingWaitsOnShutdown()
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             // Errors are logged and recorded by the poller; the next poll tries again. A stop
             // abandons the poll: pages already spooled stay, the cursor is where they left it.
             _ = try? await cancelWhenGracefulShutdown { try await poller.poll() }
-            try? await cancelWhenGracefulShutdown {
-                try await poller.clock.sleep(for: poller.configuration.pollInterval)
-            }
+            try? await clock.sleep(for: poller.configuration.pollInterval)
         }
     }
 }
@@ -135,10 +136,10 @@ struct SinkWorkerService: Service {
     let worker: SinkWorker
 
     func run() async throws {
-        let clock = worker.clock
+        let clock = worker.clock.endingWaitsOnShutdown()
         let ending = await worker.drive(
             fetchingDone: { false }, keepGoing: { !Task.isShuttingDownGracefully }, longestIdle: .milliseconds(250),
-            waitForMore: { wait in try? await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) } },
+            waitForMore: { wait in try? await clock.sleep(for: wait) },
             onError: { error in
                 // A state error (e.g. disk full): say so and try again shortly; nothing moved.
                 worker.logger.error("sink step failed", metadata: [LogKey.error: "\(error)"])
@@ -193,8 +194,9 @@ struct LeaseService: Service {
     let leasing: SourceLeasing
 
     func run() async throws {
+        let clock = leasing.clock.endingWaitsOnShutdown()
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await leasing.clock.sleep(for: leasing.renewalPeriod) }
+            try? await clock.sleep(for: leasing.renewalPeriod)
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             leasing.tickLogged()
         }
@@ -207,8 +209,9 @@ struct MaintenanceService: Service {
 
     func run() async throws {
         engine.maintain()
+        let clock = engine.clock.endingWaitsOnShutdown()
         await engine.runMaintenance(
-            pause: { try? await cancelWhenGracefulShutdown { try await engine.clock.sleep(for: .milliseconds(250)) } },
+            pause: { try? await clock.sleep(for: .milliseconds(250)) },
             keepGoing: { !Task.isShuttingDownGracefully })
     }
 }
