@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import Forwarder
@@ -65,7 +66,7 @@ import Testing
 
     /// The daemon's waits on the machine's time make no task of their own (`ShutdownEndedWait`),
     /// so a cancellation must reach them through a handler: it ends an hour's wait at once.
-    @Test func theDaemonsWaitsEndWhenTheirTaskIsCancelled() async throws {
+    @Test(.timeLimit(.minutes(1))) func theDaemonsWaitsEndWhenTheirTaskIsCancelled() async throws {
         let clock = EngineClock.system.endingWaitsOnShutdown()
         let waiting = Task { try await clock.sleep(for: .seconds(3600)) }
         try await Task.sleep(for: .milliseconds(50))
@@ -88,7 +89,34 @@ import Testing
         try await long
         #expect(shortEnded >= .milliseconds(20))
         #expect(ContinuousClock.now - started >= .milliseconds(120))
+        // Generous for a loaded machine; a timer that never fired would not get here at all.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
+
+    /// Dispatch's timers stand still while the machine is suspended; the deadline's clock does
+    /// not. A wait whose deadline passed during a suspend ends within `longestTimer` of the
+    /// resume, not after the rest of its interval.
+    @Test(.timeLimit(.minutes(1))) func aWaitEndsSoonAfterASuspendThatOutlastedIt() async throws {
+        let origin = ContinuousClock.now
+        let suspend = SuspendedTime()
+        let elapsed: @Sendable () -> Duration = { (ContinuousClock.now - origin) + suspend.added }
+        let started = ContinuousClock.now
+        async let waited: Void = ShutdownEndedWait.sleep(
+            until: .seconds(1800), elapsed: elapsed, tolerance: nil, longestTimer: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(120))
+        suspend.add(.seconds(3600))
+        try await waited
+        #expect(ContinuousClock.now - started < .seconds(30))
+        // A deadline already passed is no wait.
+        try await ShutdownEndedWait.sleep(until: .zero, elapsed: elapsed, tolerance: nil)
+    }
+}
+
+/// Time the test pretends the machine spent suspended.
+private final class SuspendedTime: Sendable {
+    private let time = Mutex(Duration.zero)
+    var added: Duration { time.withLock { $0 } }
+    func add(_ duration: Duration) { time.withLock { $0 += duration } }
 }
 
 private final class WaitEnding: @unchecked Sendable {

@@ -83,7 +83,7 @@ public struct EngineClock: Clock {
             waitUntil: { deadline, tolerance in
                 if machineTime {
                     // No task group per wait (`ShutdownEndedWait` says why).
-                    try await ShutdownEndedWait.sleep(for: deadline - elapsed(), tolerance: tolerance)
+                    try await ShutdownEndedWait.sleep(until: deadline, elapsed: elapsed, tolerance: tolerance)
                 } else {
                     try await cancelWhenGracefulShutdown { try await wait(deadline, tolerance) }
                 }

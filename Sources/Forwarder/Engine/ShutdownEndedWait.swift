@@ -2,8 +2,8 @@ import Dispatch
 import ServiceLifecycle
 import Synchronization
 
-/// A wait on the machine's monotonic time that a graceful shutdown or the task's cancellation ends
-/// at once (with `CancellationError`), and that makes no task of its own.
+/// A wait on the machine's time that a graceful shutdown or the task's cancellation ends at once
+/// (with `CancellationError`), and that makes no task of its own.
 ///
 /// ServiceLifecycle's `cancelWhenGracefulShutdown` runs the wait in a task group with a second task
 /// that watches for the shutdown. The daemon waits between every two polls of every source and
@@ -11,13 +11,37 @@ import Synchronization
 /// were about a tenth of an idle agent's CPU. Here a timer, the shutdown handler and the
 /// cancellation handler race to resume one continuation; the first wins.
 enum ShutdownEndedWait {
-    static func sleep(for duration: Duration, tolerance: Duration?) async throws {
+    /// The longest a timer is armed for. Dispatch's timers run on a clock that stops while the
+    /// machine is suspended, where the deadline is on one that does not (`ContinuousClock`): the
+    /// timer re-reads `elapsed` at least this often, so a wait ends at most this late after a
+    /// suspend (a lease's renewal, a poll interval), not a whole interval late.
+    static let longestTimer: Duration = .seconds(10)
+
+    /// Waits until `elapsed()` reaches `deadline`.
+    static func sleep(
+        until deadline: Duration, elapsed: @escaping @Sendable () -> Duration, tolerance: Duration?,
+        longestTimer: Duration = Self.longestTimer
+    ) async throws {
         let race = Race()
+        let leeway = (tolerance ?? .milliseconds(1)).dispatchInterval
         let timer = DispatchSource.makeTimerSource(queue: .global())
-        timer.schedule(deadline: .now() + duration.dispatchInterval, leeway: (tolerance ?? .milliseconds(1)).dispatchInterval)
-        timer.setEventHandler { race.finish(.success(())) }
+        /// Arms the timer for what is left (at most `longestTimer`); false once the deadline passed.
+        func arm() -> Bool {
+            let remaining = deadline - elapsed()
+            guard remaining > .zero else { return false }
+            timer.schedule(deadline: .now() + min(remaining, longestTimer).dispatchInterval, leeway: leeway)
+            return true
+        }
+        timer.setEventHandler {
+            if !arm() { race.finish(.success(())) }
+        }
+        if !arm() { timer.schedule(deadline: .now()) }
         timer.resume()
-        defer { timer.cancel() }
+        defer {
+            // The handler holds the timer: cleared, neither outlives the wait.
+            timer.setEventHandler(handler: nil)
+            timer.cancel()
+        }
         try await withTaskCancellationOrGracefulShutdownHandler {
             try await race.wait()
         } onCancelOrGracefulShutdown: {
