@@ -11,18 +11,22 @@ extension StateStore {
 
     /// Sets a source's checkpoint by hand (`checkpoints set`).
     public func setCursor(source: String, position: String, now: Date = Date()) throws {
-        try pool.write { db in
-            try Self.writeCursor(db, source: source, position: position, now: now, success: false)
-            // A walk left unfinished belongs to the old position.
-            try Self.write(.clear, source: source, db)
+        try positions.writing(source, change: { _ in PollPosition(cursor: position, walk: nil) }) {
+            try pool.write { db in
+                try Self.writeCursor(db, source: source, position: position, now: now, success: false)
+                // A walk left unfinished belongs to the old position.
+                try Self.write(.clear, source: source, db)
+            }
         }
     }
 
     /// Forgets a source's checkpoint (`checkpoints reset`): its next poll reaches back `lookback` again.
     public func resetCursor(source: String) throws {
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM source_cursor WHERE source = ?", arguments: [source])
-            try Self.write(.clear, source: source, db)
+        try positions.writing(source, change: { _ in PollPosition(cursor: nil, walk: nil) }) {
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM source_cursor WHERE source = ?", arguments: [source])
+                try Self.write(.clear, source: source, db)
+            }
         }
     }
 
@@ -115,7 +119,16 @@ extension StateStore {
     }
 
     /// The cursor and the unfinished walk of `source`, read together: a poll starts from both.
+    /// Read from the database once, then kept as this process writes it (`PollPositionCache`).
     public func pollPosition(source: String) throws -> PollPosition {
+        let (known, generation) = positions.position(of: source)
+        if let known { return known }
+        let position = try readPollPosition(source: source)
+        positions.remember(position, of: source, readAt: generation)
+        return position
+    }
+
+    func readPollPosition(source: String) throws -> PollPosition {
         try pool.read { db in
             let cursor = try String.fetchOne(
                 db.cachedStatement(sql: "SELECT position FROM source_cursor WHERE source = ?"), arguments: [source])
@@ -132,7 +145,9 @@ extension StateStore {
 
     /// Forgets an unfinished walk the connector cannot resume; the cursor is untouched.
     public func clearWalkProgress(source: String) throws {
-        try pool.write { db in try Self.write(.clear, source: source, db) }
+        try positions.writing(source, change: { $0.map { PollPosition(cursor: $0.cursor, walk: nil) } }) {
+            try pool.write { db in try Self.write(.clear, source: source, db) }
+        }
     }
 
     static func write(_ update: WalkUpdate, source: String, _ db: Database) throws {

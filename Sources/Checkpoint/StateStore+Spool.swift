@@ -17,13 +17,15 @@ extension StateStore {
         // A page without events only moves the cursor (or the walk): losing that commit to a power
         // cut costs a repeated fetch, which the dedupe index absorbs, so it need not wait for the
         // disk. With a thousand sources this was one fsync per empty poll.
-        try writeSpooling(synced: !entries.isEmpty) { db, payloads in
-            let result = try Self.insert(db, source: source, entries: entries, onlySinks: onlySinks, now: now, payloads: &payloads)
-            if let cursor {
-                try Self.writeCursor(db, source: source, position: cursor, now: now, success: true)
+        try positions.writing(source, change: { $0?.appending(cursor: cursor, walk: walk) }) {
+            try writeSpooling(synced: !entries.isEmpty) { db, payloads in
+                let result = try Self.insert(db, source: source, entries: entries, onlySinks: onlySinks, now: now, payloads: &payloads)
+                if let cursor {
+                    try Self.writeCursor(db, source: source, position: cursor, now: now, success: true)
+                }
+                try Self.write(walk, source: source, db)
+                return result
             }
-            try Self.write(walk, source: source, db)
-            return result
         }
     }
 

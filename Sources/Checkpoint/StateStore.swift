@@ -27,6 +27,8 @@ public final class StateStore: Sendable {
     let segments: SpoolSegments
     /// Used only by `checkpointWAL`, so a checkpoint never waits for, or holds up, the writer.
     private let checkpointer: DatabaseQueue
+    /// Each source's poll position as this process last read or wrote it.
+    let positions = PollPositionCache()
 
     /// Opens (creating if needed) the state file at `path` and runs pending migrations.
     public convenience init(path: String) throws {
