@@ -39,6 +39,10 @@ public protocol StateBackend: AnyObject, Sendable {
     func spoolIsFull(limit: Int64) throws -> Bool
     /// The disk space of the spool's payload files (nil: the backend keeps payloads in its database).
     func spoolFileBytes() throws -> Int64?
+    /// How many appends through this object have added events so far (nil: the backend cannot
+    /// say, e.g. other agents add to it too). A sink that found nothing to send need not read the
+    /// spool again until this changes, but for what other processes add (`deadletters replay`).
+    var localSpoolAdditions: UInt64? { get }
     func headSeq() throws -> Int64
     /// Drops events every active sink has passed; returns how many.
     @discardableResult
@@ -103,6 +107,8 @@ extension StateBackend {
     }
 
     public func spoolFileBytes() throws -> Int64? { nil }
+
+    public var localSpoolAdditions: UInt64? { nil }
 
     public func pollPosition(source: String) throws -> PollPosition {
         PollPosition(cursor: try cursor(source: source), walk: try walkProgress(source: source))

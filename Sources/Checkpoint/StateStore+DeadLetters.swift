@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 extension StateStore {
     /// Dead letters, oldest first, optionally of one sink.
@@ -48,7 +49,9 @@ extension StateStore {
     /// `ids` nil replays every dead letter (of `sink` when given). Returns how many were replayed.
     @discardableResult
     public func replayDeadLetters(sink: String? = nil, ids: [Int64]? = nil, now: Date = Date()) throws -> Int {
-        try pool.write { db in
+        // Counted as an addition whatever its outcome: a sink looks at the spool again.
+        defer { additions.add(1, ordering: .releasing) }
+        return try pool.write { db in
             let (whereClause, arguments) = Self.deadLetterSelection(sink: sink, ids: ids)
             try db.execute(
                 sql: """

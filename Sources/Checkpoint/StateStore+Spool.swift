@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 extension StateStore {
     /// Appends one fetched page and moves the source's cursor, in a single transaction.
@@ -18,14 +19,31 @@ extension StateStore {
         // cut costs a repeated fetch, which the dedupe index absorbs, so it need not wait for the
         // disk. With a thousand sources this was one fsync per empty poll.
         try positions.writing(source, change: { $0?.appending(cursor: cursor, walk: walk) }) {
-            try writeSpooling(synced: !entries.isEmpty) { db, payloads in
-                let result = try Self.insert(db, source: source, entries: entries, onlySinks: onlySinks, now: now, payloads: &payloads)
-                if let cursor {
-                    try Self.writeCursor(db, source: source, position: cursor, now: now, success: true)
+            try countingAdditions {
+                try writeSpooling(synced: !entries.isEmpty) { db, payloads in
+                    let result = try Self.insert(db, source: source, entries: entries, onlySinks: onlySinks, now: now, payloads: &payloads)
+                    if let cursor {
+                        try Self.writeCursor(db, source: source, position: cursor, now: now, success: true)
+                    }
+                    try Self.write(walk, source: source, db)
+                    return result
                 }
-                try Self.write(walk, source: source, db)
-                return result
             }
+        }
+    }
+
+    public var localSpoolAdditions: UInt64? { additions.load(ordering: .acquiring) }
+
+    /// Runs an append and counts it in `localSpoolAdditions` when it added events, or when it
+    /// failed (it may have committed before it threw: a sink had better look).
+    func countingAdditions(_ append: () throws -> AppendResult) throws -> AppendResult {
+        do {
+            let result = try append()
+            if result.inserted > 0 { additions.add(1, ordering: .releasing) }
+            return result
+        } catch {
+            additions.add(1, ordering: .releasing)
+            throw error
         }
     }
 

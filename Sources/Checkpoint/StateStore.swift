@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The SQLite state of one forwarder: source cursors, the spool, per-sink offsets,
 /// the dedupe index and dead letters.
@@ -29,6 +30,8 @@ public final class StateStore: Sendable {
     private let checkpointer: DatabaseQueue
     /// Each source's poll position as this process last read or wrote it.
     let positions = PollPositionCache()
+    /// Appends through this store that added events (`localSpoolAdditions`).
+    let additions = Atomic<UInt64>(0)
 
     /// Opens (creating if needed) the state file at `path` and runs pending migrations.
     public convenience init(path: String) throws {

@@ -24,6 +24,11 @@ final class SinkWorker: Sendable {
     let deliveredCount = Mutex(0)
     /// How many batches go out at once (`max_in_flight` the ceiling).
     let concurrency: Mutex<ConcurrencyLimit>
+    /// When this worker last found nothing to send, and the store's additions then (see `step`).
+    private let foundNothing = Mutex<(additions: UInt64, at: EngineClock.Instant)?>(nil)
+    /// How long a worker that found nothing trusts the store's count of additions before it reads
+    /// the spool anyway, for what other processes add (`deadletters replay`).
+    static let nothingNewRecheck: Duration = .seconds(1)
 
     enum Step: Equatable {
         /// Nothing to send right now.
@@ -61,6 +66,9 @@ final class SinkWorker: Sendable {
         let now = now ?? clock.wallNow
         if stopped.value { return .stopped }
         if let acknowledging { return try await stepAcknowledged(acknowledging, flushNow: flushNow, now: now) }
+        // Read before the spool is: an append that commits after the reads below counts after it.
+        let additions = store.localSpoolAdditions
+        if let additions, nothingAddedSinceFoundNothing(additions) { return .idle }
         let offset = try store.offset(sink: name)
         // Up to the concurrency limit of consecutive batches (and `maxBytesInFlight` of their
         // events), sent at once; the offset moves through all of them in one commit once every
@@ -74,6 +82,7 @@ final class SinkWorker: Sendable {
             case .nothing(let head):
                 guard batches.isEmpty else { break gathering }
                 try passIdle(from: offset, through: head)
+                if let additions { foundNothing.withLock { $0 = (additions, clock.now) } }
                 return .idle
             case .notYet(let wait):
                 guard batches.isEmpty else { break gathering }
@@ -105,6 +114,21 @@ final class SinkWorker: Sendable {
             return .stopped
         }
         return .progressed(events: records)
+    }
+
+    /// Whether this worker found nothing to send less than `nothingNewRecheck` ago and the store
+    /// has added nothing since: then the spool has nothing new for it either, and an idle sink
+    /// skips its two reads (with 1,000 idle sources, each append only moves a cursor, and every
+    /// read after a write reloads the reader's pages).
+    private func nothingAddedSinceFoundNothing(_ additions: UInt64) -> Bool {
+        let now = clock.now
+        return foundNothing.withLock { last in
+            guard let found = last, found.additions == additions, now - found.at < Self.nothingNewRecheck else {
+                last = nil
+                return false
+            }
+            return true
+        }
     }
 
     /// Sends each batch through the retry loop, all at once, and adapts the concurrency limit to
