@@ -39,10 +39,10 @@ public protocol StateBackend: AnyObject, Sendable {
     func spoolIsFull(limit: Int64) throws -> Bool
     /// The disk space of the spool's payload files (nil: the backend keeps payloads in its database).
     func spoolFileBytes() throws -> Int64?
-    /// How many appends through this object have added events so far (nil: the backend cannot
-    /// say, e.g. other agents add to it too). A sink that found nothing to send need not read the
-    /// spool again until this changes, but for what other processes add (`deadletters replay`).
-    var localSpoolAdditions: UInt64? { get }
+    /// What this process has changed in the spool so far, counted (nil: the backend cannot say,
+    /// e.g. other agents change it too): work that found nothing to do may skip its reads while
+    /// these hold (an idle sink, the periodic prune).
+    var localSpoolActivity: SpoolActivity? { get }
     func headSeq() throws -> Int64
     /// Drops events every active sink has passed; returns how many.
     @discardableResult
@@ -108,7 +108,7 @@ extension StateBackend {
 
     public func spoolFileBytes() throws -> Int64? { nil }
 
-    public var localSpoolAdditions: UInt64? { nil }
+    public var localSpoolActivity: SpoolActivity? { nil }
 
     public func pollPosition(source: String) throws -> PollPosition {
         PollPosition(cursor: try cursor(source: source), walk: try walkProgress(source: source))
@@ -199,5 +199,19 @@ public struct SourceBusyError: Error, CustomStringConvertible {
         let formatter = ISO8601DateFormatter()
         return "source \(source) is leased to agent \(owner) (until \(formatter.string(from: until)), renewed while it runs): "
             + "a cursor is changed while no agent works the source; stop the agents that run it, then run this again"
+    }
+}
+
+/// Counts of a process's changes to the spool (`StateBackend.localSpoolActivity`). They only grow.
+public struct SpoolActivity: Sendable, Equatable {
+    /// Appends that added events, replays of dead letters, and appends that failed (they may have
+    /// committed before they threw).
+    public var additions: UInt64
+    /// Offsets moved and sinks registered (what lets a prune drop rows).
+    public var offsetMoves: UInt64
+
+    public init(additions: UInt64, offsetMoves: UInt64) {
+        self.additions = additions
+        self.offsetMoves = offsetMoves
     }
 }

@@ -32,9 +32,11 @@ extension StateStore {
         }
     }
 
-    public var localSpoolAdditions: UInt64? { additions.load(ordering: .acquiring) }
+    public var localSpoolActivity: SpoolActivity? {
+        SpoolActivity(additions: additions.load(ordering: .acquiring), offsetMoves: offsetMoves.load(ordering: .acquiring))
+    }
 
-    /// Runs an append and counts it in `localSpoolAdditions` when it added events, or when it
+    /// Runs an append and counts it in `localSpoolActivity` when it added events, or when it
     /// failed (it may have committed before it threw: a sink had better look).
     func countingAdditions(_ append: () throws -> AppendResult) throws -> AppendResult {
         do {
@@ -264,7 +266,8 @@ extension StateStore {
     /// Ensures each sink has an offset row. A sink seen for the first time starts at the
     /// beginning of what is still spooled, so it receives everything not yet pruned.
     public func registerSinks(_ sinks: [String], now: Date = Date()) throws {
-        try pool.write { db in
+        defer { offsetMoves.add(1, ordering: .releasing) }
+        return try pool.write { db in
             for sink in sinks {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO sink_offset (sink, delivered_seq, updated_at) VALUES (?, 0, ?)",
@@ -287,7 +290,8 @@ extension StateStore {
     public func commitDelivery(
         sink: String, through seq: Int64, deadLetters: [DeadLetterEntry] = [], chainHeads: [ChainHead] = [], now: Date = Date()
     ) throws {
-        try pool.write { db in
+        defer { offsetMoves.add(1, ordering: .releasing) }
+        return try pool.write { db in
             for head in chainHeads {
                 try db.execute(
                     sql: """

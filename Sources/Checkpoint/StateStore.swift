@@ -30,8 +30,9 @@ public final class StateStore: Sendable {
     private let checkpointer: DatabaseQueue
     /// Each source's poll position as this process last read or wrote it.
     let positions = PollPositionCache()
-    /// Appends through this store that added events (`localSpoolAdditions`).
+    /// Appends through this store that added events, and offsets it moved (`localSpoolActivity`).
     let additions = Atomic<UInt64>(0)
+    let offsetMoves = Atomic<UInt64>(0)
 
     /// Opens (creating if needed) the state file at `path` and runs pending migrations.
     public convenience init(path: String) throws {

@@ -4,8 +4,9 @@ import Testing
 
 @testable import Forwarder
 
-/// A sink that found nothing to send skips its reads of the spool until the store adds events or
-/// `nothingNewRecheck` passes (what another process adds, e.g. `deadletters replay`).
+/// Work that found nothing to do skips its reads while this process's store has changed nothing:
+/// a sink until the store adds events or `nothingNewRecheck` passes (what another process adds,
+/// e.g. `deadletters replay`); the periodic prune until an offset moves or events are added.
 @Suite(.awaitedTeardown, .serialized) struct IdleSinkTests {
     @Test func anIdleSinkReadsAgainWhenTheStoreAddsOrARecheckIsDue() async throws {
         let harness = try await Harness.start()
@@ -38,6 +39,28 @@ import Testing
         // An append that adds nothing (a duplicate, or only a cursor) is no reason to read.
         try engine.store.appendPage(source: "deploys", entries: [copy(of: spooled[1], as: "other-2")], cursor: "c")
         #expect(try await archive.step(flushNow: true) == .idle)
+        await engine.shutdown()
+    }
+
+    @Test func thePruneRunsAgainOnlyAfterTheStoreChangedTheSpool() async throws {
+        let harness = try await Harness.start()
+        Teardown.add { await harness.stop() }
+        await harness.seed(3)
+        let engine = try harness.engine(try harness.configuration())
+        try await engine.pollers[0].poll()
+        let head = try engine.store.headSeq()
+        engine.maintain()
+        #expect(try engine.store.spoolDepth() == 3)
+
+        // Both sinks passed everything, but through another store: this engine's prune skips.
+        let elsewhere = try StateStore(path: harness.statePath)
+        for sink in ["hook", "archive"] { try elsewhere.commitDelivery(sink: sink, through: head) }
+        engine.maintain()
+        #expect(try engine.store.spoolDepth() == 3)
+        // Any offset this store moves (here: one already there) makes the next prune run.
+        try engine.store.commitDelivery(sink: "hook", through: head)
+        engine.maintain()
+        #expect(try engine.store.spoolDepth() == 0)
         await engine.shutdown()
     }
 

