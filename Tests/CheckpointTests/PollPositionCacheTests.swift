@@ -35,6 +35,26 @@ import Testing
         try store.appendPage(source: "s", entries: [entry(3)], cursor: "c3", walk: .clear)
         try check(PollPosition(cursor: "c3", walk: nil), "a page after the reset")
         #expect(try store.pollPosition(source: "other") == PollPosition(cursor: nil, walk: nil))
+        // A store that has not read a position yet cannot know it after a page that leaves part
+        // of it unchanged: it reads the database.
+        let fresh = try StateStore(path: path)
+        try fresh.appendPage(source: "s", entries: [], cursor: nil, walk: .save(progress))
+        #expect(try fresh.pollPosition(source: "s") == PollPosition(cursor: "c3", walk: progress))
+    }
+
+    /// A page that fails (here: the disk is full) leaves the cursor where the database has it.
+    @Test func aFailedAppendLeavesThePositionTheDatabaseHolds() throws {
+        let path = temporaryStatePath()
+        let store = try StateStore(path: path)
+        try store.appendPage(source: "s", entries: [entry(1)], cursor: "c1")
+        #expect(try store.pollPosition(source: "s").cursor == "c1")
+        try store.simulateFullDisk(true)
+        #expect(throws: (any Error).self) {
+            try store.appendPage(source: "s", entries: (2..<200).map { entry($0, bytes: 4000) }, cursor: "c2")
+        }
+        try store.simulateFullDisk(false)
+        #expect(try store.pollPosition(source: "s").cursor == "c1")
+        #expect(try StateStore(path: path).pollPosition(source: "s").cursor == "c1")
     }
 
     /// Once read, a position is not read again: a change made behind the store's back (which the
@@ -52,38 +72,59 @@ import Testing
         #expect(try store.pollPosition(source: "s").cursor == "next")
     }
 
-    /// A write that fails leaves nothing cached: the next read goes to the database.
+    /// A write that fails leaves nothing cached, and a read that overlapped it is not kept (the
+    /// write may have committed before it threw): the next read goes to the database.
     @Test func aFailedWriteForgetsThePosition() throws {
         let cache = PollPositionCache()
         cache.remember(PollPosition(cursor: "c1", walk: nil), of: "s", readAt: 0)
         #expect(cache.position(of: "s").known?.cursor == "c1")
+        var readInside: UInt64 = 0
         #expect(throws: Refused.self) {
-            try cache.writing("s", change: { _ in PollPosition(cursor: "c2", walk: nil) }) { throw Refused() }
+            try cache.writing("s", change: { _ in PollPosition(cursor: "c2", walk: nil) }) {
+                readInside = cache.position(of: "s").generation
+                throw Refused()
+            }
         }
+        #expect(cache.position(of: "s").known == nil)
+        cache.remember(PollPosition(cursor: "c1", walk: nil), of: "s", readAt: readInside)
         #expect(cache.position(of: "s").known == nil)
     }
 
-    /// A read that ran while a write of the same source began may have seen the old position: it
-    /// is not kept.
+    /// A read that began before a write, or while one was under way, may have seen the old
+    /// position: it is not kept. One begun after the write ended is.
     @Test func aReadOverlappingAWriteIsNotKept() {
         let cache = PollPositionCache()
-        let (_, generation) = cache.position(of: "s")
+        let before = cache.position(of: "s").generation
+        var inside: UInt64 = 0
         cache.writing("s", change: { _ in PollPosition(cursor: "new", walk: nil) }) {
-            cache.remember(PollPosition(cursor: "old", walk: nil), of: "s", readAt: generation)
+            inside = cache.position(of: "s").generation
+            cache.remember(PollPosition(cursor: "old", walk: nil), of: "s", readAt: inside)
+            #expect(cache.position(of: "s").known == nil)
         }
         #expect(cache.position(of: "s").known?.cursor == "new")
-        cache.remember(PollPosition(cursor: "old", walk: nil), of: "s", readAt: generation)
-        #expect(cache.position(of: "s").known?.cursor == "new")
+        for stale in [before, inside] {
+            cache.remember(PollPosition(cursor: "old", walk: nil), of: "s", readAt: stale)
+            #expect(cache.position(of: "s").known?.cursor == "new")
+        }
+        let after = cache.position(of: "s").generation
+        cache.remember(PollPosition(cursor: "read", walk: nil), of: "s", readAt: after)
+        #expect(cache.position(of: "s").known?.cursor == "read")
     }
 
-    /// Two writes of one source at once: either may have committed last, so neither is kept.
+    /// Two writes of one source at once: either may have committed last, so neither is kept, not
+    /// even for a moment between their ends.
     @Test func overlappingWritesLeaveNothingCached() {
         let cache = PollPositionCache()
         cache.remember(PollPosition(cursor: "c0", walk: nil), of: "s", readAt: 0)
         cache.writing("s", change: { _ in PollPosition(cursor: "first", walk: nil) }) {
             cache.writing("s", change: { _ in PollPosition(cursor: "second", walk: nil) }) {}
+            // The first is still under way: the second's position may be older than the database's soon.
+            #expect(cache.position(of: "s").known == nil)
         }
         #expect(cache.position(of: "s").known == nil)
+        // With both ended, a write alone is kept again.
+        cache.writing("s", change: { _ in PollPosition(cursor: "third", walk: nil) }) {}
+        #expect(cache.position(of: "s").known?.cursor == "third")
         // Other sources are untouched.
         cache.remember(PollPosition(cursor: "t1", walk: nil), of: "t", readAt: cache.position(of: "t").generation)
         #expect(cache.position(of: "t").known?.cursor == "t1")

@@ -36,9 +36,15 @@ import Testing
         #expect(try await archive.step(flushNow: true) == .progressed(events: 1))
         #expect(try harness.fileEventIDs().count == 5)
 
-        // An append that adds nothing (a duplicate, or only a cursor) is no reason to read.
+        // An append that adds nothing (a duplicate, or only a cursor) is no reason to read: an
+        // event added behind the store meanwhile waits for the recheck.
+        #expect(try await archive.step(flushNow: true) == .idle)
+        try elsewhere.appendPage(source: "deploys", entries: [copy(of: spooled[2], as: "other-3")], cursor: nil)
         try engine.store.appendPage(source: "deploys", entries: [copy(of: spooled[1], as: "other-2")], cursor: "c")
         #expect(try await archive.step(flushNow: true) == .idle)
+        #expect(try harness.fileEventIDs().count == 5)
+        clock.advance(by: SinkWorker.nothingNewRecheck)
+        #expect(try await archive.step(flushNow: true) == .progressed(events: 1))
         await engine.shutdown()
     }
 
