@@ -15,7 +15,24 @@ public final class RunLock: @unchecked Sendable {
     private var descriptor: Int32 = -1
 
     public init(statePath: String) {
-        path = statePath + ".lock"
+        path = Self.resolved(statePath) + ".lock"
+    }
+
+    /// The state file's path with symbolic links resolved (of its directory, when the file does not
+    /// exist yet), so two spellings of one file take one lock. A running forwarder keeps cursors
+    /// in memory on the strength of this lock (`PollPositionCache`); SQLite, too, puts its `-wal`
+    /// beside the file a link points to.
+    static func resolved(_ statePath: String) -> String {
+        if let full = realpath(statePath, nil) {
+            defer { free(full) }
+            return String(cString: full)
+        }
+        let url = URL(fileURLWithPath: statePath)
+        let directory = url.deletingLastPathComponent().path
+        guard let full = realpath(directory, nil) else { return statePath }
+        defer { free(full) }
+        let resolvedDirectory = String(cString: full)
+        return (resolvedDirectory.hasSuffix("/") ? resolvedDirectory : resolvedDirectory + "/") + url.lastPathComponent
     }
 
     deinit { release() }

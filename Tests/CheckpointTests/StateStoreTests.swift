@@ -302,4 +302,28 @@ enum BackendUnderTest: String, CaseIterable, CustomStringConvertible {
         try await second.acquire(wait: .milliseconds(300))
         second.release()
     }
+
+    /// Two spellings of one state file (a link to it, a linked directory, a relative path) take
+    /// one lock, whether the file exists yet or not.
+    @Test func everySpellingOfOneStateFileTakesOneLock() async throws {
+        let real = temporaryStatePath()
+        let directory = (real as NSString).deletingLastPathComponent
+        let linkedDirectory = directory + "-link"
+        try FileManager.default.createSymbolicLink(atPath: linkedDirectory, withDestinationPath: directory)
+        let viaLinkedDirectory = linkedDirectory + "/state.sqlite"
+        #expect(RunLock(statePath: viaLinkedDirectory).path == RunLock(statePath: real).path)
+        _ = try StateStore(path: real)
+        let fileLink = directory + "/link.sqlite"
+        try FileManager.default.createSymbolicLink(atPath: fileLink, withDestinationPath: real)
+        let first = RunLock(statePath: real)
+        try await first.acquire()
+        for spelling in [fileLink, viaLinkedDirectory, directory + "/../" + (directory as NSString).lastPathComponent + "/state.sqlite"] {
+            let other = RunLock(statePath: spelling)
+            #expect(other.path == first.path, "\(spelling)")
+            await #expect {
+                try await other.acquire(wait: .zero)
+            } throws: { ($0 as? StateError)?.code == .locked }
+        }
+        first.release()
+    }
 }
