@@ -31,8 +31,7 @@ public final class RunLock: @unchecked Sendable {
         let directory = url.deletingLastPathComponent().path
         guard let full = realpath(directory, nil) else { return statePath }
         defer { free(full) }
-        let resolvedDirectory = String(cString: full)
-        return (resolvedDirectory.hasSuffix("/") ? resolvedDirectory : resolvedDirectory + "/") + url.lastPathComponent
+        return URL(fileURLWithPath: String(cString: full)).appendingPathComponent(url.lastPathComponent).path
     }
 
     deinit { release() }

@@ -15,26 +15,22 @@ extension StateStore {
     public func appendBackfillPage(
         job: BackfillJob, window: Range<Date>, entries: [SpoolEntry], checkpoint: Date?, now: Date = Date()
     ) throws -> AppendResult {
-        try countingAdditions { try appendBackfillPageCounted(job: job, window: window, entries: entries, checkpoint: checkpoint, now: now) }
-    }
-
-    private func appendBackfillPageCounted(
-        job: BackfillJob, window: Range<Date>, entries: [SpoolEntry], checkpoint: Date?, now: Date
-    ) throws -> AppendResult {
-        try writeSpooling { db, payloads in
-            let result = try Self.insert(db, source: job.source, entries: entries, onlySinks: job.onlySinks, now: now, payloads: &payloads)
-            let reached = checkpoint.map { min($0, window.upperBound).timeIntervalSince1970 }
-            try db.execute(
-                sql: """
-                    UPDATE backfill_job SET events = events + ?, updated_at = ?,
-                        position = CASE WHEN ? IS NOT NULL AND ? <= position + ? THEN max(position, ?) ELSE position END
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    result.inserted, now.timeIntervalSince1970, reached, window.lowerBound.timeIntervalSince1970, Self.windowSlack,
-                    reached, job.id,
-                ])
-            return result
+        try countingAdditions {
+            try writeSpooling { db, payloads in
+                let result = try Self.insert(db, source: job.source, entries: entries, onlySinks: job.onlySinks, now: now, payloads: &payloads)
+                let reached = checkpoint.map { min($0, window.upperBound).timeIntervalSince1970 }
+                try db.execute(
+                    sql: """
+                        UPDATE backfill_job SET events = events + ?, updated_at = ?,
+                            position = CASE WHEN ? IS NOT NULL AND ? <= position + ? THEN max(position, ?) ELSE position END
+                        WHERE id = ?
+                        """,
+                    arguments: [
+                        result.inserted, now.timeIntervalSince1970, reached, window.lowerBound.timeIntervalSince1970, Self.windowSlack,
+                        reached, job.id,
+                    ])
+                return result
+            }
         }
     }
 

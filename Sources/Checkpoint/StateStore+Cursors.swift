@@ -128,7 +128,7 @@ extension StateStore {
         return position
     }
 
-    func readPollPosition(source: String) throws -> PollPosition {
+    private func readPollPosition(source: String) throws -> PollPosition {
         try pool.read { db in
             let cursor = try String.fetchOne(
                 db.cachedStatement(sql: "SELECT position FROM source_cursor WHERE source = ?"), arguments: [source])
