@@ -15,7 +15,7 @@ extension StateStore {
     public func appendBackfillPage(
         job: BackfillJob, window: Range<Date>, entries: [SpoolEntry], checkpoint: Date?, now: Date = Date()
     ) throws -> AppendResult {
-        try countingAdditions {
+        try countingAdditions(upTo: entries.count) {
             try writeSpooling { db, payloads in
                 let result = try Self.insert(db, source: job.source, entries: entries, onlySinks: job.onlySinks, now: now, payloads: &payloads)
                 let reached = checkpoint.map { min($0, window.upperBound).timeIntervalSince1970 }

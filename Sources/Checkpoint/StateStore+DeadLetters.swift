@@ -51,7 +51,18 @@ extension StateStore {
     public func replayDeadLetters(sink: String? = nil, ids: [Int64]? = nil, now: Date = Date()) throws -> Int {
         // Counted as an addition whatever its outcome: a sink looks at the spool again.
         defer { additions.add(1, ordering: .releasing) }
-        return try pool.write { db in
+        do {
+            let replayed = try replay(sink: sink, ids: ids, now: now)
+            depthBound.add(replayed)
+            return replayed
+        } catch {
+            depthBound.forget()
+            throw error
+        }
+    }
+
+    private func replay(sink: String?, ids: [Int64]?, now: Date) throws -> Int {
+        try pool.write { db in
             let (whereClause, arguments) = Self.deadLetterSelection(sink: sink, ids: ids)
             try db.execute(
                 sql: """

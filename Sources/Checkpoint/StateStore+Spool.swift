@@ -19,7 +19,7 @@ extension StateStore {
         // cut costs a repeated fetch, which the dedupe index absorbs, so it need not wait for the
         // disk. With a thousand sources this was one fsync per empty poll.
         try positions.writing(source, change: { $0?.appending(cursor: cursor, walk: walk) }) {
-            try countingAdditions {
+            try countingAdditions(upTo: entries.count) {
                 try writeSpooling(synced: !entries.isEmpty) { db, payloads in
                     let result = try Self.insert(db, source: source, entries: entries, onlySinks: onlySinks, now: now, payloads: &payloads)
                     if let cursor {
@@ -36,14 +36,17 @@ extension StateStore {
         SpoolActivity(additions: additions.load(ordering: .acquiring), offsetMoves: offsetMoves.load(ordering: .acquiring))
     }
 
-    /// Runs an append and counts it in `localSpoolActivity` when it added events, or when it
-    /// failed (it may have committed before it threw: a sink had better look).
-    func countingAdditions(_ append: () throws -> AppendResult) throws -> AppendResult {
+    /// Runs an append of up to `entries` events and counts it in `localSpoolActivity` when it added
+    /// events, or when it failed (it may have committed before it threw: a sink had better look),
+    /// and its events in `depthBound` (all it might have added, when it failed).
+    func countingAdditions(upTo entries: Int, _ append: () throws -> AppendResult) throws -> AppendResult {
         do {
             let result = try append()
+            depthBound.add(result.inserted)
             if result.inserted > 0 { additions.add(1, ordering: .releasing) }
             return result
         } catch {
+            depthBound.add(entries)
             additions.add(1, ordering: .releasing)
             throw error
         }
@@ -401,6 +404,12 @@ extension StateStore {
             let (span, overflow) = high.subtractingReportingOverflow(low)
             return overflow || span == .max ? .max : span + 1
         }
+    }
+
+    /// Back-pressure: whether `limit` events or more wait, read only when what this store added
+    /// since the last read could have filled it (`SpoolDepthBound`).
+    public func spoolIsFull(limit: Int64) throws -> Bool {
+        try depthBound.isFull(limit: limit, readDepth: spoolDepth)
     }
 
     /// The size of the spool's segment files together.

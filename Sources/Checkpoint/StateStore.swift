@@ -33,6 +33,8 @@ public final class StateStore: Sendable {
     /// Appends through this store that added events, and offsets it moved (`localSpoolActivity`).
     let additions = Atomic<UInt64>(0)
     let offsetMoves = Atomic<UInt64>(0)
+    /// The events appended through this store, so `spoolIsFull` need not read the spool each time.
+    let depthBound = SpoolDepthBound()
 
     /// Opens (creating if needed) the state file at `path` and runs pending migrations.
     public convenience init(path: String) throws {
