@@ -119,8 +119,11 @@ import Testing
             var poll = connector.makePoll(window: window)
             do {
                 _ = try poll.nextRequest()
-                let entries = try poll.consume(WireResponse(status: 200, headers: sample.headers, body: body), receivedAt: Date())
-                // What a page yields must spool and encode for every sink.
+                let page = try poll.read(WireResponse(status: 200, headers: sample.headers, body: body), receivedAt: Date())
+                let entries = try page.make()
+                // What a page yields must spool and encode for every sink; written for the spool
+                // straight from the page, the same bytes as through its events.
+                #expect(try page.encode() == entries.map(EncodedEntry.init))
                 for entry in entries {
                     _ = try SourcePoller.spoolEntry(entry)
                     _ = ECSEncoding.encode(entry.event)

@@ -17,7 +17,7 @@ import Testing
         let window = walker.window(cursor: nil, now: Date())
         var groups: [Int] = []
         var ids: [String] = []
-        try await walker.walk(walker.configuration.connector.makePoll(window: window), prepare: { $0 }) { pages in
+        try await walker.walk(walker.configuration.connector.makePoll(window: window), prepare: { try $0.make() }) { pages in
             // A slow store: the fetching side runs ahead meanwhile, until the queue is full and
             // one more page waits to go in (the first page, four queued, one held).
             if groups.isEmpty {
@@ -49,7 +49,7 @@ import Testing
         let walker = engine.pollers[0].walker
         let window = walker.window(cursor: nil, now: Date())
         var calls = 0
-        try await walker.walk(walker.configuration.connector.makePoll(window: window), prepare: { $0 }) { _ in
+        try await walker.walk(walker.configuration.connector.makePoll(window: window), prepare: { try $0.make() }) { _ in
             calls += 1
             try await Task.sleep(for: .milliseconds(200))
             return false
@@ -90,7 +90,7 @@ import Testing
         await harness.deploys.faults.enqueue(.delay(.zero), times: 3)
         await harness.deploys.faults.enqueue(.status(500))
         await #expect(throws: SourceError.self) {
-            try await walker.walk(walker.configuration.connector.makePoll(window: window), prepare: { $0 }) { pages in
+            try await walker.walk(walker.configuration.connector.makePoll(window: window), prepare: { try $0.make() }) { pages in
                 handed += pages.count
                 return true
             }

@@ -71,9 +71,24 @@ public protocol SourcePoll: Sendable {
 /// A page's entries, normalized when `make` runs: it throws what reading the page would have.
 public struct PageEntries: Sendable, ExpressibleByArrayLiteral {
     public let make: @Sendable () throws -> [NormalizedEntry]
+    /// The same entries in the native encoding, written straight from the page, when the connector
+    /// can (nil: `encode` goes through `make`). Byte for byte what encoding `make`'s entries gives.
+    let encodedDirectly: (@Sendable () throws -> [EncodedEntry])?
 
     public init(_ make: @escaping @Sendable () throws -> [NormalizedEntry]) {
         self.make = make
+        encodedDirectly = nil
+    }
+
+    init(_ make: @escaping @Sendable () throws -> [NormalizedEntry], encoded: @escaping @Sendable () throws -> [EncodedEntry]) {
+        self.make = make
+        encodedDirectly = encoded
+    }
+
+    /// The entries as the spool takes them.
+    public func encode() throws -> [EncodedEntry] {
+        if let encodedDirectly { return try encodedDirectly() }
+        return try make().map(EncodedEntry.init)
     }
 
     public init(arrayLiteral entries: NormalizedEntry...) {

@@ -8,34 +8,54 @@ public enum NativeEncoding {
     /// `rawText`, when given, is the compact JSON text of `event.raw` as the upstream sent it
     /// (`NormalizedEntry.rawText`); `raw` is then that text, verbatim.
     public static func encode(_ event: AuditEvent, rawText: Data? = nil) throws -> Data {
+        write(
+            action: event.action, actor: event.actor, changes: event.changes, details: { $0.field("details", json: .object(event.details)) },
+            eventType: event.eventType, id: event.id, message: event.message, organization: event.organization,
+            outcome: event.outcome, project: event.project,
+            raw: { writer in
+                if let rawText {
+                    writer.field("raw", verbatim: rawText)
+                } else {
+                    writer.field("raw", json: event.raw)
+                }
+            },
+            receivedAt: RFC3339.format(event.receivedAt), severity: event.severity, source: event.source, target: event.target,
+            time: RFC3339.format(event.time))
+    }
+
+    /// The encoding's one layout, from an event's parts (`encode`, and connectors that write
+    /// events straight from their pages, such as `DeploysNativeWriter`). `details` and `raw` write
+    /// their own fields; the times come formatted (a page's entries share `receivedAt`).
+    static func write(
+        action: String, actor: AuditEvent.Actor, changes: [JSONValue]?, details: (inout JSONFieldWriter) -> Void,
+        eventType: AuditEvent.EventType, id: String, message: String?, organization: String?, outcome: AuditEvent.Outcome,
+        project: String?, raw: (inout JSONFieldWriter) -> Void, receivedAt: String, severity: AuditEvent.Severity,
+        source: AuditEvent.SourceReference, target: AuditEvent.Target?, time: String
+    ) -> Data {
         var writer = JSONFieldWriter(capacity: 1024)
         writer.beginObject()  // keys in sorted order
-        writer.field("action", event.action)
-        writer.object("actor") { actor in
-            actor.field("email", event.actor.email)
-            actor.field("id", event.actor.id)
-            actor.field("ip", event.actor.ip)
-            actor.field("name", event.actor.name)
-            actor.field("type", event.actor.type.rawValue)
+        writer.field("action", action)
+        writer.object("actor") { fields in
+            fields.field("email", actor.email)
+            fields.field("id", actor.id)
+            fields.field("ip", actor.ip)
+            fields.field("name", actor.name)
+            fields.field("type", actor.type.rawValue)
         }
-        writer.field("changes", json: event.changes.map(JSONValue.array))
-        writer.field("details", json: .object(event.details))
-        writer.field("event_type", event.eventType.rawValue)
-        writer.field("id", event.id)
-        writer.field("message", event.message)
-        writer.field("organization", event.organization)
-        writer.field("outcome", event.outcome.rawValue)
-        writer.field("project", event.project)
-        if let rawText {
-            writer.field("raw", verbatim: rawText)
-        } else {
-            writer.field("raw", json: event.raw)
-        }
-        writer.field("received_at", RFC3339.format(event.receivedAt))
-        writer.field("severity", event.severity.rawValue)
-        writer.source("source", event.source)
-        if let target = event.target { writer.target("target", target) }
-        writer.field("time", RFC3339.format(event.time))
+        writer.field("changes", json: changes.map(JSONValue.array))
+        details(&writer)
+        writer.field("event_type", eventType.rawValue)
+        writer.field("id", id)
+        writer.field("message", message)
+        writer.field("organization", organization)
+        writer.field("outcome", outcome.rawValue)
+        writer.field("project", project)
+        raw(&writer)
+        writer.field("received_at", receivedAt)
+        writer.field("severity", severity.rawValue)
+        writer.source("source", source)
+        if let target { writer.target("target", target) }
+        writer.field("time", time)
         writer.endObject()
         return Data(writer.bytes)
     }

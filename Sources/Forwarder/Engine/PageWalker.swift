@@ -30,7 +30,7 @@ struct PageWalker: Sendable {
     /// callers (`dry-run`, `check --connect`) stop early, and pages fetched past that are requests
     /// spent on the upstream's budget for nothing. Only one request is in flight at a time.
     func walk(_ window: PollWindow, onPage: (_ entries: [NormalizedEntry], _ checkpoint: Date?) async throws -> Bool) async throws {
-        try await walk(configuration.connector.makePoll(window: window), pagesAhead: 1, prepare: { $0 }) { pages in
+        try await walk(configuration.connector.makePoll(window: window), pagesAhead: 1, prepare: { try $0.make() }) { pages in
             for page in pages {
                 guard try await onPage(page.content, page.checkpoint) else { return false }
             }
@@ -64,7 +64,7 @@ struct PageWalker: Sendable {
     /// Three stages overlap: requesting and reading pages for paging, normalizing and preparing
     /// their entries (a task per page), and `onPages` storing them.
     func walk<Content: Sendable>(
-        _ start: any SourcePoll, pagesAhead: Int = Self.pagesAhead, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
+        _ start: any SourcePoll, pagesAhead: Int = Self.pagesAhead, prepare: @escaping @Sendable (PageEntries) throws -> Content,
         onPages: ([FetchedPage<Content>]) async throws -> Bool
     ) async throws {
         var first: Piece? = Piece(poll: start, seam: nil)
@@ -82,7 +82,7 @@ struct PageWalker: Sendable {
     /// every older slice, and the window end as checkpoint only after the oldest slice's last page.
     /// `count` says how many events a page's content holds (slices are sized by density).
     func walk<Content: Sendable>(
-        slicing window: PollWindow, pagesAhead: Int = Self.pagesAhead, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
+        slicing window: PollWindow, pagesAhead: Int = Self.pagesAhead, prepare: @escaping @Sendable (PageEntries) throws -> Content,
         count: @escaping (Content) -> Int, onPages: ([FetchedPage<Content>]) async throws -> Bool
     ) async throws {
         let connector = configuration.connector
@@ -151,7 +151,7 @@ struct PageWalker: Sendable {
     /// once (each into its own queue, at most `pagesAhead` pages ahead); their pages go to
     /// `onPages` in walk order, one piece after the other.
     private func walk<Content: Sendable>(
-        pieces next: () -> Piece?, open: Int, pagesAhead: Int, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
+        pieces next: () -> Piece?, open: Int, pagesAhead: Int, prepare: @escaping @Sendable (PageEntries) throws -> Content,
         count: (Content) -> Int, onPages: ([FetchedPage<Content>]) async throws -> Bool,
         onPieceRead: (Piece, Int) -> Void = { _, _ in }
     ) async throws {
@@ -199,7 +199,7 @@ struct PageWalker: Sendable {
     /// window is read, a page fails (the error goes into the queue, after the pages before it) or
     /// the storing side closes the queue.
     private func fetchPages<Content: Sendable>(
-        from start: any SourcePoll, prepare: @escaping @Sendable ([NormalizedEntry]) throws -> Content,
+        from start: any SourcePoll, prepare: @escaping @Sendable (PageEntries) throws -> Content,
         into queue: PageQueue<PendingPage<Content>>
     ) async {
         var poll = start
@@ -214,7 +214,7 @@ struct PageWalker: Sendable {
                 warned = poll.warnings.count
                 // Bounded by the queue: the pages waiting in it, the one waiting to go in and
                 // those the storing side has taken, at most about twice `pagesAhead`.
-                let content = Task { try prepare(entries.make()) }
+                let content = Task { try prepare(entries) }
                 let pending = PendingPage(content: content, checkpoint: poll.checkpoint, resumeAt: poll.resumePosition)
                 guard await queue.put(pending, bytes: bodyBytes) else { return }
             }

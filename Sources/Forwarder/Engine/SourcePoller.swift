@@ -171,16 +171,13 @@ final class SourcePoller: Sendable {
     }
 
     /// A page's entries as the spool takes them, encoded on the fetching side.
-    @Sendable static func spoolEntries(_ entries: [NormalizedEntry]) throws -> [SpoolEntry] {
-        try entries.map(spoolEntry)
+    @Sendable static func spoolEntries(_ entries: PageEntries) throws -> [SpoolEntry] {
+        try entries.encode().map(SpoolEntry.init)
     }
 
+    /// One normalized entry as the spool takes it (dry runs show what would be spooled).
     static func spoolEntry(_ entry: NormalizedEntry) throws -> SpoolEntry {
-        let event = entry.event
-        return SpoolEntry(
-            upstreamID: entry.upstreamID, eventID: event.id, eventTime: event.time, eventType: event.eventType.rawValue,
-            severity: event.severity.rawValue, action: event.action, outcome: event.outcome.rawValue,
-            payload: try NativeEncoding.encode(event, rawText: entry.rawText))
+        SpoolEntry(try EncodedEntry(entry))
     }
 
     /// Back-pressure: a full spool pauses polling (and backfills); the data is still upstream.
@@ -198,6 +195,12 @@ final class SourcePoller: Sendable {
 }
 
 extension SpoolEntry {
+    init(_ entry: EncodedEntry) {
+        self.init(
+            upstreamID: entry.upstreamID, eventID: entry.eventID, eventTime: entry.time, eventType: entry.eventType,
+            severity: entry.severity, action: entry.action, outcome: entry.outcome, payload: entry.payload)
+    }
+
     /// The entries of a group of pages spooled together, in page order.
     static func all(in pages: [PageWalker.FetchedPage<[SpoolEntry]>]) -> [SpoolEntry] {
         pages.count == 1 ? pages[0].content : pages.flatMap(\.content)

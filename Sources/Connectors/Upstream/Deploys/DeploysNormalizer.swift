@@ -37,32 +37,19 @@ enum DeploysNormalizer {
         _ fields: DeploysItemFields, raw: JSONValue, upstreamID: String, time: Date, configuration: DeploysConfiguration,
         receivedAt: Date, rawText: Data?
     ) -> NormalizedEntry {
-        let action = fields.action ?? ""
-        let upstreamOutcome = fields.outcome ?? ""
-        let outcome = outcomes[upstreamOutcome] ?? .unknown
-        let email = fields.actorEmail
-        let actor = AuditEvent.Actor(
-            id: email, name: fields.actorLabel ?? email, email: email, type: actorTypes[fields.actorType ?? ""] ?? .unknown)
-        let target = AuditEvent.Target(
-            type: fields.resourceType, id: fields.resourceID, name: fields.resourceName, location: fields.resourceLocation)
-        var details = [String: JSONValue](minimumCapacity: 2)
-        if let channel = fields.channel, !channel.isNull { details["channel"] = channel }
-        if !upstreamOutcome.isEmpty { details["upstream_outcome"] = .string(upstreamOutcome) }
-        let detail = fields.detail ?? ""
-        let message = detail.isEmpty ? summary(actor: actor.email ?? "unknown actor", action: action, target: target.name ?? target.id ?? "") : detail
+        let mapped = DeploysMapping(fields)
         let event = AuditEvent(
             id: AuditEvent.stableID(sourceName: configuration.name, upstreamID: upstreamID),
             time: time, receivedAt: receivedAt,
             source: .init(name: configuration.name, type: DeploysSource.type, eventID: upstreamID),
-            eventType: eventType(action: action, resourceType: fields.resourceType),
-            action: action, outcome: outcome, severity: severity(outcome: outcome, action: action),
-            actor: actor, target: target, organization: nil, project: configuration.project,
-            message: message, details: details, raw: raw)
+            eventType: mapped.eventType, action: mapped.action, outcome: mapped.outcome, severity: mapped.severity,
+            actor: mapped.actor, target: mapped.target, organization: nil, project: configuration.project,
+            message: mapped.message, details: mapped.details, raw: raw)
         return NormalizedEntry(upstreamID: upstreamID, event: event, rawText: rawText)
     }
 
     /// "who did what to which", the parts that are there, one space apart.
-    private static func summary(actor: String, action: String, target: String) -> String {
+    static func summary(actor: String, action: String, target: String) -> String {
         var text = actor
         for part in [action, target] where !part.isEmpty {
             if !text.isEmpty { text += " " }

@@ -114,12 +114,15 @@ struct DeploysPoll: SourcePoll {
             kept.append(item)
         }
         let (configuration, keptItems) = (configuration, kept)
-        let entries = PageEntries {
+        let normalize: @Sendable () -> [NormalizedEntry] = {
             keptItems.map {
                 DeploysNormalizer.normalize(
                     $0.fields, raw: $0.tree ?? .null, upstreamID: $0.upstreamID, time: $0.time, configuration: configuration,
                     receivedAt: receivedAt, rawText: $0.text)
             }
+        }
+        let entries = PageEntries(normalize) {
+            try DeploysNativeWriter.encode(keptItems, configuration: configuration, receivedAt: receivedAt) ?? normalize().map(EncodedEntry.init)
         }
         guard items.count >= limit, let oldest else {
             pending = false
