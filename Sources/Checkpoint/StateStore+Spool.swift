@@ -143,6 +143,7 @@ extension StateStore {
             result.inserted += 1
         }
         try runs.finish(db)
+        try DedupePages.record(db, source: source, times: entries.map(\.eventTime.timeIntervalSince1970), seenAt: stamp)
         return result
     }
 
@@ -180,6 +181,8 @@ extension StateStore {
             let (seenAt, sinks): (Double, String?) = (row[0], row[1])
             try remove.execute(arguments: [key.source, key.upstreamID])
             try move.execute(arguments: [key.source, key.time, key.upstreamID, seenAt, sinks])
+            // Pruned by its own first sighting, not the page's that moved it.
+            try DedupePages.record(db, source: key.source, times: [key.time], seenAt: seenAt)
         }
     }
 
@@ -429,8 +432,7 @@ extension StateStore {
     public func pruneDedupe(seenBefore cutoff: Date) throws -> Int {
         try pool.write { db in
             let cutoff = cutoff.timeIntervalSince1970
-            try db.execute(sql: "DELETE FROM dedupe_by_time WHERE seen_at < ?", arguments: [cutoff])
-            let pruned = db.changesCount
+            let pruned = try DedupePages.prune(db, seenBefore: cutoff)
             try db.execute(sql: "DELETE FROM dedupe WHERE seen_at < ?", arguments: [cutoff])
             return pruned + db.changesCount
         }

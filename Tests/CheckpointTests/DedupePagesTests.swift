@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import Checkpoint
+
+/// The dedupe prune finds aged keys through a row per appended page (`DedupePages`, migration
+/// `v10-dedupe-pages`): no key may go before its window ends, and every key must go once it has.
+@Suite struct DedupePagesTests {
+    func timed(_ id: Int, at time: Double) -> SpoolEntry {
+        var made = entry(id)
+        made.eventTime = Date(timeIntervalSince1970: time)
+        return made
+    }
+
+    func keys(_ store: StateStore) throws -> Set<String> {
+        try store.seenUpstreamIDs(source: "s")
+    }
+
+    /// Pages whose spans of event time overlap: a prune of the older page's keys leaves the newer
+    /// page's, even those inside the older span; repeats keep their first sighting.
+    @Test func eachKeyGoesWhenItsOwnWindowEnds() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        let seen = (first: Date(timeIntervalSince1970: 1_000), second: Date(timeIntervalSince1970: 5_000))
+        try store.appendPage(source: "s", entries: [timed(1, at: 10), timed(2, at: 30)], cursor: nil, now: seen.first)
+        // Inside the first page's span, and a repeat of its key 1.
+        try store.appendPage(source: "s", entries: [timed(3, at: 20), timed(1, at: 10), timed(4, at: 40)], cursor: nil, now: seen.second)
+        try store.appendPage(source: "t", entries: [timed(1, at: 10)], cursor: nil, now: seen.first)
+        #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 1_000)) == 0, "nothing is older than its window")
+        #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 3_000)) == 3)
+        #expect(try keys(store) == ["u3", "u4"])
+        #expect(try store.seenUpstreamIDs(source: "t").isEmpty)
+        // Gone, the keys no longer hold repeats back; kept, they still do.
+        #expect(try store.appendPage(source: "s", entries: [timed(1, at: 10), timed(3, at: 20)], cursor: nil, now: seen.second).inserted == 1)
+        #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 6_000)) == 3)
+        #expect(try keys(store).isEmpty)
+        #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM dedupe_page") } == 0, "no row outlives its keys")
+    }
+
+    /// One prune takes a bounded number of pages; the next goes on.
+    @Test func aLongAgedBacklogIsPrunedOverSeveralPasses() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        let pages = DedupePages.rowsPerPrune + 5
+        for page in 0..<pages {
+            try store.appendPage(source: "s", entries: [timed(page, at: Double(page))], cursor: nil, now: Date(timeIntervalSince1970: 1_000))
+        }
+        let cutoff = Date(timeIntervalSince1970: 2_000)
+        #expect(try store.pruneDedupe(seenBefore: cutoff) == DedupePages.rowsPerPrune)
+        #expect(try store.pruneDedupe(seenBefore: cutoff) == 5)
+        #expect(try store.dedupeCount(source: "s") == 0)
+    }
+
+    /// Keys spooled before the migration get rows per source and hour of first sighting: none goes
+    /// before its window ends, and each goes at most an hour after.
+    @Test func keysFromBeforeTheMigrationAgeAsBefore() throws {
+        let path = temporaryStatePath()
+        do {
+            let old = try DatabaseQueue(path: path)
+            try old.writeWithoutTransaction { try $0.execute(sql: "PRAGMA application_id = \(StateStore.applicationID)") }
+            try StateStore.migrator.migrate(old, upTo: "v9-spool-runs")
+            try old.write { db in
+                for (id, time, seenAt) in [(1, 10.0, 1_000.0), (2, 20.0, 1_000.0), (3, 15.0, 8_200.0), (4, 30.0, 3_000.0)] {
+                    try db.execute(
+                        sql: "INSERT INTO dedupe_by_time (source, event_time, upstream_id, seen_at, sinks) VALUES ('s', ?, ?, ?, NULL)",
+                        arguments: [time, "u\(id)", seenAt])
+                }
+            }
+        }
+        let store = try StateStore(path: path)
+        let indexes = try store.pool.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'index'") }
+        #expect(!indexes.contains("dedupe_by_time_seen_at"))
+        // Keys 1, 2 (seen at 1,000) and 4 (3,000) share the first hour; key 3 (8,200) is in the third.
+        #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 2_000)) == 0, "key 4 of that hour is not old enough")
+        #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 3_001)) == 3)
+        #expect(try keys(store) == ["u3"])
+        #expect(try store.appendPage(source: "s", entries: [timed(3, at: 15)], cursor: nil).duplicates == 1)
+        #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 8_201)) == 1)
+        #expect(try keys(store).isEmpty)
+    }
+}
