@@ -5,14 +5,27 @@ import GRDB
 /// through these rows, without an index on each key's first sighting.
 ///
 /// Every key has a row whose span holds its time and whose `seen_at` is the key's own: the page
-/// that inserted it, or a row of its own for a key moved from the old table. A page's row spans
-/// its repeats too; their keys are older, and go when it goes or before. The prune takes the rows
-/// seen before the cutoff and deletes, within each span, the keys seen before it, so no key goes
-/// before its window ends.
+/// that inserted it, or a row of its own for a key moved from the old table. A span may hold keys
+/// of other pages too (repeats, overlapping walks). The prune takes the rows seen before the cutoff
+/// and deletes, within each span, the keys seen before it, so no key goes before its window ends.
 enum DedupePages {
-    /// Records that keys at `times` (one page's) were seen at `seenAt`, inside the append's transaction.
-    static func record(_ db: Database, source: String, times: [Double], seenAt: Double) throws {
-        guard let first = times.min(), let last = times.max() else { return }
+    /// The event times of the keys one page added.
+    struct Span {
+        private(set) var bounds: (first: Double, last: Double)?
+
+        init() {}
+
+        init(_ time: Double) { add(time) }
+
+        mutating func add(_ time: Double) {
+            bounds = bounds.map { (min($0.first, time), max($0.last, time)) } ?? (time, time)
+        }
+    }
+
+    /// Records that keys within `span` (one page's new ones) were first seen at `seenAt`, inside
+    /// the append's transaction. Nothing when the page added none.
+    static func record(_ db: Database, source: String, span: Span, seenAt: Double) throws {
+        guard let (first, last) = span.bounds else { return }
         try db.cachedStatement(sql: "INSERT INTO dedupe_page (source, first_time, last_time, seen_at) VALUES (?, ?, ?, ?)")
             .execute(arguments: [source, first, last, seenAt])
     }

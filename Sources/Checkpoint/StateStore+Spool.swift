@@ -122,6 +122,9 @@ extension StateStore {
         let stamp = now.timeIntervalSince1970
         var runs = try SpoolRunWriter(db, source: source, spooledAt: stamp)
         let legacyKeys = try LegacyDedupe(db)
+        // Only keys this page adds: a page of repeats (a quiet source's overlap, read every poll)
+        // records nothing, its keys being covered already.
+        var newKeys = DedupePages.Span()
         for entry in entries {
             let key = DedupeKey(source: source, time: entry.eventTime.timeIntervalSince1970, upstreamID: entry.upstreamID)
             try legacyKeys?.adopt(key, db)
@@ -132,7 +135,9 @@ extension StateStore {
             seen.bind(5, sinkList)
             try seen.run()
             var spoolFor = sinkList
-            if db.changesCount != 1 {
+            if db.changesCount == 1 {
+                newKeys.add(key.time)
+            } else {
                 guard let missing = try sinksStillMissing(db, key: key, wanted: onlySinks) else {
                     result.duplicates += 1
                     continue
@@ -143,7 +148,7 @@ extension StateStore {
             result.inserted += 1
         }
         try runs.finish(db)
-        try DedupePages.record(db, source: source, times: entries.map(\.eventTime.timeIntervalSince1970), seenAt: stamp)
+        try DedupePages.record(db, source: source, span: newKeys, seenAt: stamp)
         return result
     }
 
@@ -182,7 +187,7 @@ extension StateStore {
             try remove.execute(arguments: [key.source, key.upstreamID])
             try move.execute(arguments: [key.source, key.time, key.upstreamID, seenAt, sinks])
             // Pruned by its own first sighting, not the page's that moved it.
-            try DedupePages.record(db, source: key.source, times: [key.time], seenAt: seenAt)
+            try DedupePages.record(db, source: key.source, span: DedupePages.Span(key.time), seenAt: seenAt)
         }
     }
 

@@ -29,7 +29,7 @@ import Testing
         try store.pool.writeWithoutTransaction { _ = try $0.checkpoint(.truncate) }
         try store.appendPage(source: "okta", entries: page(1000), cursor: nil)
         let walBytes = try FileManager.default.attributesOfItem(atPath: store.path + "-wal")[.size] as? Int ?? 0
-        // Keyed by time: about 15 pages (the new keys, their seen_at index, the spool rows). Keyed
+        // Keyed by time: about 15 pages (the new keys, the spool rows, the page's dedupe record). Keyed
         // by id it was over 100.
         #expect(walBytes < 40 * (StateStore.newFilePageSize + 24), "WAL after one page: \(walBytes) bytes")
         #expect(try store.dedupeCount(source: "okta") == 61_000)

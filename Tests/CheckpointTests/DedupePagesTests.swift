@@ -37,6 +37,21 @@ import Testing
         #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM dedupe_page") } == 0, "no row outlives its keys")
     }
 
+    /// A quiet source re-reads its overlap every poll: a page of repeats records nothing.
+    @Test func aPageOfRepeatsRecordsNothing() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        func rows() throws -> Int { try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM dedupe_page") ?? -1 } }
+        try store.appendPage(source: "s", entries: [timed(1, at: 10), timed(2, at: 20)], cursor: nil)
+        #expect(try rows() == 1)
+        for _ in 0..<3 { try store.appendPage(source: "s", entries: [timed(1, at: 10), timed(2, at: 20)], cursor: nil) }
+        try store.appendPage(source: "s", entries: [], cursor: "c")
+        #expect(try rows() == 1)
+        try store.appendPage(source: "s", entries: [timed(2, at: 20), timed(3, at: 30)], cursor: nil)
+        let span = try store.pool.read { try Row.fetchOne($0, sql: "SELECT first_time, last_time FROM dedupe_page ORDER BY rowid DESC LIMIT 1") }
+        #expect(try rows() == 2)
+        #expect(span?[0] == 30.0 && span?[1] == 30.0, "the span of the new key only")
+    }
+
     /// One prune takes a bounded number of pages; the next goes on.
     @Test func aLongAgedBacklogIsPrunedOverSeveralPasses() throws {
         let store = try StateStore(path: temporaryStatePath())
