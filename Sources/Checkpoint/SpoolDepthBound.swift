@@ -9,18 +9,23 @@ import Synchronization
 /// limit the spool is not full, and nothing is read.
 ///
 /// What another process adds (a `deadletters replay`) is not counted: the depth is read again at
-/// least every `recheck`, so the spool's limit, soft anyway, is passed by at most what that adds meanwhile.
+/// least every `recheck`, so the spool's limit, soft anyway (pages already fetched are still
+/// stored), is passed by at most what another process adds in that second besides.
 final class SpoolDepthBound: Sendable {
     private struct Reading {
         var depth: Int64
-        /// `added` as it stood before that depth was read: what commits later is counted on top.
+        /// `added` and `forgotten` as they stood before that depth was read: what commits later is
+        /// counted on top, and a `forget` since voids the reading.
         var addedBefore: UInt64
+        var forgottenBefore: UInt64
         var at: ContinuousClock.Instant
     }
 
     static let recheck = Duration.seconds(1)
     /// Events added through this store, counted high when unsure (an append that threw).
     private let added = Atomic<UInt64>(0)
+    /// How often events were added in a number not known.
+    private let forgotten = Atomic<UInt64>(0)
     private let last = Mutex<Reading?>(nil)
 
     /// `events` were (or at most that many may have been) added to the spool.
@@ -28,19 +33,20 @@ final class SpoolDepthBound: Sendable {
         added.add(UInt64(max(events, 0)), ordering: .releasing)
     }
 
-    /// Reads the depth on the next ask (events were added in a number not known).
+    /// Events were added in a number not known: the next ask reads the depth. Counted, not a
+    /// reading cleared, so an ask that read before and stores after cannot bring its reading back.
     func forget() {
-        last.withLock { $0 = nil }
+        forgotten.add(1, ordering: .releasing)
     }
 
     func isFull(limit: Int64, now: ContinuousClock.Instant = .now, readDepth: () throws -> Int64) rethrows -> Bool {
-        let addedNow = added.load(ordering: .acquiring)
-        if let reading = last.withLock({ $0 }), now - reading.at < Self.recheck {
+        let (addedNow, forgottenNow) = (added.load(ordering: .acquiring), forgotten.load(ordering: .acquiring))
+        if let reading = last.withLock({ $0 }), reading.forgottenBefore == forgottenNow, now - reading.at < Self.recheck {
             let (bound, overflow) = reading.depth.addingReportingOverflow(Int64(clamping: addedNow &- reading.addedBefore))
             if !overflow, bound < limit { return false }
         }
         let depth = try readDepth()
-        last.withLock { $0 = Reading(depth: depth, addedBefore: addedNow, at: now) }
+        last.withLock { $0 = Reading(depth: depth, addedBefore: addedNow, forgottenBefore: forgottenNow, at: now) }
         return depth >= limit
     }
 }

@@ -169,11 +169,12 @@ extension StateStore {
         }
         migrator.registerMigration("v10-dedupe-pages") { db in
             // The dedupe keys lose their index by first sighting: a second b-tree insert per event,
-            // about 8 % of the CPU moving 100k events. A row per appended page names the span of
-            // event times its keys lie in and when they were seen; the prune deletes each aged
-            // page's span (a range of the keys' own order) and the row. Keys spooled before this
-            // are covered by a row per source and hour of first sighting (its latest), so none
-            // goes before its window ends; some go up to an hour later.
+            // about 8 % of the CPU moving 100k events. Rows per appended page name the spans of
+            // event times its new keys lie in and when they were seen (`DedupePages`); the prune
+            // deletes each aged span (a range of the keys' own order) and its row. Keys spooled
+            // before this get a row per source, hour of first sighting (its latest) and day of
+            // event time, so none goes before its window ends; some go up to an hour later. This
+            // reads every key once, at the first start of the new binary.
             try db.execute(
                 sql: """
                     CREATE TABLE dedupe_page (
@@ -185,7 +186,7 @@ extension StateStore {
                     CREATE INDEX dedupe_page_seen_at ON dedupe_page(seen_at);
                     INSERT INTO dedupe_page (source, first_time, last_time, seen_at)
                         SELECT source, min(event_time), max(event_time), max(seen_at) FROM dedupe_by_time
-                        GROUP BY source, CAST(seen_at / 3600 AS INTEGER);
+                        GROUP BY source, CAST(seen_at / 3600 AS INTEGER), CAST(event_time / 86400 AS INTEGER);
                     DROP INDEX dedupe_by_time_seen_at;
                     """)
         }

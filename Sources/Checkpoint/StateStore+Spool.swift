@@ -124,7 +124,7 @@ extension StateStore {
         let legacyKeys = try LegacyDedupe(db)
         // Only keys this page adds: a page of repeats (a quiet source's overlap, read every poll)
         // records nothing, its keys being covered already.
-        var newKeys = DedupePages.Span()
+        var newKeys: [Double] = []
         for entry in entries {
             let key = DedupeKey(source: source, time: entry.eventTime.timeIntervalSince1970, upstreamID: entry.upstreamID)
             try legacyKeys?.adopt(key, db)
@@ -136,7 +136,7 @@ extension StateStore {
             try seen.run()
             var spoolFor = sinkList
             if db.changesCount == 1 {
-                newKeys.add(key.time)
+                newKeys.append(key.time)
             } else {
                 guard let missing = try sinksStillMissing(db, key: key, wanted: onlySinks) else {
                     result.duplicates += 1
@@ -148,7 +148,7 @@ extension StateStore {
             result.inserted += 1
         }
         try runs.finish(db)
-        try DedupePages.record(db, source: source, span: newKeys, seenAt: stamp)
+        try DedupePages.record(db, source: source, times: newKeys, seenAt: stamp)
         return result
     }
 
@@ -187,7 +187,7 @@ extension StateStore {
             try remove.execute(arguments: [key.source, key.upstreamID])
             try move.execute(arguments: [key.source, key.time, key.upstreamID, seenAt, sinks])
             // Pruned by its own first sighting, not the page's that moved it.
-            try DedupePages.record(db, source: key.source, span: DedupePages.Span(key.time), seenAt: seenAt)
+            try DedupePages.record(db, source: key.source, times: [key.time], seenAt: seenAt)
         }
     }
 
@@ -432,15 +432,22 @@ extension StateStore {
         }
     }
 
-    /// Removes dedupe keys first seen before `cutoff` (the end of `dedupe_window`).
+    /// Removes dedupe keys first seen before `cutoff` (the end of `dedupe_window`): all of them,
+    /// unless more than `DedupePages.rowsPerBatch × batchesPerPrune` pages' keys aged at once, whose
+    /// rest the next call takes. A transaction per batch, so appends go on between them.
     @discardableResult
     public func pruneDedupe(seenBefore cutoff: Date) throws -> Int {
-        try pool.write { db in
-            let cutoff = cutoff.timeIntervalSince1970
-            let pruned = try DedupePages.prune(db, seenBefore: cutoff)
+        let cutoff = cutoff.timeIntervalSince1970
+        var pruned = try pool.write { db in
             try db.execute(sql: "DELETE FROM dedupe WHERE seen_at < ?", arguments: [cutoff])
-            return pruned + db.changesCount
+            return db.changesCount
         }
+        for _ in 0..<DedupePages.batchesPerPrune {
+            let batch = try pool.write { db in try DedupePages.prune(db, seenBefore: cutoff) }
+            pruned += batch.keys
+            if batch.rows < DedupePages.rowsPerBatch { break }
+        }
+        return pruned
     }
 
     /// Number of upstream ids currently remembered for `source` (an id under two times once).

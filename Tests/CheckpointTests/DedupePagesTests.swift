@@ -52,17 +52,46 @@ import Testing
         #expect(span?[0] == 30.0 && span?[1] == 30.0, "the span of the new key only")
     }
 
-    /// One prune takes a bounded number of pages; the next goes on.
-    @Test func aLongAgedBacklogIsPrunedOverSeveralPasses() throws {
+    /// One prune takes every aged page up to its bound, in batches; the next call goes on.
+    @Test func aLongAgedBacklogIsPrunedInBatches() throws {
         let store = try StateStore(path: temporaryStatePath())
-        let pages = DedupePages.rowsPerPrune + 5
-        for page in 0..<pages {
-            try store.appendPage(source: "s", entries: [timed(page, at: Double(page))], cursor: nil, now: Date(timeIntervalSince1970: 1_000))
+        let bound = DedupePages.rowsPerBatch * DedupePages.batchesPerPrune
+        // Written directly: `bound` fsynced appends would take a minute.
+        try store.pool.write { db in
+            for page in 0..<(bound + 5) {
+                try db.execute(
+                    sql: "INSERT INTO dedupe_by_time (source, event_time, upstream_id, seen_at, sinks) VALUES ('s', ?, ?, 1000, NULL)",
+                    arguments: [Double(page), "u\(page)"])
+                try DedupePages.record(db, source: "s", times: [Double(page)], seenAt: 1000)
+            }
         }
         let cutoff = Date(timeIntervalSince1970: 2_000)
-        #expect(try store.pruneDedupe(seenBefore: cutoff) == DedupePages.rowsPerPrune)
+        #expect(try store.pruneDedupe(seenBefore: cutoff) == bound)
         #expect(try store.pruneDedupe(seenBefore: cutoff) == 5)
         #expect(try store.dedupeCount(source: "s") == 0)
+    }
+
+    /// A page's new keys far apart in time get rows of their own, so a late entry does not stretch
+    /// a row over what lies between; a key spooled again for a sink that missed it adds no row.
+    @Test func spansBreakAtGapsAndRespoolsAddNoRow() throws {
+        let store = try StateStore(path: temporaryStatePath())
+        func spans() throws -> [[Double]] {
+            try store.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT first_time, last_time FROM dedupe_page ORDER BY first_time").map { [$0[0], $0[1]] }
+            }
+        }
+        try store.registerSinks(["a", "b"])
+        let gap = DedupePages.largestGap
+        try store.appendPage(
+            source: "s", entries: [timed(1, at: 10_000), timed(2, at: 10_000 + gap), timed(3, at: 10_000 - 2 * gap)], cursor: nil,
+            onlySinks: ["a"], walk: .unchanged, now: Date(timeIntervalSince1970: 1_000))
+        #expect(try spans() == [[10_000 - 2 * gap, 10_000 - 2 * gap], [10_000, 10_000 + gap]])
+        // Wanted by b too now: spooled again for b, remembered as it was.
+        let again = try store.appendPage(source: "s", entries: [timed(1, at: 10_000)], cursor: nil, now: Date(timeIntervalSince1970: 5_000))
+        #expect(again.inserted == 1)
+        #expect(try spans().count == 2)
+        #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 2_000)) == 3)
+        #expect(try spans().isEmpty)
     }
 
     /// Keys spooled before the migration get rows per source and hour of first sighting: none goes
@@ -84,7 +113,8 @@ import Testing
         let store = try StateStore(path: path)
         let indexes = try store.pool.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'index'") }
         #expect(!indexes.contains("dedupe_by_time_seen_at"))
-        // Keys 1, 2 (seen at 1,000) and 4 (3,000) share the first hour; key 3 (8,200) is in the third.
+        // Keys 1, 2 (seen at 1,000) and 4 (3,000) share the first hour (and a day of event time);
+        // key 3 (8,200) is in the third.
         #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 2_000)) == 0, "key 4 of that hour is not old enough")
         #expect(try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: 3_001)) == 3)
         #expect(try keys(store) == ["u3"])

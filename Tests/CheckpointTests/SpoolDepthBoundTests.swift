@@ -63,6 +63,24 @@ import Testing
         #expect(depth.reads == 2)
     }
 
+    /// A forget that lands while an ask reads the depth voids that ask's reading too: the count
+    /// of events it did not see is not known.
+    @Test func aForgetDuringAReadVoidsThatReading() {
+        let bound = SpoolDepthBound()
+        let depth = Depth()
+        let start = ContinuousClock.now
+        #expect(
+            !bound.isFull(
+                limit: 10, now: start,
+                readDepth: {
+                    bound.forget(); return depth.read()
+                }))
+        #expect(!bound.isFull(limit: 10, now: start, readDepth: depth.read))
+        #expect(depth.reads == 2)
+        #expect(!bound.isFull(limit: 10, now: start, readDepth: depth.read))
+        #expect(depth.reads == 2, "that second reading stands")
+    }
+
     /// Through a real store: every way events enter the spool counts, so a full spool is seen at once.
     @Test func aStoreSeesItsSpoolFillWithoutWaiting() throws {
         let path = temporaryStatePath()
@@ -71,9 +89,16 @@ import Testing
         #expect(try !store.spoolIsFull(limit: 10))
         try store.appendPage(source: "s", entries: (1...6).map { entry($0) }, cursor: "c")
         #expect(try !store.spoolIsFull(limit: 10))
-        // Duplicates add nothing: still 6.
+        // Duplicates add nothing: 6 read or counted, under 7 without a read.
         try store.appendPage(source: "s", entries: (1...6).map { entry($0) }, cursor: "c")
-        #expect(try !store.spoolIsFull(limit: 7))
+        var reads = 0
+        #expect(
+            try !store.depthBound.isFull(
+                limit: 7,
+                readDepth: {
+                    reads += 1; return try store.spoolDepth()
+                }))
+        #expect(reads == 0)
         let (start, end) = (Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 2_000_000_000))
         let job = try store.createBackfillJob(source: "s", from: start, to: end, onlySinks: nil)
         try store.appendBackfillPage(job: job, window: start..<end, entries: [entry(7)], checkpoint: nil)
@@ -95,7 +120,7 @@ import Testing
             try store.appendPage(source: "s", entries: (100..<300).map { entry($0, bytes: 4000) }, cursor: "c2")
         }
         try store.simulateFullDisk(false)
-        var reads = 0
+        reads = 0
         #expect(
             try !store.depthBound.isFull(
                 limit: 100,

@@ -2,7 +2,7 @@ import Foundation
 
 /// One upstream entry in the native encoding, with the fields the spool keeps beside it: what a
 /// `NormalizedEntry` becomes on its way into the spool, for connectors that write it straight from
-/// the page (`PageEntries.encoded`) without building an `AuditEvent` first.
+/// the page (`PageEntries.encode()`) without building an `AuditEvent` first.
 public struct EncodedEntry: Sendable, Equatable {
     public var upstreamID: String
     public var eventID: String

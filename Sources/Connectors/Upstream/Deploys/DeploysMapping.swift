@@ -5,8 +5,8 @@ import Foundation
 /// encoding, without the event), so the two cannot map an item differently.
 struct DeploysMapping {
     var action: String
-    /// As the upstream said it; kept in `details.upstream_outcome` when not empty.
-    var upstreamOutcome: String
+    /// The outcome as the upstream said it, unless absent or empty; kept in `details.upstream_outcome`.
+    var upstreamOutcome: String?
     var outcome: AuditEvent.Outcome
     var actor: AuditEvent.Actor
     var target: AuditEvent.Target
@@ -18,8 +18,9 @@ struct DeploysMapping {
 
     init(_ fields: DeploysItemFields) {
         action = fields.action ?? ""
-        upstreamOutcome = fields.outcome ?? ""
-        outcome = DeploysNormalizer.outcomes[upstreamOutcome] ?? .unknown
+        let said = fields.outcome ?? ""
+        upstreamOutcome = said.isEmpty ? nil : said
+        outcome = DeploysNormalizer.outcomes[said] ?? .unknown
         let email = fields.actorEmail
         actor = AuditEvent.Actor(
             id: email, name: fields.actorLabel ?? email, email: email, type: DeploysNormalizer.actorTypes[fields.actorType ?? ""] ?? .unknown)
@@ -34,11 +35,11 @@ struct DeploysMapping {
         channel = fields.channel.flatMap { $0.isNull ? nil : $0 }
     }
 
-    /// The event's `details`.
+    /// The event's `details` (what `DeploysNativeWriter` writes, without the dictionary).
     var details: [String: JSONValue] {
         var details = [String: JSONValue](minimumCapacity: 2)
-        if let channel { details["channel"] = channel }
-        if !upstreamOutcome.isEmpty { details["upstream_outcome"] = .string(upstreamOutcome) }
+        details["channel"] = channel
+        details["upstream_outcome"] = upstreamOutcome.map(JSONValue.string)
         return details
     }
 }

@@ -31,7 +31,7 @@ enum DeploysNativeWriter {
                 // The keys of `DeploysMapping.details`, in sorted order.
                 writer.object("details") { details in
                     details.field("channel", json: mapped.channel)
-                    if !mapped.upstreamOutcome.isEmpty { details.field("upstream_outcome", mapped.upstreamOutcome) }
+                    details.field("upstream_outcome", mapped.upstreamOutcome)
                 }
             },
             eventType: mapped.eventType, id: id, message: mapped.message, organization: nil, outcome: mapped.outcome,
