@@ -52,6 +52,44 @@ import Testing
         #expect(span?[0] == 30.0 && span?[1] == 30.0, "the span of the new key only")
     }
 
+    /// Random pages (repeats, spans that overlap, late entries, first sightings out of order),
+    /// then prunes at rising cutoffs: after each, exactly the keys first seen at or after the
+    /// cutoff remain, and at the end no key and no row.
+    @Test func randomPagesPruneExactlyByFirstSighting() throws {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<5 {
+            let store = try StateStore(path: temporaryStatePath())
+            var firstSeen: [String: Double] = [:]  // "id@time" → the first sighting the store kept
+            for _ in 0..<30 {
+                let now = Double.random(in: 1_000...9_000, using: &random).rounded()
+                var page: [SpoolEntry] = []
+                for _ in 0..<Int.random(in: 1...20, using: &random) {
+                    let id = Int.random(in: 0..<150, using: &random)
+                    // Mostly near the id's own time; now and then an entry hours late.
+                    let time = Double(id * 30) + (Bool.random(using: &random) ? 0 : Double.random(in: -20_000...0, using: &random).rounded())
+                    page.append(timed(id, at: time))
+                }
+                try store.appendPage(source: "s", entries: page, cursor: nil, now: Date(timeIntervalSince1970: now))
+                for entry in page { firstSeen["\(entry.upstreamID)@\(entry.eventTime.timeIntervalSince1970)", default: now] += 0 }
+            }
+            let remembered = try store.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT upstream_id, event_time, seen_at FROM dedupe_by_time WHERE source = 's'").map {
+                    ("\($0[0] as String)@\($0[1] as Double)", $0[2] as Double)
+                }
+            }
+            let seenAt = Dictionary(uniqueKeysWithValues: remembered)
+            #expect(seenAt == firstSeen, "each key remembered with the page that first had it")
+            for cutoff in stride(from: 1_000.0, through: 9_001, by: 500) {
+                try store.pruneDedupe(seenBefore: Date(timeIntervalSince1970: cutoff))
+                let left = try store.pool.read { db in
+                    try Row.fetchAll(db, sql: "SELECT upstream_id, event_time FROM dedupe_by_time").map { "\($0[0] as String)@\($0[1] as Double)" }
+                }
+                #expect(Set(left) == Set(seenAt.filter { $0.value >= cutoff }.keys), "cutoff \(cutoff)")
+            }
+            #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM dedupe_page") } == 0)
+        }
+    }
+
     /// One prune takes every aged page up to its bound, in batches; the next call goes on.
     @Test func aLongAgedBacklogIsPrunedInBatches() throws {
         let store = try StateStore(path: temporaryStatePath())
