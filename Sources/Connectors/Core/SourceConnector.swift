@@ -72,22 +72,23 @@ public protocol SourcePoll: Sendable {
 public struct PageEntries: Sendable, ExpressibleByArrayLiteral {
     public let make: @Sendable () throws -> [NormalizedEntry]
     /// The same entries in the native encoding, written straight from the page, when the connector
-    /// can (nil: `encode` goes through `make`). Byte for byte what encoding `make`'s entries gives.
-    let encodedDirectly: (@Sendable () throws -> [EncodedEntry])?
+    /// can (nil, or nil returned for a page it cannot: `encode` goes through `make`). Byte for byte
+    /// what encoding `make`'s entries gives.
+    let encodedDirectly: (@Sendable () throws -> [EncodedEntry]?)?
 
     public init(_ make: @escaping @Sendable () throws -> [NormalizedEntry]) {
         self.make = make
         encodedDirectly = nil
     }
 
-    init(_ make: @escaping @Sendable () throws -> [NormalizedEntry], encoded: @escaping @Sendable () throws -> [EncodedEntry]) {
+    init(_ make: @escaping @Sendable () throws -> [NormalizedEntry], encoded: @escaping @Sendable () throws -> [EncodedEntry]?) {
         self.make = make
         encodedDirectly = encoded
     }
 
     /// The entries as the spool takes them.
     public func encode() throws -> [EncodedEntry] {
-        if let encodedDirectly { return try encodedDirectly() }
+        if let entries = try encodedDirectly?() { return entries }
         return try make().map(EncodedEntry.init)
     }
 

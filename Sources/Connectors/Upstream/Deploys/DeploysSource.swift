@@ -114,15 +114,14 @@ struct DeploysPoll: SourcePoll {
             kept.append(item)
         }
         let (configuration, keptItems) = (configuration, kept)
-        let normalize: @Sendable () -> [NormalizedEntry] = {
+        let entries = PageEntries {
             keptItems.map {
                 DeploysNormalizer.normalize(
                     $0.fields, raw: $0.tree ?? .null, upstreamID: $0.upstreamID, time: $0.time, configuration: configuration,
                     receivedAt: receivedAt, rawText: $0.text)
             }
-        }
-        let entries = PageEntries(normalize) {
-            try DeploysNativeWriter.encode(keptItems, configuration: configuration, receivedAt: receivedAt) ?? normalize().map(EncodedEntry.init)
+        } encoded: {
+            DeploysNativeWriter.encode(keptItems, configuration: configuration, receivedAt: receivedAt)
         }
         guard items.count >= limit, let oldest else {
             pending = false
